@@ -1,0 +1,117 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { request, type Dispatcher } from 'undici';
+import type { ForwardTarget } from '../config/schema';
+import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
+import type { Logger } from '../logging/logger';
+import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
+
+export interface ForwardDeps {
+  /** Looks up a route's forward target as configured now, so a fixed URL applies to a retried dead letter. */
+  findForwardTarget(sourceId: string, route: string): ForwardTarget | undefined;
+  logger: Logger;
+  dispatcher?: Dispatcher;
+  now?: () => number;
+}
+
+/** Headers Junction adds to every forwarded event; the application uses them to correlate and dedupe. */
+export const FORWARD_HEADERS = {
+  source: 'junction-source',
+  deliveryId: 'junction-delivery-id',
+  eventType: 'junction-event-type',
+  attempt: 'junction-attempt',
+} as const;
+
+const FAILURE_CODES: Record<RetryDecision['reason'], string> = {
+  ok: 'ok',
+  client_error: 'target_rejected',
+  server_error: 'target_error',
+  throttled: 'target_throttled',
+  request_timeout: 'target_timeout',
+  timeout: 'target_timeout',
+  network_error: 'target_unreachable',
+};
+
+/** The activity that POSTs a verified event to the application's URL, one attempt per call. */
+export function createForwardActivity(deps: ForwardDeps) {
+  const now = deps.now ?? Date.now;
+
+  return async function forwardWebhook(input: ForwardInput): Promise<ForwardResult> {
+    const context = Context.current();
+    const attempt = input.priorAttempts + context.info.attempt;
+    const log = deps.logger.child({
+      workflowId: context.info.workflowExecution?.workflowId,
+      deliveryId: input.deliveryId,
+      source: input.sourceId,
+      route: input.route,
+      attempt,
+    });
+    const target = deps.findForwardTarget(input.sourceId, input.route);
+    if (!target) {
+      throw ApplicationFailure.create({
+        type: 'route_not_configured',
+        message: `source "${input.sourceId}" has no route "${input.route}" in the current configuration`,
+        nonRetryable: true,
+        details: [{ attempt } satisfies ForwardFailureDetails],
+      });
+    }
+    const timeoutMs = Math.min(target.timeoutMs, input.timeoutMs);
+    const body = Buffer.from(input.body.data, input.body.encoding === 'base64' ? 'base64' : 'utf8');
+    const headers: Record<string, string> = {
+      ...target.headers,
+      'content-type': input.contentType ?? 'application/octet-stream',
+      [FORWARD_HEADERS.source]: input.sourceId,
+      [FORWARD_HEADERS.deliveryId]: input.deliveryId,
+      [FORWARD_HEADERS.eventType]: input.eventType,
+      [FORWARD_HEADERS.attempt]: String(attempt),
+    };
+    const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(timeoutMs)]);
+    const started = now();
+    let decision: RetryDecision;
+    try {
+      const response = await request(target.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        dispatcher: deps.dispatcher,
+      });
+      // The application's answer body is not used; read and drop it so the connection can be reused.
+      await response.body.dump();
+      decision = classifyResponse(
+        response.statusCode,
+        (name) => {
+          const value = response.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        },
+        now(),
+      );
+    } catch (error) {
+      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+      decision = classifyError(error);
+      log.warn({ err: error, elapsedMs: now() - started }, 'forward attempt failed without a response');
+    }
+    const elapsedMs = now() - started;
+    if (decision.reason === 'ok') {
+      log.info({ status: decision.status, elapsedMs }, 'event forwarded');
+      return { status: decision.status ?? 200, attempt };
+    }
+    const code = FAILURE_CODES[decision.reason];
+    const message =
+      decision.status !== undefined
+        ? `the target answered HTTP ${decision.status}`
+        : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+    log.warn(
+      { status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs },
+      message,
+    );
+    throw ApplicationFailure.create({
+      type: code,
+      message,
+      nonRetryable: !decision.retry,
+      nextRetryDelay: decision.retry ? decision.delayMs : undefined,
+      details: [{ status: decision.status, attempt } satisfies ForwardFailureDetails],
+    });
+  };
+}

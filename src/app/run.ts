@@ -1,0 +1,165 @@
+import type { Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createActivities } from '../activities';
+import { JunctionClient } from '../client';
+import type { JunctionConfig } from '../config/schema';
+import type { Logger } from '../logging/logger';
+import { createMetrics, sdkMetricsSource } from '../metrics/registry';
+import type { ReadinessCheck } from '../server/routes/ops';
+import { buildServer } from '../server/app';
+import { connectWorker, lazyClientConnection, temporalTarget } from '../temporal/connection';
+import { startDevServer, type DevServer } from '../temporal/devServer';
+import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
+import { provisionTemporalCli } from '../temporal/provision';
+import { installRuntime } from '../temporal/runtime';
+import { createJunctionWorker } from '../workers/worker';
+
+export interface RunOptions {
+  config: JunctionConfig;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Start an embedded Temporal dev server (unless TEMPORAL_ADDRESS or a profile names a server). */
+  devServer: boolean;
+  worker: boolean;
+  /** Serve the webhook and management API; without it only /healthz, /readyz and /metrics are served. */
+  api: boolean;
+}
+
+export interface RunningJunction {
+  apiUrl: string;
+  uiUrl: string | undefined;
+  metricsUrl: string;
+  temporalAddress: string;
+  namespace: string;
+  /** Stops everything in order: HTTP first (no new work), then the worker (drains), then the dev server. */
+  stop(): Promise<void>;
+  /** Settles when the worker stops on its own (a fatal error); never while healthy. */
+  workerDone: Promise<void>;
+}
+
+/** Starts the parts of Junction asked for, wired together, and returns how to reach and stop them. */
+export async function runJunction(options: RunOptions): Promise<RunningJunction> {
+  const { config, logger } = options;
+  const env = options.env ?? process.env;
+  const target = temporalTarget(env);
+  const namespace = target.namespace ?? config.temporal.namespace;
+  const metrics = createMetrics();
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn({ err: error }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    let address = target.connectionOptions.address ?? 'localhost:7233';
+    let devServer: DevServer | undefined;
+    if (options.devServer && !target.configured) {
+      const cli = await provisionTemporalCli({ env, onProgress: (line) => logger.info(line) });
+      logger.info(
+        { cli: cli.kind === 'binary' ? cli.path : 'sdk download' },
+        'starting the Temporal dev server',
+      );
+      const devLog = logger.child({ component: 'temporal-dev-server' });
+      devServer = await startDevServer({
+        cli,
+        ip: config.dev.ip,
+        port: config.dev.port,
+        uiPort: config.dev.uiPort,
+        dataDir: config.dev.dataDir,
+        namespace,
+        // The dev server is chatty at shutdown; only its errors deserve attention by default.
+        onLog: (line) => (/level=(ERROR|FATAL)/.test(line) ? devLog.error(line) : devLog.debug(line)),
+      });
+      const server = devServer;
+      cleanups.push(() => server.stop());
+      address = devServer.address;
+    } else if (options.devServer) {
+      logger.info({ address }, 'TEMPORAL_ADDRESS is set: using that Temporal server, not starting one');
+    }
+    const connectionOptions = { ...target.connectionOptions, address };
+
+    const clientConnection: Connection = lazyClientConnection(connectionOptions);
+    cleanups.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace });
+    if (devServer) {
+      await setupNamespace(clientConnection, namespace, { retentionDays: DEFAULT_RETENTION_DAYS });
+    }
+
+    const readiness: ReadinessCheck[] = [
+      {
+        name: 'temporal',
+        check: async () => {
+          await clientConnection.withDeadline(Date.now() + 2_000, () =>
+            clientConnection.healthService.check({}),
+          );
+          return { ok: true, detail: { address, namespace } };
+        },
+      },
+    ];
+
+    let worker: Worker | undefined;
+    let workerDone: Promise<void> = new Promise(() => undefined);
+    if (options.worker) {
+      const runtime = await installRuntime(logger);
+      if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
+      const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
+      cleanups.push(() => nativeConnection.close());
+      const activities = createActivities({
+        logger,
+        findForwardTarget: (sourceId, routeName) =>
+          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === routeName)?.forward,
+      });
+      logger.info('bundling workflow code');
+      worker = await createJunctionWorker({
+        connection: nativeConnection,
+        namespace,
+        taskQueue: config.temporal.taskQueue,
+        activities,
+        shutdownGraceMs: config.temporal.shutdownGraceMs,
+        logger,
+      });
+      const running = worker;
+      workerDone = running.run();
+      cleanups.push(async () => {
+        if (running.getState() === 'RUNNING') running.shutdown();
+        await workerDone.catch(() => undefined);
+      });
+      readiness.push({
+        name: 'worker',
+        check: async () => ({ ok: running.getState() === 'RUNNING', detail: { state: running.getState() } }),
+      });
+    }
+
+    const junction = options.api
+      ? new JunctionClient({ client, taskQueue: config.temporal.taskQueue })
+      : undefined;
+    const app: FastifyInstance = await buildServer({ config, logger, metrics, readiness, junction });
+    await app.listen({ host: config.server.host, port: config.server.port });
+    cleanups.push(() => app.close());
+    const bound = app.server.address();
+    const port = typeof bound === 'object' && bound ? bound.port : config.server.port;
+    const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    const apiUrl = `http://${host}:${port}`;
+
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl,
+      uiUrl: devServer?.uiUrl,
+      metricsUrl: `${apiUrl}/metrics`,
+      temporalAddress: address,
+      namespace,
+      workerDone,
+      stop: () => (stopping ??= cleanup()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

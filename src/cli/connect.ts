@@ -1,0 +1,27 @@
+import { Client } from '@temporalio/client';
+import { JunctionClient } from '../client';
+import { loadConfig } from '../config/load';
+import { JunctionError } from '../errors';
+import { connectClient, temporalTarget } from '../temporal/connection';
+
+/** Connects the starter client the way the running service does (envconfig, then the config file). */
+export async function connectJunction(): Promise<{ junction: JunctionClient; close: () => Promise<void> }> {
+  const { config } = loadConfig();
+  const target = temporalTarget();
+  const address = target.connectionOptions.address ?? `${config.dev.ip}:${config.dev.port}`;
+  let connection;
+  try {
+    connection = await connectClient({ ...target.connectionOptions, address });
+  } catch (error) {
+    throw new JunctionError(
+      'temporal_unavailable',
+      `cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  const client = new Client({ connection, namespace: target.namespace ?? config.temporal.namespace });
+  return {
+    junction: new JunctionClient({ client, taskQueue: config.temporal.taskQueue }),
+    close: () => connection.close(),
+  };
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { JunctionError } from '../errors';
+import { registerDlqCommands } from './dlq';
+import { registerRunCommands } from './run';
+import { registerTemporalCommands } from './temporal';
+
+/** Builds the `junction` command line. */
+export function buildCli(): Command {
+  const program = new Command('junction')
+    .description('Junction: webhooks in, provider calls out, on Temporal')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommands(program);
+  registerDlqCommands(program);
+  registerTemporalCommands(program);
+  return program;
+}
+
+/** Runs the CLI; a JunctionError becomes a one-line message and exit code 1, never a stack trace. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof JunctionError) {
+      process.stderr.write(`junction: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(
+      `junction: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+}

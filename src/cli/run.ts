@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { runJunction, type RunOptions } from '../app/run';
+import { loadConfig } from '../config/load';
+import { createLogger } from '../logging/logger';
+
+type Role = Pick<RunOptions, 'devServer' | 'worker' | 'api'>;
+
+async function runUntilSignal(role: Role): Promise<void> {
+  const { config, file } = loadConfig();
+  const logger = createLogger({ level: config.log.level });
+  if (!file) {
+    logger.warn(
+      'no junction.config.yaml found (set JUNCTION_CONFIG to name one): running with defaults and no webhook sources; see junction.config.example.yaml',
+    );
+  }
+  const running = await runJunction({ config, logger, ...role });
+  logger.info(
+    {
+      api: running.apiUrl,
+      ui: running.uiUrl,
+      metrics: running.metricsUrl,
+      temporal: running.temporalAddress,
+    },
+    'Junction is running',
+  );
+  const lines = [
+    `Junction is running`,
+    `  API:      ${running.apiUrl}`,
+    ...(running.uiUrl ? [`  UI:       ${running.uiUrl}`] : []),
+    `  Metrics:  ${running.metricsUrl}`,
+    `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await new Promise<void>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      signalled = true;
+      logger.info({ signal }, 'shutting down: closing HTTP, draining the worker, stopping Temporal');
+      running.stop().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    running.workerDone.then(
+      () => undefined,
+      (error: unknown) => {
+        logger.fatal({ err: error }, 'the worker stopped with an error');
+        process.exitCode = 1;
+        void running.stop().then(resolve);
+      },
+    );
+  });
+  logger.info('stopped');
+  logger.flush();
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('dev')
+    .description('start a Temporal dev server (with UI), the worker and the HTTP server in one process')
+    .action(() => runUntilSignal({ devServer: true, worker: true, api: true }));
+  program
+    .command('worker')
+    .description('run only the worker (needs a Temporal server: TEMPORAL_ADDRESS or a profile)')
+    .action(() => runUntilSignal({ devServer: false, worker: true, api: false }));
+  program
+    .command('server')
+    .description('run only the HTTP server (webhooks, management API)')
+    .action(() => runUntilSignal({ devServer: false, worker: false, api: true }));
+}

@@ -1,0 +1,159 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { JunctionError } from '../errors';
+import { webhookWorkflowId } from '../shared/ids';
+import { JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
+import {
+  WEBHOOK_DELIVERY_WORKFLOW,
+  discardSignal,
+  retrySignal,
+  statusQuery,
+  type DeadLetterMemo,
+  type DeliveryError,
+  type WebhookDeliveryInput,
+  type WebhookDeliveryStatus,
+} from '../shared/webhooks';
+import type { webhookDelivery } from '../workflows';
+export { isTemporalUnavailable } from './errors';
+
+export interface StartOutcome {
+  status: 'accepted' | 'duplicate';
+  workflowId: string;
+}
+
+export interface DeadLetter {
+  workflowId: string;
+  sourceId: string | undefined;
+  deliveryId: string | undefined;
+  eventType: string | undefined;
+  deadLetteredAt: string | undefined;
+  lastError: DeliveryError | undefined;
+  startedAt: string;
+}
+
+export interface JunctionClientOptions {
+  client: Client;
+  taskQueue: string;
+}
+
+/** Escapes a value for a visibility query string literal. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The starter client: the one place that starts, signals and lists Junction's workflows. The HTTP server,
+ * the CLI and application services all go through it.
+ */
+export class JunctionClient {
+  readonly client: Client;
+  readonly taskQueue: string;
+
+  constructor(options: JunctionClientOptions) {
+    this.client = options.client;
+    this.taskQueue = options.taskQueue;
+  }
+
+  /**
+   * Durably hands a verified event to Temporal. The workflow id is derived from the delivery id, so a
+   * redelivery finds the existing execution (running or closed) and is reported as a duplicate.
+   * Throws when Temporal cannot be reached within `timeoutMs`; see {@link isTemporalUnavailable}.
+   */
+  async startWebhookDelivery(
+    input: WebhookDeliveryInput,
+    options: { timeoutMs?: number } = {},
+  ): Promise<StartOutcome> {
+    const workflowId = webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
+    const start = () =>
+      this.client.workflow.start<typeof webhookDelivery>(WEBHOOK_DELIVERY_WORKFLOW, {
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: JUNCTION_SOURCE, value: input.event.sourceId },
+          { key: JUNCTION_STATE, value: input.targets.length > 0 ? 'delivering' : 'unrouted' },
+        ],
+      });
+    try {
+      if (options.timeoutMs !== undefined) {
+        await this.client.connection.withDeadline(Date.now() + options.timeoutMs, start);
+      } else {
+        await start();
+      }
+      return { status: 'accepted', workflowId };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return { status: 'duplicate', workflowId };
+      throw error;
+    }
+  }
+
+  /** Lists dead-lettered events (a visibility query), newest first. */
+  async *listDeadLetters(filter: { sourceId?: string } = {}): AsyncGenerator<DeadLetter> {
+    const clauses = [
+      `WorkflowType = ${quote(WEBHOOK_DELIVERY_WORKFLOW)}`,
+      `${JUNCTION_STATE.name} = 'dead_lettered'`,
+    ];
+    if (filter.sourceId) clauses.push(`${JUNCTION_SOURCE.name} = ${quote(filter.sourceId)}`);
+    clauses.push(`ExecutionStatus = 'Running'`);
+    for await (const info of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      yield toDeadLetter(info);
+    }
+  }
+
+  /** The current state of one delivery (a query: needs a worker polling the task queue). */
+  async deliveryStatus(workflowId: string): Promise<WebhookDeliveryStatus> {
+    return this.client.workflow.getHandle(workflowId).query(statusQuery);
+  }
+
+  /** Sends `retry` to a dead-lettered delivery. Refuses, with a clear error, when it is not dead-lettered. */
+  async retryDeadLetter(workflowId: string): Promise<void> {
+    await this.assertDeadLettered(workflowId);
+    await this.client.workflow.getHandle(workflowId).signal(retrySignal);
+  }
+
+  /** Sends `discard` to a dead-lettered delivery; it completes as discarded. */
+  async discardDeadLetter(workflowId: string, reason?: string): Promise<void> {
+    await this.assertDeadLettered(workflowId);
+    await this.client.workflow.getHandle(workflowId).signal(discardSignal, reason);
+  }
+
+  private async assertDeadLettered(workflowId: string): Promise<void> {
+    let description;
+    try {
+      description = await this.client.workflow.getHandle(workflowId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new JunctionError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const state = description.typedSearchAttributes.get(JUNCTION_STATE);
+    if (description.status.name !== 'RUNNING' || state !== 'dead_lettered') {
+      throw new JunctionError(
+        'not_dead_lettered',
+        `workflow "${workflowId}" is not dead-lettered (status ${description.status.name}, state ${state ?? 'unknown'})`,
+      );
+    }
+  }
+}
+
+function toDeadLetter(info: WorkflowExecutionInfo): DeadLetter {
+  const memo = (info.memo ?? {}) as DeadLetterMemo;
+  return {
+    workflowId: info.workflowId,
+    sourceId: info.typedSearchAttributes.get(JUNCTION_SOURCE),
+    deliveryId: memo.deliveryId,
+    eventType: memo.eventType,
+    deadLetteredAt: memo.deadLetteredAt ?? undefined,
+    lastError: memo.lastError ?? undefined,
+    startedAt: info.startTime.toISOString(),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Every error Junction raises on purpose carries a stable `code`. HTTP answers, CLI messages and
+ * `ApplicationFailure.type` across the activity boundary all use it; nothing branches on `instanceof`
+ * across process boundaries.
+ */
+export type JunctionErrorCode =
+  | 'config_invalid'
+  | 'config_not_found'
+  | 'temporal_cli_unavailable'
+  | 'temporal_unavailable'
+  | 'unknown_source'
+  | 'missing_signature'
+  | 'invalid_signature'
+  | 'timestamp_out_of_range'
+  | 'malformed_headers'
+  | 'malformed_body'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'bad_request'
+  | 'not_dead_lettered'
+  | 'workflow_not_found'
+  | 'internal_error';
+
+/** Base class for Junction's own errors: a stable code, a message a person can act on, the cause kept. */
+export class JunctionError extends Error {
+  readonly code: JunctionErrorCode;
+
+  constructor(code: JunctionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration problem found at start-up; the message names the offending key. */
+export class ConfigError extends JunctionError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'config_invalid' | 'config_not_found' }) {
+    super(options?.code ?? 'config_invalid', message, options);
+  }
+}
+
+/** An error whose message is safe to show to a caller, with the HTTP status to answer with. */
+export class HttpError extends JunctionError {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    statusCode: number,
+    code: JunctionErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(code, message, options);
+    this.statusCode = statusCode;
+    this.headers = options?.headers ?? {};
+  }
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { JunctionClient } from '../client';
+import type { JunctionConfig } from '../config/schema';
+import { HttpError } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { JunctionMetrics } from '../metrics/registry';
+import { errorHandler, sendError } from './errors';
+import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
+import { registerWebhookRoutes } from './routes/webhooks';
+
+export interface ServerDeps {
+  config: JunctionConfig;
+  logger: Logger;
+  metrics: JunctionMetrics;
+  readiness: ReadinessCheck[];
+  /** The starter client; without it only the operational endpoints are served (a worker-only process). */
+  junction?: JunctionClient;
+  now?: () => number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP server without listening, so tests and the CLI share the same thing. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    // One line per request is written by the onResponse hook below, with the request's correlation ids.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: deps.config.server.trustProxy,
+    bodyLimit: deps.config.server.bodyLimitBytes,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const now = deps.now ?? Date.now;
+
+  await app.register(helmet, { global: true });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new HttpError(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.httpRequests.inc(labels);
+    deps.metrics.httpDuration.observe(labels, seconds);
+    const quiet = route === '/healthz' || route === '/readyz' || route === '/metrics';
+    request.log[quiet ? 'debug' : 'info'](
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
+      'request completed',
+    );
+  });
+
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  if (deps.junction) {
+    registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
+  }
+  return app;
+}

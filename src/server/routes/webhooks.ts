@@ -1,0 +1,145 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { JunctionClient } from '../../client';
+import { isTemporalUnavailable } from '../../client/errors';
+import type { JunctionConfig, SourceConfig } from '../../config/schema';
+import { HttpError } from '../../errors';
+import type { JunctionMetrics } from '../../metrics/registry';
+import { webhookWorkflowId } from '../../shared/ids';
+import type { RawBody, WebhookDeliveryInput } from '../../shared/webhooks';
+import { compileRoutes, selectTargets, type CompiledRoute } from '../../webhooks/routing';
+import { VERIFIERS } from '../../webhooks/schemes';
+import { sendError } from '../errors';
+
+export interface WebhookRouteDeps {
+  config: JunctionConfig;
+  junction: JunctionClient;
+  metrics: JunctionMetrics;
+  now: () => number;
+}
+
+/** Seconds a sender should wait before redelivering when Temporal is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Keeps the body byte-exact: UTF-8 text when it decodes cleanly, base64 otherwise. */
+export function toRawBody(bytes: Buffer): RawBody {
+  try {
+    return { encoding: 'utf8', data: utf8.decode(bytes) };
+  } catch {
+    return { encoding: 'base64', data: bytes.toString('base64') };
+  }
+}
+
+function firstHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * `POST /webhooks/:source`: verify over the raw bytes, then hand the event to Temporal and only then
+ * acknowledge. Nothing is started for a request that fails any check.
+ */
+export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps) {
+  const sources = new Map<string, { source: SourceConfig; routes: CompiledRoute[]; bodyLimit: number }>();
+  for (const source of deps.config.sources) {
+    sources.set(source.id, {
+      source,
+      routes: compileRoutes(source),
+      bodyLimit: source.maxBodyBytes ?? deps.config.server.bodyLimitBytes,
+    });
+  }
+  const routeBodyLimit = Math.max(
+    deps.config.server.bodyLimitBytes,
+    ...[...sources.values()].map((s) => s.bodyLimit),
+  );
+
+  void app.register(async (scope) => {
+    // Signatures cover the exact bytes sent: take every content type as an unparsed buffer.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: routeBodyLimit },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
+
+    scope.post<{ Params: { source: string } }>(
+      '/webhooks/:source',
+      { bodyLimit: routeBodyLimit },
+      async (request, reply) => {
+        const started = process.hrtime.bigint();
+        const sourceId = request.params.source;
+        const entry = sources.get(sourceId);
+        const observe = (outcome: string) => {
+          const label = entry ? sourceId : '(unknown)';
+          deps.metrics.webhooksReceived.inc({ source: label, outcome });
+          deps.metrics.webhookIngestDuration.observe(
+            { source: label, outcome },
+            Number(process.hrtime.bigint() - started) / 1e9,
+          );
+        };
+        try {
+          if (!entry)
+            throw new HttpError(404, 'unknown_source', `no webhook source "${sourceId}" is configured`);
+          const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+          if (rawBody.length > entry.bodyLimit) {
+            throw new HttpError(
+              413,
+              'payload_too_large',
+              `the body exceeds ${entry.bodyLimit} bytes for source "${sourceId}"`,
+            );
+          }
+          const verified = VERIFIERS[entry.source.scheme](
+            { headers: request.headers, rawBody },
+            entry.source,
+            deps.now(),
+          );
+          const workflowId = webhookWorkflowId(sourceId, verified.deliveryId);
+          request.log = request.log.child({ workflowId, deliveryId: verified.deliveryId });
+
+          const input: WebhookDeliveryInput = {
+            event: {
+              sourceId,
+              deliveryId: verified.deliveryId,
+              eventType: verified.eventType,
+              receivedAt: new Date(deps.now()).toISOString(),
+              contentType: firstHeader(request, 'content-type'),
+              body: toRawBody(rawBody),
+            },
+            targets: selectTargets(entry.routes, verified.eventType),
+            retry: { ...deps.config.delivery.retry, ...entry.source.retry },
+          };
+          let outcome;
+          try {
+            outcome = await deps.junction.startWebhookDelivery(input, {
+              timeoutMs: deps.config.server.temporalTimeoutMs,
+            });
+          } catch (error) {
+            if (!isTemporalUnavailable(error)) throw error;
+            request.log.warn({ err: error }, 'Temporal is unreachable; asking the sender to redeliver');
+            throw new HttpError(503, 'temporal_unavailable', 'the event could not be stored; retry later', {
+              headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+            });
+          }
+          request.log.info(
+            { eventType: verified.eventType, status: outcome.status, targets: input.targets.length },
+            outcome.status === 'accepted' ? 'webhook accepted' : 'duplicate delivery',
+          );
+          observe(outcome.status);
+          return reply.code(202).send(outcome);
+        } catch (error) {
+          if (error instanceof HttpError) {
+            observe(error.code);
+            if (error.statusCode < 500)
+              request.log.info({ code: error.code }, `webhook rejected: ${error.message}`);
+            return sendError(reply, error);
+          }
+          observe('internal_error');
+          throw error;
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,107 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RetrySettings } from './retryPresets';
+
+/** The request body exactly as received: text when it is valid UTF-8, base64 otherwise. */
+export interface RawBody {
+  encoding: 'utf8' | 'base64';
+  data: string;
+}
+
+/** A verified webhook event, as handed from the HTTP server to its delivery workflow. */
+export interface WebhookEvent {
+  sourceId: string;
+  /** The provider's own delivery id (`webhook-id` for Standard Webhooks). */
+  deliveryId: string;
+  eventType: string;
+  /** ISO-8601 time the server accepted the request. */
+  receivedAt: string;
+  contentType: string | undefined;
+  body: RawBody;
+}
+
+/** One place an event goes. Only names travel: URLs and headers are read from configuration at delivery time. */
+export interface DeliveryTarget {
+  route: string;
+  kind: 'forward';
+  /** The forward timeout configured when the event arrived; bounds the activity's start-to-close time. */
+  timeoutMs: number;
+}
+
+export interface WebhookDeliveryInput {
+  event: WebhookEvent;
+  targets: DeliveryTarget[];
+  retry: RetrySettings;
+}
+
+export type DeliveryState = 'delivering' | 'delivered' | 'dead_lettered' | 'discarded' | 'unrouted';
+export type TargetStatus = 'pending' | 'delivered' | 'failed' | 'discarded';
+
+/** Why a delivery failed, as recorded on the workflow (never a secret: codes, statuses, short messages). */
+export interface DeliveryError {
+  code: string;
+  message: string;
+  status?: number;
+}
+
+export interface TargetProgress {
+  target: DeliveryTarget;
+  status: TargetStatus;
+  /** Attempts made so far across every round (a `retry` after a dead letter starts a new round). */
+  attempts: number;
+  lastError?: DeliveryError;
+  deliveredAt?: string;
+}
+
+export interface WebhookDeliveryStatus {
+  state: DeliveryState;
+  sourceId: string;
+  deliveryId: string;
+  eventType: string;
+  targets: TargetProgress[];
+  lastError?: DeliveryError;
+  deadLetteredAt?: string;
+  discardReason?: string;
+}
+
+export type WebhookDeliveryResult = WebhookDeliveryStatus;
+
+/** What the forward activity reports back: how many attempts the round used and what the target answered. */
+export interface ForwardResult {
+  status: number;
+  attempt: number;
+}
+
+/** Details attached to a failed forward attempt (ApplicationFailure details[0]). */
+export interface ForwardFailureDetails {
+  status?: number;
+  attempt: number;
+}
+
+export interface ForwardInput {
+  sourceId: string;
+  deliveryId: string;
+  eventType: string;
+  route: string;
+  contentType: string | undefined;
+  body: RawBody;
+  /** Attempts made in earlier rounds, so the `junction-attempt` header keeps counting across retries. */
+  priorAttempts: number;
+  timeoutMs: number;
+}
+
+/** Memo kept on a dead-lettered execution, so listing dead letters needs no running worker. */
+export interface DeadLetterMemo {
+  eventType?: string;
+  deliveryId?: string;
+  deadLetteredAt?: string | null;
+  lastError?: DeliveryError | null;
+}
+
+/** Delivers a dead-lettered event again (only the targets that failed). */
+export const retrySignal = defineSignal('retry');
+/** Gives up on a dead-lettered event; the workflow completes as `discarded`. */
+export const discardSignal = defineSignal<[reason?: string]>('discard');
+/** The delivery's current state, targets and last error. */
+export const statusQuery = defineQuery<WebhookDeliveryStatus>('status');
+
+export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDelivery';

@@ -1,0 +1,28 @@
+import type { SourceConfig } from '../config/schema';
+
+/** What a signature scheme sees of a request: lower-cased headers and the body exactly as received. */
+export interface InboundWebhook {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  rawBody: Buffer;
+}
+
+/** What a scheme vouches for once the signature holds. */
+export interface VerifiedWebhook {
+  /** The provider's own delivery id, the dedupe key. */
+  deliveryId: string;
+  eventType: string;
+}
+
+/** A pure verifier over the raw bytes: throws an HttpError (401/400) or returns the verified identity. */
+export type WebhookVerifier = (
+  request: InboundWebhook,
+  source: SourceConfig,
+  nowMs: number,
+) => VerifiedWebhook;
+
+/** A single header value; repeated headers are joined the way HTTP folds them. */
+export function headerValue(request: InboundWebhook, name: string): string | undefined {
+  const value = request.headers[name];
+  if (Array.isArray(value)) return value.join(', ');
+  return value;
+}

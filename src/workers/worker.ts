@@ -1,0 +1,41 @@
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { JunctionActivities } from '../activities';
+import type { Logger } from '../logging/logger';
+import { PinoTemporalLogger } from '../logging/temporalLogger';
+
+export interface JunctionWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: JunctionActivities;
+  /** A bundle made once (tests share one per run); built from `src/workflows` when omitted. */
+  workflowBundle?: WorkflowBundle;
+  /** How long in-flight activities may finish after shutdown starts (the SDK's default is 0: cut off). */
+  shutdownGraceMs: number;
+  identity?: string;
+  logger?: Logger;
+}
+
+/** Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start). */
+export async function bundleJunctionWorkflows(logger?: Logger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    // webpack's report is long and only interesting when bundling fails.
+    logger: logger
+      ? new PinoTemporalLogger(logger.child({ component: 'bundler' }, { level: 'warn' }))
+      : undefined,
+  });
+}
+
+/** The worker that runs Junction's workflows and activities on its task queue. */
+export async function createJunctionWorker(options: JunctionWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    workflowBundle: options.workflowBundle ?? (await bundleJunctionWorkflows(options.logger)),
+    shutdownGraceTime: options.shutdownGraceMs,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}
