@@ -11,7 +11,7 @@ export async function connectJunction(): Promise<{ junction: JunctionClient; clo
   const address = target.connectionOptions.address ?? `${config.dev.ip}:${config.dev.port}`;
   let connection;
   try {
-    connection = await connectClient({ ...target.connectionOptions, address });
+    connection = await connectClient({ ...target.connectionOptions, address }, { connectTimeoutMs: 5_000 });
   } catch (error) {
     throw new JunctionError(
       'temporal_unavailable',

@@ -31,7 +31,8 @@ export function registerTemporalCommands(program: Command): void {
       String(DEFAULT_RETENTION_DAYS),
     )
     .option('--no-retention', 'leave the retention as it is')
-    .action(async (options: { retentionDays: string; retention: boolean }) => {
+    .option('--create-namespace', 'create the namespace when it does not exist')
+    .action(async (options: { retentionDays: string; retention: boolean; createNamespace?: boolean }) => {
       const { config } = loadConfig();
       const target = temporalTarget();
       const namespace = target.namespace ?? config.temporal.namespace;
@@ -44,9 +45,10 @@ export function registerTemporalCommands(program: Command): void {
       try {
         const result = await setupNamespace(connection, namespace, {
           retentionDays: options.retention ? retentionDays : undefined,
+          createIfMissing: options.createNamespace,
         });
         process.stdout.write(
-          `namespace ${namespace}: registered ${result.registered.length ? result.registered.join(', ') : 'nothing new'}` +
+          `namespace ${namespace}${result.created ? ' (created)' : ''}: registered ${result.registered.length ? result.registered.join(', ') : 'nothing new'}` +
             `${result.retentionDays ? `; retention ${result.retentionDays} days` : ''}\n`,
         );
       } finally {

@@ -60,7 +60,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
  * must exist; without one, Junction runs on its defaults (no webhook sources).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
-  const explicit = env.JUNCTION_CONFIG;
+  const explicit = env.JUNCTION_CONFIG || undefined;
   const file = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(file)) {
     if (explicit) {

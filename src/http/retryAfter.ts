@@ -7,6 +7,8 @@ export function parseRetryAfter(value: string | undefined | null, now: number): 
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
+  // An HTTP-date always names the day and month; this keeps Date.parse from reading "-5" as a year.
+  if (!/[A-Za-z]{3}/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -29,11 +29,21 @@ const SECRET_FIELDS = [
 
 const quote = (name: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${name}` : `["${name}"]`);
 
-/** Redaction paths for pino: top level, one level down and two levels down (e.g. `req.headers.authorization`). */
-export const REDACT_PATHS: string[] = SECRET_FIELDS.flatMap((name) => [
-  name.includes('-') ? `["${name}"]` : name,
-  `*${quote(name)}`,
-  `*.*${quote(name)}`,
-]);
+/**
+ * Redaction paths for pino: each secret field at the top level and one level down (`err.token`,
+ * `config.secrets`), plus inside the header objects Junction and its libraries log. Deeper wildcards
+ * cost time on every line, so deeper secrets are kept out of log objects instead.
+ */
+export const REDACT_PATHS: string[] = [
+  ...SECRET_FIELDS.flatMap((name) => [name.includes('-') ? `["${name}"]` : name, `*${quote(name)}`]),
+  ...[
+    'req.headers',
+    'res.headers',
+    'request.headers',
+    'response.headers',
+    'err.headers',
+    'options.headers',
+  ].flatMap((parent) => SECRET_FIELDS.map((name) => `${parent}${quote(name)}`)),
+];
 
 export const REDACTED = '[redacted]';

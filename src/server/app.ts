@@ -7,6 +7,7 @@ import { HttpError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { errorHandler, sendError } from './errors';
+import './requestLog';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerWebhookRoutes } from './routes/webhooks';
 
@@ -47,6 +48,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ),
   );
 
+  // Handlers add what they learned (outcome, event type…) to the one line logged per request.
+  // Fastify wants a null placeholder for per-request objects; onRequest sets the real one.
+  app.decorateRequest('logFields', null as unknown as Record<string, unknown>);
+  app.addHook('onRequest', async (request) => {
+    request.logFields = {};
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? '(unmatched)';
     const labels = { method: request.method, route, status: String(reply.statusCode) };
@@ -59,7 +66,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         method: request.method,
         url: request.url.split('?')[0],
         status: reply.statusCode,
-        ms: reply.elapsedTime,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...request.logFields,
       },
       'request completed',
     );

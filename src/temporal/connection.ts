@@ -37,8 +37,11 @@ export function lazyClientConnection(options: NativeConnectionOptions): Connecti
   return Connection.lazy(clientOptions(options));
 }
 
-export async function connectClient(options: NativeConnectionOptions): Promise<Connection> {
-  return Connection.connect(clientOptions(options));
+export async function connectClient(
+  options: NativeConnectionOptions,
+  extra: { connectTimeoutMs?: number } = {},
+): Promise<Connection> {
+  return Connection.connect({ ...clientOptions(options), connectTimeout: extra.connectTimeoutMs });
 }
 
 export async function connectWorker(options: NativeConnectionOptions): Promise<NativeConnection> {

@@ -11,12 +11,47 @@ const INDEXED_VALUE_TYPE_KEYWORD = 2;
  */
 export const DEFAULT_RETENTION_DAYS = 7;
 
-/** Registers Junction's search attributes (idempotent) and, when asked, sets the namespace's retention. */
+const DAY_MS = 24 * 60 * 60 * 1_000;
+/** gRPC NOT_FOUND. */
+const NOT_FOUND = 5;
+
+async function waitForNamespace(connection: Connection, namespace: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await connection.operatorService.listSearchAttributes({ namespace });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/**
+ * Prepares a namespace for Junction: creates it when asked and missing, registers Junction's search
+ * attributes (idempotent) and, when asked, sets its retention.
+ */
 export async function setupNamespace(
   connection: Connection,
   namespace: string,
-  options: { retentionDays?: number } = {},
-): Promise<{ registered: string[]; retentionDays?: number }> {
+  options: { retentionDays?: number; createIfMissing?: boolean } = {},
+): Promise<{ created: boolean; registered: string[]; retentionDays?: number }> {
+  let created = false;
+  if (options.createIfMissing) {
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code !== NOT_FOUND) throw error;
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msNumberToTs(
+          (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS,
+        ),
+      });
+      created = true;
+      // A new namespace takes a moment to be usable on every frontend.
+      await waitForNamespace(connection, namespace);
+    }
+  }
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = JUNCTION_SEARCH_ATTRIBUTES.filter(
     (key) => !(key.name in (existing.customAttributes ?? {})),
@@ -30,8 +65,8 @@ export async function setupNamespace(
   if (options.retentionDays !== undefined) {
     await connection.workflowService.updateNamespace({
       namespace,
-      config: { workflowExecutionRetentionTtl: msNumberToTs(options.retentionDays * 24 * 60 * 60 * 1_000) },
+      config: { workflowExecutionRetentionTtl: msNumberToTs(options.retentionDays * DAY_MS) },
     });
   }
-  return { registered: missing.map((key) => key.name), retentionDays: options.retentionDays };
+  return { created, registered: missing.map((key) => key.name), retentionDays: options.retentionDays };
 }

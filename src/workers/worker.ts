@@ -1,4 +1,10 @@
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import {
+  Worker,
+  bundleWorkflowCode,
+  type NativeConnection,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { JunctionActivities } from '../activities';
 import type { Logger } from '../logging/logger';
 import { PinoTemporalLogger } from '../logging/temporalLogger';
@@ -9,7 +15,7 @@ export interface JunctionWorkerOptions {
   taskQueue: string;
   activities: JunctionActivities;
   /** A bundle made once (tests share one per run); built from `src/workflows` when omitted. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities may finish after shutdown starts (the SDK's default is 0: cut off). */
   shutdownGraceMs: number;
   identity?: string;

@@ -9,6 +9,7 @@ import type { RawBody, WebhookDeliveryInput } from '../../shared/webhooks';
 import { compileRoutes, selectTargets, type CompiledRoute } from '../../webhooks/routing';
 import { VERIFIERS } from '../../webhooks/schemes';
 import { sendError } from '../errors';
+import '../requestLog';
 
 export interface WebhookRouteDeps {
   config: JunctionConfig;
@@ -97,7 +98,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             deps.now(),
           );
           const workflowId = webhookWorkflowId(sourceId, verified.deliveryId);
-          request.log = request.log.child({ workflowId, deliveryId: verified.deliveryId });
+          // The request's one log line carries the correlation ids (a child logger per request costs more).
+          Object.assign(request.logFields, { workflowId, deliveryId: verified.deliveryId });
 
           const input: WebhookDeliveryInput = {
             event: {
@@ -118,22 +120,29 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             });
           } catch (error) {
             if (!isTemporalUnavailable(error)) throw error;
-            request.log.warn({ err: error }, 'Temporal is unreachable; asking the sender to redeliver');
+            request.log.warn(
+              { err: error, workflowId, deliveryId: verified.deliveryId },
+              'Temporal is unreachable; asking the sender to redeliver',
+            );
             throw new HttpError(503, 'temporal_unavailable', 'the event could not be stored; retry later', {
               headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
             });
           }
-          request.log.info(
-            { eventType: verified.eventType, status: outcome.status, targets: input.targets.length },
-            outcome.status === 'accepted' ? 'webhook accepted' : 'duplicate delivery',
-          );
+          Object.assign(request.logFields, {
+            outcome: outcome.status,
+            eventType: verified.eventType,
+            targets: input.targets.length,
+          });
           observe(outcome.status);
           return reply.code(202).send(outcome);
         } catch (error) {
           if (error instanceof HttpError) {
             observe(error.code);
-            if (error.statusCode < 500)
-              request.log.info({ code: error.code }, `webhook rejected: ${error.message}`);
+            Object.assign(request.logFields, {
+              outcome: 'rejected',
+              code: error.code,
+              reason: error.message,
+            });
             return sendError(reply, error);
           }
           observe('internal_error');

@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort } from '../../src/temporal/runtime';
+
+const root = join(__dirname, '..', '..');
+const distRoot = __dirname.includes(`${join('dist', 'bench')}`)
+  ? join(__dirname, '..', '..')
+  : join(root, 'dist');
+
+export interface BenchProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+function stopper(child: ChildProcess) {
+  return async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+}
+
+/** Runs a compiled `junction <role>` (server or worker) as its own process, logging at info to /dev/null. */
+export async function startJunctionProcess(
+  role: 'server' | 'worker',
+  config: Record<string, unknown>,
+  env: Record<string, string>,
+): Promise<BenchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `junction-bench-${role}-`));
+  const file = join(dir, 'junction.config.yaml');
+  writeFileSync(file, stringify(config));
+  const port = await freePort();
+  const nodeArgs =
+    role === 'server' && process.env.BENCH_SERVER_NODE_ARGS
+      ? process.env.BENCH_SERVER_NODE_ARGS.split(' ')
+      : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
+    env: {
+      ...process.env,
+      ...env,
+      JUNCTION_CONFIG: file,
+      PORT: String(port),
+      JUNCTION_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child);
+  return { url, child, stop: stopper(child) };
+}
+
+/** Runs the bare Fastify baseline as its own process. */
+export async function startBareServer(): Promise<BenchProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(distRoot, 'bench', 'lib', 'bareServer.js'), String(port)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child);
+  return { url, child, stop: stopper(child) };
+}

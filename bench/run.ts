@@ -1,0 +1,28 @@
+/** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
+import { benchIngest } from './ingest';
+
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  ingest: benchIngest,
+};
+
+async function main() {
+  const names = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const selected = names.length > 0 ? names : Object.keys(BENCHMARKS);
+  for (const name of selected) {
+    const bench = BENCHMARKS[name];
+    if (!bench) {
+      process.stderr.write(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    await bench();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,137 @@
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createActivities } from '../../src/activities';
+import { JunctionClient } from '../../src/client';
+import { parseConfig } from '../../src/config/load';
+import type { JunctionConfig } from '../../src/config/schema';
+import { createLogger, type Logger } from '../../src/logging/logger';
+import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
+import { buildServer } from '../../src/server/app';
+import { installRuntime } from '../../src/temporal/runtime';
+import { createJunctionWorker } from '../../src/workers/worker';
+import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
+
+export interface TestJunction {
+  url: string;
+  config: JunctionConfig;
+  client: Client;
+  junction: JunctionClient;
+  metrics: JunctionMetrics;
+  /** Every JSON log line written while it ran. */
+  logs: string[];
+  logger: Logger;
+  worker: Worker | undefined;
+  app: FastifyInstance;
+  post(path: string, init: { headers?: Record<string, string>; body?: string | Buffer }): Promise<Response>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A log destination that keeps the lines for assertions (and can echo them when debugging). */
+export function captureLogs(): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(line);
+      if (process.env.JUNCTION_TEST_ECHO_LOGS) process.stderr.write(chunk);
+      callback();
+    },
+  });
+  return { stream, lines };
+}
+
+/**
+ * Junction's worker and HTTP server, in this process, on the run's dev server, with a task queue of its
+ * own: the same parts `junction dev` wires, built from a raw config object.
+ */
+export async function startTestJunction(
+  rawConfig: Record<string, unknown> = {},
+  options: { worker?: boolean; temporalAddress?: string; now?: () => number; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestJunction> {
+  const taskQueue = uniqueName('tq');
+  const config = parseConfig(
+    {
+      ...rawConfig,
+      server: { port: 0, ...(rawConfig.server as object | undefined) },
+      temporal: { taskQueue, shutdownGraceMs: 2_000, ...(rawConfig.temporal as object | undefined) },
+    },
+    options.env ?? {},
+  );
+  const { stream, lines } = captureLogs();
+  const logger = createLogger({ level: 'debug', destination: stream });
+  const address = options.temporalAddress ?? testTemporalAddress();
+  const metrics = createMetrics({ defaultMetrics: false });
+
+  const connection = Connection.lazy({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const junction = new JunctionClient({ client, taskQueue: config.temporal.taskQueue });
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (options.worker ?? true) {
+    await installRuntime(logger, { metrics: false });
+    nativeConnection = await NativeConnection.connect({ address });
+    worker = await createJunctionWorker({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({
+        logger,
+        findForwardTarget: (sourceId, route) =>
+          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === route)?.forward,
+      }),
+      workflowBundle: testWorkflowBundle(),
+      shutdownGraceMs: config.temporal.shutdownGraceMs,
+    });
+    workerRun = worker.run();
+  }
+
+  const app = await buildServer({
+    config,
+    logger,
+    metrics,
+    junction,
+    now: options.now,
+    readiness: [
+      {
+        name: 'temporal',
+        check: async () => {
+          await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+          return { ok: true };
+        },
+      },
+    ],
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+
+  const stopWorker = async () => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun?.catch(() => undefined);
+    await nativeConnection?.close().catch(() => undefined);
+    nativeConnection = undefined;
+  };
+
+  return {
+    url,
+    config,
+    client,
+    junction,
+    metrics,
+    logs: lines,
+    logger,
+    worker,
+    app,
+    post: (path, init) => fetch(`${url}${path}`, { method: 'POST', headers: init.headers, body: init.body }),
+    stopWorker,
+    async stop() {
+      await app.close();
+      await stopWorker();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { freePort } from '../../src/temporal/runtime';
+import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
+import { startTarget, type Target } from '../helpers/target';
+import { eventually } from '../helpers/temporal';
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+let target: Target;
+afterAll(async () => target?.close());
+
+test('`junction dev` starts Temporal with its UI, the worker and the API, persists, and shuts down cleanly', async () => {
+  target = await startTarget();
+  const secret = newStandardSecret();
+  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'junction-dev-'));
+  writeFileSync(
+    join(dir, 'junction.config.yaml'),
+    stringify({
+      dev: { port: temporalPort, uiPort },
+      sources: [
+        {
+          id: 'demo',
+          scheme: 'standard-webhooks',
+          secrets: ['${DEMO_SECRET}'],
+          routes: [{ events: ['*'], forward: { url: target.url } }],
+        },
+      ],
+    }),
+  );
+  const env = {
+    DEMO_SECRET: secret,
+    PORT: String(apiPort),
+    JUNCTION_DATA_DIR: join(dir, 'data'),
+    TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
+    TEMPORAL_ADDRESS: '',
+  };
+
+  const dev = spawnCli(['dev'], env, dir);
+  const banner = await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
+  expect(banner).toContain(`API:      http://127.0.0.1:${apiPort}`);
+  expect(banner).toContain(`UI:       http://127.0.0.1:${uiPort}`);
+  expect(banner).toContain(`Metrics:  http://127.0.0.1:${apiPort}/metrics`);
+
+  await eventually(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200, {
+    what: 'readyz',
+  });
+  expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+  const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  expect(metrics).toContain('junction_http_requests_total');
+  expect(metrics).toMatch(/^temporal_/m); // the SDK's worker metrics, merged in
+
+  const signed = signStandardWebhook({ secret });
+  const answer = await fetch(`http://127.0.0.1:${apiPort}/webhooks/demo`, {
+    method: 'POST',
+    headers: signed.headers,
+    body: signed.body,
+  });
+  expect(answer.status).toBe(202);
+  await target.waitForRequests(1);
+
+  // The dev server was started with Junction's search attributes and a seven-day retention.
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+  expect(Object.keys(attributes.customAttributes ?? {})).toEqual(
+    expect.arrayContaining(['JunctionSource', 'JunctionState', 'JunctionConnectionId']),
+  );
+  const namespace = await connection.workflowService.describeNamespace({ namespace: 'default' });
+  expect(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds)).toBe(7 * 24 * 3600);
+  await connection.close();
+
+  dev.kill('SIGTERM');
+  expect(await exited(dev)).toBe(0);
+  expect(await portOpen(temporalPort)).toBe(false);
+  expect(await portOpen(apiPort)).toBe(false);
+
+  // Started again on the same data directory, the event is still there; killed hard, nothing lingers.
+  const again = spawnCli(['dev'], env, dir);
+  await waitForOutput(again, /Junction is running/);
+  const reconnection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  const client = new Client({ connection: reconnection });
+  const description = await client.workflow.getHandle(`webhook:demo:${signed.id}`).describe();
+  expect(description.status.name).toBe('COMPLETED');
+  await reconnection.close();
+  again.kill('SIGKILL');
+  await exited(again);
+  await eventually(async () => !(await portOpen(temporalPort)), {
+    what: 'the dev server to go away with its parent',
+  });
+});

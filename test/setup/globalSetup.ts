@@ -1,0 +1,31 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevServer } from '../../src/temporal/devServer';
+import { createLogger } from '../../src/logging/logger';
+import { provisionTemporalCli } from '../../src/temporal/provision';
+import { freePort } from '../../src/temporal/runtime';
+import { bundleJunctionWorkflows } from '../../src/workers/worker';
+
+/**
+ * Starts one Temporal dev server (in memory, headless) and bundles the workflow code once for the whole
+ * run; test files read both from the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  const cli = await provisionTemporalCli({ onProgress: (line) => process.stderr.write(`${line}\n`) });
+  if (cli.kind !== 'binary') {
+    throw new Error(`tests need a temporal binary; none was found or built: ${cli.tried.join('; ')}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'junction-test-'));
+  const [server, bundle] = await Promise.all([
+    freePort().then((port) => startDevServer({ cli, port })),
+    bundleJunctionWorkflows(createLogger({ level: 'warn', pretty: false })),
+  ]);
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.JUNCTION_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.JUNCTION_TEST_WORKFLOW_BUNDLE = bundlePath;
+  process.env.JUNCTION_TEST_TEMPORAL_CLI = cli.path;
+  process.env.JUNCTION_TEST_TMP = dir;
+  (globalThis as { __junctionDevServer?: typeof server }).__junctionDevServer = server;
+}

@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../../src/config/load';
+import { ConfigError } from '../../src/errors';
+
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('defaults apply to an empty file', () => {
+  const config = parseConfig({}, {});
+  expect(config.server).toMatchObject({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1_048_576 });
+  expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'junction' });
+  expect(config.dev.dataDir).toBe('.junction');
+  expect(config.delivery.retry.maximumAttempts).toBe(10);
+  expect(config.sources).toEqual([]);
+});
+
+test('${VAR} and ${VAR:-fallback} are interpolated; $${ escapes', () => {
+  const config = parseConfig(
+    {
+      sources: [
+        {
+          id: 'a',
+          scheme: 'standard-webhooks',
+          secrets: ['${A_SECRET}'],
+          routes: [
+            {
+              events: ['*'],
+              forward: {
+                url: '${APP_URL:-http://127.0.0.1:4000}/hooks',
+                headers: { 'x-note': 'cost $${price}' },
+              },
+            },
+          ],
+        },
+      ],
+    },
+    { A_SECRET: secret },
+  );
+  expect(config.sources[0]?.secrets).toEqual([secret]);
+  expect(config.sources[0]?.routes[0]?.forward.url).toBe('http://127.0.0.1:4000/hooks');
+  expect(config.sources[0]?.routes[0]?.forward.headers['x-note']).toBe('cost ${price}');
+  expect(config.sources[0]?.routes[0]?.name).toBe('route-0');
+});
+
+test('a missing secret names the key and the variable', () => {
+  expect(
+    message(() =>
+      parseConfig({ sources: [{ id: 'a', scheme: 'standard-webhooks', secrets: ['${NOPE}'] }] }, {}),
+    ),
+  ).toBe('sources[0].secrets[0]: environment variable NOPE is not set');
+});
+
+test('an unknown key is an error naming it, at any depth', () => {
+  expect(message(() => parseConfig({ servr: {} }, {}))).toContain('servr: unknown key');
+  expect(message(() => parseConfig({ server: { prot: 1 } }, {}))).toContain('server.prot: unknown key');
+  expect(
+    message(() =>
+      parseConfig(
+        {
+          sources: [
+            {
+              id: 'a',
+              scheme: 'standard-webhooks',
+              secrets: [secret],
+              routes: [{ events: ['x'], forward: { url: 'http://x' }, retries: 3 }],
+            },
+          ],
+        },
+        {},
+      ),
+    ),
+  ).toContain('sources[0].routes[0].retries: unknown key');
+});
+
+test('a bad URL names the key', () => {
+  const text = message(() =>
+    parseConfig(
+      {
+        sources: [
+          {
+            id: 'a',
+            scheme: 'standard-webhooks',
+            secrets: [secret],
+            routes: [{ events: ['x'], forward: { url: 'not a url' } }],
+          },
+        ],
+      },
+      {},
+    ),
+  );
+  expect(text).toContain('sources[0].routes[0].forward.url: must be an absolute http:// or https:// URL');
+});
+
+test('duplicate source ids and route names are errors', () => {
+  const src = { id: 'a', scheme: 'standard-webhooks', secrets: [secret] };
+  expect(message(() => parseConfig({ sources: [src, src] }, {}))).toContain(
+    'sources[1].id: duplicate source id "a"',
+  );
+  const routes = [
+    { name: 'r', events: ['x'], forward: { url: 'http://x' } },
+    { name: 'r', events: ['y'], forward: { url: 'http://y' } },
+  ];
+  expect(message(() => parseConfig({ sources: [{ ...src, routes }] }, {}))).toContain(
+    'duplicate route name "r"',
+  );
+});
+
+test('PORT, HOST and JUNCTION_DATA_DIR override the file; a bad PORT is named', () => {
+  const config = parseConfig({}, { PORT: '8080', HOST: '0.0.0.0', JUNCTION_DATA_DIR: '/var/lib/junction' });
+  expect(config.server).toMatchObject({ port: 8080, host: '0.0.0.0' });
+  expect(config.dev.dataDir).toBe('/var/lib/junction');
+  expect(message(() => parseConfig({}, { PORT: 'eighty' }))).toContain('PORT: must be an integer');
+});
+
+test('loadConfig reads JUNCTION_CONFIG, reports YAML errors with the file, and requires a named file to exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-config-'));
+  const file = join(dir, 'j.yaml');
+  writeFileSync(file, 'server:\n  port: 4100\n');
+  expect(loadConfig({ JUNCTION_CONFIG: file }, dir).config.server.port).toBe(4100);
+  writeFileSync(file, 'server: [unclosed\n');
+  expect(message(() => loadConfig({ JUNCTION_CONFIG: file }, dir))).toContain('not valid YAML');
+  expect(message(() => loadConfig({ JUNCTION_CONFIG: join(dir, 'missing.yaml') }, dir))).toContain(
+    'file not found',
+  );
+  // Without JUNCTION_CONFIG and without the default file, defaults apply.
+  expect(loadConfig({}, dir)).toMatchObject({ file: undefined });
+});
+
+test('the documented example parses', () => {
+  const example = join(__dirname, '..', '..', 'junction.config.example.yaml');
+  const { config } = loadConfig({ JUNCTION_CONFIG: example, ACME_WEBHOOK_SECRET: secret });
+  expect(config.sources[0]?.id).toBe('acme');
+});
