@@ -21,7 +21,25 @@ export type JunctionErrorCode =
   | 'bad_request'
   | 'not_dead_lettered'
   | 'workflow_not_found'
-  | 'internal_error';
+  | 'internal_error'
+  | 'codec_key_unknown'
+  | 'codec_decrypt_failed'
+  | 'unauthorized'
+  | 'unknown_provider'
+  | 'unsupported_auth_mode'
+  | 'invalid_state'
+  | 'state_expired'
+  | 'state_used'
+  | 'return_to_not_allowed'
+  | 'authorization_failed'
+  | 'connection_exists'
+  | 'connection_not_found'
+  | 'connection_deleted'
+  | 'needs_reauth'
+  | 'invalid_grant'
+  | 'token_request_rejected'
+  | 'token_endpoint_unavailable'
+  | 'refresh_failed';
 
 /** Base class for Junction's own errors: a stable code, a message a person can act on, the cause kept. */
 export class JunctionError extends Error {

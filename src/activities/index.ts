@@ -1,11 +1,24 @@
+import { createConnectionActivities, type ConnectionActivityDeps } from './connections';
 import { createForwardActivity, type ForwardDeps } from './forward';
 
-export type ActivityDeps = ForwardDeps;
+export type ActivityDeps = ForwardDeps & {
+  /** Connection activities' dependencies; without them those activities are not registered. */
+  connections?: Omit<ConnectionActivityDeps, 'logger'>;
+};
 
 /** Every activity Junction's worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     forwardWebhook: createForwardActivity(deps),
+    ...createConnectionActivities({
+      providers: () => {
+        throw new Error('connection activities were not configured');
+      },
+      connectionsConfig: () => ({ returnToAllowlist: [], historyEventLimit: 5_000, callerMarginSeconds: 60 }),
+      temporalClient: undefined,
+      ...deps.connections,
+      logger: deps.logger,
+    }),
   };
 }
 

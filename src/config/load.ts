@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { parseCodecKeyList } from '../codec/aesGcm';
 import { ConfigError } from '../errors';
 import { interpolateEnv } from './interpolate';
 import { formatPath } from './path';
+import { codecSchema } from './connections';
 import { configSchema, type JunctionConfig } from './schema';
 
 export const DEFAULT_CONFIG_FILE = 'junction.config.yaml';
@@ -46,6 +48,19 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (env.JUNCTION_DATA_DIR) config.dev.dataDir = env.JUNCTION_DATA_DIR;
   if (env.JUNCTION_TASK_QUEUE) config.temporal.taskQueue = env.JUNCTION_TASK_QUEUE;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.JUNCTION_CODEC_KEYS) {
+    const codec = codecSchema.safeParse({
+      ...config.codec,
+      keys: parseCodecKeyList(env.JUNCTION_CODEC_KEYS),
+      currentKeyId: undefined,
+    });
+    if (!codec.success) {
+      throw new ConfigError(
+        `JUNCTION_CODEC_KEYS: ${codec.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+      );
+    }
+    config.codec = codec.data;
+  }
   if (env.JUNCTION_LOG_LEVEL) {
     const level = configSchema.shape.log.unwrap().shape.level.safeParse(env.JUNCTION_LOG_LEVEL);
     if (!level.success)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminSchema, codecSchema, connectionsSchema, providersSchema } from './connections';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
 const eventGlob = z.string().min(1, 'an event pattern must not be empty');
@@ -140,6 +141,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     sources: z.array(sourceSchema).default([]),
+    codec: codecSchema.prefault({}),
+    admin: adminSchema.prefault({}),
+    connections: connectionsSchema.prefault({}),
+    providers: providersSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -161,3 +166,5 @@ export type SourceConfig = JunctionConfig['sources'][number];
 export type RouteConfig = SourceConfig['routes'][number];
 export type ForwardTarget = RouteConfig['forward'];
 export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;
+export type CodecConfig = JunctionConfig['codec'];
+export type ConnectionsConfig = JunctionConfig['connections'];

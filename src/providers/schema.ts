@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    'must be letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether a URL points at this machine (plain http is accepted only there). */
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    return LOOPBACK.has(new URL(value).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Protocol endpoints carry credentials: https only, except on loopback (local development and tests), as
+ * RFC 6749 §3.1 and §3.2 require TLS for the authorization and token endpoints.
+ */
+export const endpointUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(value));
+  } catch {
+    return false;
+  }
+}, 'must be an absolute https:// URL (http:// only on loopback)');
+
+const scopes = z.array(z.string().min(1).regex(/^\S+$/, 'a scope has no spaces')).default([]);
+const refreshMarginSeconds = z.number().int().min(0).max(86_400).default(300);
+
+/** How the client (Junction, registered at the provider) authenticates at the token endpoint (RFC 6749 §2.3). */
+export const tokenEndpointAuthMethod = z.enum([
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+]);
+
+const oauthCommon = {
+  /** The authorization server's issuer identifier; checked against `iss` (RFC 9207) and ID tokens. */
+  issuer: endpointUrl.optional(),
+  tokenUrl: endpointUrl,
+  revocationUrl: endpointUrl.optional(),
+  scopes,
+  scopeSeparator: z.string().min(1).max(1).default(' '),
+  tokenEndpointAuthMethod: tokenEndpointAuthMethod.default('client_secret_basic'),
+  /** Refresh this long before the access token expires. */
+  refreshMarginSeconds,
+  /** Refresh at least this often even when the access token does not expire, so refresh tokens do not lapse. */
+  idleRefreshSeconds: z.number().int().min(60).optional(),
+  /** Extra parameters on token requests (e.g. `audience`). */
+  tokenParams: z.record(z.string(), z.string()).default({}),
+};
+
+export const oauth2AuthSchema = z
+  .object({
+    mode: z.literal('oauth2'),
+    authorizationUrl: endpointUrl,
+    /** PKCE S256 (RFC 7636); on by default, off only for providers that reject it. */
+    pkce: z.boolean().default(true),
+    /** Extra parameters on the authorization request (e.g. Google's `access_type: offline`). */
+    authorizationParams: z.record(z.string(), z.string()).default({}),
+    ...oauthCommon,
+  })
+  .strict();
+
+export const clientCredentialsAuthSchema = z
+  .object({ mode: z.literal('client_credentials'), ...oauthCommon })
+  .strict();
+
+/** RFC 7523 §2.1: a signed JWT is the grant. */
+export const jwtBearerAuthSchema = z
+  .object({
+    mode: z.literal('jwt_bearer'),
+    ...oauthCommon,
+    tokenEndpointAuthMethod: tokenEndpointAuthMethod.default('none'),
+    /** The assertion's `aud`; the token URL when omitted. */
+    audience: z.string().min(1).optional(),
+    assertionLifetimeSeconds: z.number().int().min(30).max(3_600).default(300),
+    /** JWS algorithm of the assertion. */
+    signingAlgorithm: z.enum(['RS256', 'ES256', 'PS256', 'EdDSA']).default('RS256'),
+    /** Where the scopes go: the `scope` request parameter, or a `scope` claim in the assertion (Google). */
+    scopesIn: z.enum(['parameter', 'assertion']).default('parameter'),
+  })
+  .strict();
+
+export const apiKeyAuthSchema = z
+  .object({
+    mode: z.literal('api_key'),
+    /** The header that carries the key. */
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+      .default('authorization'),
+    /** Put before the key in the header value, e.g. `Bearer `. */
+    prefix: z.string().default('Bearer '),
+  })
+  .strict();
+
+export const basicAuthSchema = z.object({ mode: z.literal('basic') }).strict();
+
+export const authSchema = z.discriminatedUnion('mode', [
+  oauth2AuthSchema,
+  clientCredentialsAuthSchema,
+  jwtBearerAuthSchema,
+  apiKeyAuthSchema,
+  basicAuthSchema,
+]);
+
+/** The OAuth client Junction is registered as at the provider (the application's OAuth app). */
+export const providerClientSchema = z
+  .object({
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1).optional(),
+    /** PKCS#8 PEM private key for `private_key_jwt` client authentication (RFC 7523 §2.2). */
+    privateKey: z.string().min(1).optional(),
+    keyId: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * A provider declaration: how to authenticate and where its API is. Data, validated at start-up; issue 5
+ * adds rate limits, retry headers, pagination and actions beside `auth` and `apiBaseUrl`.
+ */
+export const providerSchema = z
+  .object({
+    id: identifier,
+    displayName: z.string().min(1).optional(),
+    auth: authSchema,
+    apiBaseUrl: endpointUrl,
+    /** A token-response field that holds the per-account API base URL (Salesforce's `instance_url`). */
+    apiBaseUrlFromToken: z.string().min(1).optional(),
+    docsUrl: z.string().url().optional(),
+    client: providerClientSchema.optional(),
+  })
+  .strict()
+  .superRefine((provider, ctx) => {
+    const auth = provider.auth;
+    if (auth.mode === 'api_key' || auth.mode === 'basic' || !provider.client) return;
+    const method = auth.tokenEndpointAuthMethod;
+    if ((method === 'client_secret_basic' || method === 'client_secret_post') && !provider.client.clientSecret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client', 'clientSecret'],
+        message: `required for token endpoint auth method ${method}`,
+      });
+    }
+    if (method === 'private_key_jwt' && !provider.client.privateKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client', 'privateKey'],
+        message: 'required for token endpoint auth method private_key_jwt',
+      });
+    }
+  });
+
+export type ProviderDeclaration = z.output<typeof providerSchema>;
+export type ProviderAuth = ProviderDeclaration['auth'];
+export type ProviderClient = z.output<typeof providerClientSchema>;
+export type TokenEndpointAuthMethod = z.output<typeof tokenEndpointAuthMethod>;
+export type OAuthAuth = Extract<ProviderAuth, { tokenUrl: string }>;
