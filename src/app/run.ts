@@ -4,6 +4,9 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../activities';
 import { JunctionClient } from '../client';
+import { ConnectionsClient } from '../client/connections';
+import { createPayloadCodec, junctionDataConverter } from '../codec';
+import { devOperatorToken } from '../codec/devAccess';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import { createMetrics, sdkMetricsSource } from '../metrics/registry';
@@ -12,6 +15,7 @@ import { buildServer } from '../server/app';
 import { connectWorker, lazyClientConnection, temporalTarget } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
+import { ProviderCatalogue } from '../providers/catalogue';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
 import { createJunctionWorker } from '../workers/worker';
@@ -58,6 +62,13 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
   };
 
   try {
+    // Every client and worker encrypts payloads; `junction dev` makes a key of its own when none is configured.
+    const codec = createPayloadCodec(config, {
+      allowGenerate: options.devServer,
+      onGenerated: (file) => logger.warn({ file }, 'no codec.keys configured: generated a development key'),
+    });
+    const dataConverter = junctionDataConverter(codec);
+    const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     let address = target.connectionOptions.address ?? 'localhost:7233';
     let devServer: DevServer | undefined;
     if (options.devServer && !target.configured) {
@@ -74,6 +85,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
         uiPort: config.dev.uiPort,
         dataDir: config.dev.dataDir,
         namespace,
+        uiCodecEndpoint: `http://${host}:${config.server.port}/codec`,
         // The dev server is chatty at shutdown; only its errors deserve attention by default.
         onLog: (line) => (/level=(ERROR|FATAL)/.test(line) ? devLog.error(line) : devLog.debug(line)),
       });
@@ -87,7 +99,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
 
     const clientConnection: Connection = lazyClientConnection(connectionOptions);
     cleanups.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace });
+    const client = new Client({ connection: clientConnection, namespace, dataConverter });
     if (devServer) {
       await setupNamespace(clientConnection, namespace, { retentionDays: DEFAULT_RETENTION_DAYS });
     }
@@ -111,10 +123,16 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
       const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
       cleanups.push(() => nativeConnection.close());
+      const catalogue = new ProviderCatalogue(config.providers);
       const activities = createActivities({
         logger,
         findForwardTarget: (sourceId, routeName) =>
           config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === routeName)?.forward,
+        connections: {
+          providers: () => catalogue,
+          connectionsConfig: () => config.connections,
+          temporalClient: client,
+        },
       });
       logger.info('bundling workflow code');
       worker = await createJunctionWorker({
@@ -124,6 +142,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
         activities,
         shutdownGraceMs: config.temporal.shutdownGraceMs,
         logger,
+        dataConverter,
       });
       const running = worker;
       workerDone = running.run();
@@ -140,12 +159,24 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
     const junction = options.api
       ? new JunctionClient({ client, taskQueue: config.temporal.taskQueue })
       : undefined;
-    const app: FastifyInstance = await buildServer({ config, logger, metrics, readiness, junction });
+    const codecAccess = devServer
+      ? { operatorTokens: devOperatorToken(config), uiOrigin: devServer.uiUrl }
+      : undefined;
+    const app: FastifyInstance = await buildServer({
+      config,
+      logger,
+      metrics,
+      readiness,
+      junction,
+      codec: options.api ? codec : undefined,
+      codecAccess,
+      connections: junction ? new ConnectionsClient(client, config.temporal.taskQueue) : undefined,
+      stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
+    });
     await app.listen({ host: config.server.host, port: config.server.port });
     cleanups.push(() => app.close());
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.server.port;
-    const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const apiUrl = `http://${host}:${port}`;
 
     let stopping: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { JunctionClient } from '../client';
+import { createPayloadCodec, junctionDataConverter } from '../codec';
 import { loadConfig } from '../config/load';
 import { JunctionError } from '../errors';
 import { connectClient, temporalTarget } from '../temporal/connection';
@@ -19,7 +20,12 @@ export async function connectJunction(): Promise<{ junction: JunctionClient; clo
       { cause: error },
     );
   }
-  const client = new Client({ connection, namespace: target.namespace ?? config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: target.namespace ?? config.temporal.namespace,
+    // The same codec as the running service: keys from the config, or `junction dev`'s key file.
+    dataConverter: junctionDataConverter(createPayloadCodec(config)),
+  });
   return {
     junction: new JunctionClient({ client, taskQueue: config.temporal.taskQueue }),
     close: () => connection.close(),

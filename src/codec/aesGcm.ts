@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { JunctionError } from '../errors';
@@ -46,6 +46,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       throw new JunctionError('config_invalid', `the current codec key "${currentKeyId}" is not configured`);
     }
     this.currentKeyId = currentKeyId;
+  }
+
+  /** A key for another purpose (e.g. OAuth `state`), derived from the current key with HKDF (RFC 5869). */
+  deriveKey(label: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.keys.get(this.currentKeyId) as Buffer, new Uint8Array(), label, 32));
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {

@@ -3,11 +3,15 @@ import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
+import type { PayloadCodec } from '@temporalio/common';
+import type { ConnectionsClient } from '../client/connections';
 import { HttpError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { errorHandler, sendError } from './errors';
 import './requestLog';
+import { registerCodecRoutes } from './routes/codec';
+import { registerConnectionRoutes } from './routes/connections';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerWebhookRoutes } from './routes/webhooks';
 
@@ -19,6 +23,14 @@ export interface ServerDeps {
   /** The starter client; without it only the operational endpoints are served (a worker-only process). */
   junction?: JunctionClient;
   now?: () => number;
+  /** Connection management and the OAuth flow; served when given. */
+  connections?: ConnectionsClient;
+  /** The payload codec, for the Temporal UI's codec endpoints (`/codec/encode`, `/codec/decode`). */
+  codec?: PayloadCodec;
+  /** HMAC key for OAuth `state` (from config, or derived from the codec key). */
+  stateSecret?: Uint8Array | string;
+  /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
+  codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,6 +88,30 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   if (deps.junction) {
     registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
+  }
+  if (deps.codec) {
+    registerCodecRoutes(app, {
+      codec: deps.codec,
+      operatorTokens: [...deps.config.codec.operatorTokens, ...(deps.codecAccess?.operatorTokens ?? [])],
+      uiOrigin: deps.config.codec.uiOrigin ?? deps.codecAccess?.uiOrigin,
+      now,
+    });
+  }
+  if (deps.connections) {
+    const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
+    if (!stateSecret) throw new HttpError(500, 'config_invalid', 'connections need connections.stateSecret or a codec key');
+    registerConnectionRoutes(app, {
+      config: deps.config,
+      connections: deps.connections,
+      stateSecret,
+      now,
+      baseUrl: () => {
+        const bound = app.server.address();
+        const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
+        const host = deps.config.server.host.includes(':') ? `[${deps.config.server.host}]` : deps.config.server.host;
+        return `http://${host}:${port}`;
+      },
+    });
   }
   return app;
 }

@@ -93,6 +93,7 @@ export interface ConnectionWorkflowInput {
 export interface ConnectionCredentials {
   connectionId: string;
   providerId: string;
+  state: ConnectionState;
   headers: Record<string, string>;
   /** Epoch ms; undefined when the credentials do not expire (API keys, basic, non-expiring tokens). */
   expiresAt?: number;
@@ -148,6 +149,9 @@ export type ConnectionMemo = Pick<
 
 export interface AuthorizationInput {
   stateId: string;
+  timing: RefreshTiming;
+  headerShape: HeaderShape;
+  apiBaseUrl?: string;
   connectionId: string;
   providerId: string;
   returnTo: string;

@@ -5,6 +5,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { JunctionActivities } from '../activities';
 import type { Logger } from '../logging/logger';
 import { PinoTemporalLogger } from '../logging/temporalLogger';
@@ -20,6 +21,8 @@ export interface JunctionWorkerOptions {
   shutdownGraceMs: number;
   identity?: string;
   logger?: Logger;
+  /** Junction's data converter (the payload codec); every worker Junction creates passes it. */
+  dataConverter?: DataConverter;
 }
 
 /** Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start). */
@@ -43,5 +46,6 @@ export async function createJunctionWorker(options: JunctionWorkerOptions): Prom
     workflowBundle: options.workflowBundle ?? (await bundleJunctionWorkflows(options.logger)),
     shutdownGraceTime: options.shutdownGraceMs,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }

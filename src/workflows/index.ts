@@ -1,1 +1,3 @@
 export { webhookDelivery } from './webhookDelivery';
+export { connection } from './connection';
+export { oauthAuthorization } from './oauthAuthorization';

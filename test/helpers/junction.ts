@@ -4,10 +4,13 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities';
 import { JunctionClient } from '../../src/client';
+import { ConnectionsClient } from '../../src/client/connections';
+import { AesGcmPayloadCodec, createPayloadCodec, junctionDataConverter } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
+import { ProviderCatalogue } from '../../src/providers/catalogue';
 import { buildServer } from '../../src/server/app';
 import { installRuntime } from '../../src/temporal/runtime';
 import { createJunctionWorker } from '../../src/workers/worker';
@@ -18,6 +21,8 @@ export interface TestJunction {
   config: JunctionConfig;
   client: Client;
   junction: JunctionClient;
+  connections: ConnectionsClient;
+  codec: AesGcmPayloadCodec;
   metrics: JunctionMetrics;
   /** Every JSON log line written while it ran. */
   logs: string[];
@@ -59,14 +64,21 @@ export async function startTestJunction(
     },
     options.env ?? {},
   );
+  // The run's codec keys (globalSetup puts them in JUNCTION_CODEC_KEYS) unless the test configures its own.
+  const codec = createPayloadCodec(
+    config.codec.keys.length > 0 ? config : parseConfig({ dev: config.dev }, { JUNCTION_CODEC_KEYS: process.env.JUNCTION_CODEC_KEYS }),
+  );
+  const dataConverter = junctionDataConverter(codec);
   const { stream, lines } = captureLogs();
   const logger = createLogger({ level: 'debug', destination: stream });
   const address = options.temporalAddress ?? testTemporalAddress();
   const metrics = createMetrics({ defaultMetrics: false });
 
   const connection = Connection.lazy({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const junction = new JunctionClient({ client, taskQueue: config.temporal.taskQueue });
+  const connections = new ConnectionsClient(client, config.temporal.taskQueue);
+  const catalogue = new ProviderCatalogue(config.providers);
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
@@ -82,7 +94,13 @@ export async function startTestJunction(
         logger,
         findForwardTarget: (sourceId, route) =>
           config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === route)?.forward,
+        connections: {
+          providers: () => catalogue,
+          connectionsConfig: () => config.connections,
+          temporalClient: client,
+        },
       }),
+      dataConverter,
       workflowBundle: testWorkflowBundle(),
       shutdownGraceMs: config.temporal.shutdownGraceMs,
     });
@@ -94,6 +112,9 @@ export async function startTestJunction(
     logger,
     metrics,
     junction,
+    connections,
+    codec,
+    stateSecret: codec.deriveKey('junction oauth state'),
     now: options.now,
     readiness: [
       {
@@ -121,6 +142,8 @@ export async function startTestJunction(
     config,
     client,
     junction,
+    connections,
+    codec,
     metrics,
     logs: lines,
     logger,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,5 +28,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.JUNCTION_TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.JUNCTION_TEST_TEMPORAL_CLI = cli.path;
   process.env.JUNCTION_TEST_TMP = dir;
+  // The run's payload codec keys: every Junction the tests start (in process or as a CLI child) encrypts.
+  process.env.JUNCTION_CODEC_KEYS = `test-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
   (globalThis as { __junctionDevServer?: typeof server }).__junctionDevServer = server;
 }

@@ -1,0 +1,2 @@
+export { createCredentialCache, type AuthHeaders, type CredentialCache, type CredentialCacheOptions } from './credentialCache';
+export { headerShape, refreshTiming } from './input';

@@ -1,0 +1,97 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { JunctionActivities } from '../activities';
+import {
+  completeAuthorizationUpdate,
+  type AuthorizationCallback,
+  type AuthorizationInput,
+  type AuthorizationOutcome,
+} from '../shared/connections';
+import { TOKEN_ENDPOINT_RETRY, TOKEN_ENDPOINT_TIMEOUT_MS, toRetryPolicy } from '../shared/retryPresets';
+
+const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>({
+  startToCloseTimeout: TOKEN_ENDPOINT_TIMEOUT_MS + 5_000,
+  retry: toRetryPolicy(TOKEN_ENDPOINT_RETRY),
+});
+
+function failureCode(error: unknown): { error: string; description?: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as { oauthError?: string; description?: string } | undefined;
+    return { error: details?.oauthError ?? cause.type ?? 'server_error', description: details?.description };
+  }
+  return { error: 'server_error' };
+}
+
+/**
+ * One pending authorization-code flow, keyed by the `state`'s id. It holds the PKCE verifier (encrypted by
+ * the codec, never in a cookie or URL), accepts the provider's callback once, exchanges the code and installs
+ * the connection. Unclaimed, it ends after ten minutes; a second callback is refused.
+ */
+export async function oauthAuthorization(input: AuthorizationInput): Promise<AuthorizationOutcome | { status: 'expired' }> {
+  let callback: AuthorizationCallback | undefined;
+  let outcome: AuthorizationOutcome | undefined;
+
+  setHandler(
+    completeAuthorizationUpdate,
+    async (received: AuthorizationCallback) => {
+      callback = received;
+      await condition(() => outcome !== undefined);
+      return outcome as AuthorizationOutcome;
+    },
+    {
+      validator: (_received: AuthorizationCallback) => {
+        if (callback !== undefined) {
+          throw ApplicationFailure.create({ type: 'state_used', message: 'this authorization was already completed', nonRetryable: true });
+        }
+        if (Date.now() > input.expiresAt) {
+          throw ApplicationFailure.create({ type: 'state_expired', message: 'this authorization expired', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  const arrived = await condition(() => callback !== undefined, Math.max(input.expiresAt - Date.now(), 1));
+  if (!arrived) return { status: 'expired' };
+
+  const base = { connectionId: input.connectionId, returnTo: input.returnTo };
+  try {
+    const tokens = await exchangeCode({
+      providerId: input.providerId,
+      callbackQuery: (callback as AuthorizationCallback).query,
+      stateId: input.stateId,
+      redirectUri: input.redirectUri,
+      codeVerifier: input.codeVerifier,
+    });
+    await installConnection({
+      taskQueue: workflowInfo().taskQueue,
+      connection: {
+        connectionId: input.connectionId,
+        providerId: input.providerId,
+        mode: 'oauth2',
+        scopes: tokens.scopes ?? input.scopes,
+        secrets: {
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken,
+          expiresAt: tokens.expiresAt,
+          tokenType: tokens.tokenType,
+        },
+        timing: input.timing,
+        headerShape: input.headerShape,
+        apiBaseUrl: tokens.apiBaseUrl ?? input.apiBaseUrl,
+      },
+    });
+    outcome = { status: 'connected', ...base };
+  } catch (error) {
+    outcome = { status: 'failed', ...base, ...failureCode(error) };
+  }
+  await condition(allHandlersFinished);
+  return outcome;
+}
