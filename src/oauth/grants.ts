@@ -108,8 +108,9 @@ export async function requestTokenGrant(
 }
 
 /**
- * Exchanges an authorization code (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5). The callback's
- * `state` was verified before; oauth4webapi checks it matches, handles `error` responses and RFC 9207 `iss`.
+ * Exchanges an authorization code (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5). The server
+ * verified the callback's signed `state` and found this pending authorization by the id inside it, so the
+ * state check is done; oauth4webapi handles `error` responses and the RFC 9207 `iss` check.
  */
 export async function exchangeAuthorizationCode(
   provider: OAuthProvider,
@@ -119,7 +120,7 @@ export async function exchangeAuthorizationCode(
   const lib = await loadOAuth();
   const as = authorizationServer(provider);
   const { client, clientAuth } = await resolveClient(provider);
-  const params = lib.validateAuthResponse(as, client, new URLSearchParams(input.callbackQuery), input.stateId);
+  const params = lib.validateAuthResponse(as, client, new URLSearchParams(input.callbackQuery), lib.skipStateCheck);
   const started = options.now();
   const response = await lib.authorizationCodeGrantRequest(
     as,

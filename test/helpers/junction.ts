@@ -126,7 +126,7 @@ export async function startTestJunction(
       },
     ],
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: config.server.port });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 
