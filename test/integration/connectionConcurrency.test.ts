@@ -1,0 +1,116 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { createPayloadCodec, junctionDataConverter } from '../../src/codec';
+import { parseConfig } from '../../src/config/load';
+import { createCredentialCache } from '../../src/connections';
+import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
+import { authorizeWithoutBrowser } from '../helpers/oauthServer';
+import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
+
+let env: ConnectionsEnv;
+const closers: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  // Access tokens of the `web-fast` client live 10 s; the provider refreshes 1 s ahead.
+  env = await startConnectionsEnv({ fastTtl: 10 });
+});
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await env?.stop();
+});
+
+/** A second worker on the same task queue: `junction worker` as its own process. */
+async function startWorkerProcess() {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-conn-worker-'));
+  writeFileSync(join(dir, 'junction.config.yaml'), stringify({ ...env.rawConfig, server: {} }));
+  const child = spawnCli(['worker'], { JUNCTION_CONFIG: join(dir, 'junction.config.yaml'), TEMPORAL_ADDRESS: testTemporalAddress(), PORT: '0' });
+  await waitForOutput(child, /Junction is running/);
+  return child;
+}
+
+async function codecClient() {
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const codec = createPayloadCodec(parseConfig({}, { JUNCTION_CODEC_KEYS: process.env.JUNCTION_CODEC_KEYS }));
+  closers.push(() => connection.close());
+  return new Client({ connection, dataConverter: junctionDataConverter(codec) });
+}
+
+async function connect(provider: string) {
+  const connectionId = uniqueName('burst');
+  const query = new URLSearchParams({ connectionId, returnTo: `${RETURN_TO}done` });
+  await authorizeWithoutBrowser(`${env.junction.url}/connect/${provider}?${query.toString()}`, { returnToPrefix: RETURN_TO });
+  return connectionId;
+}
+
+test('200 concurrent getFreshToken calls on an expired token, two workers → exactly one token request', async () => {
+  const second = await startWorkerProcess();
+  closers.push(async () => {
+    second.kill('SIGTERM');
+    await exited(second);
+  });
+  const connectionId = await connect('test-fast');
+  // Stop refreshing ahead: with the in-process worker paused the token expires; the process worker alone
+  // would refresh it, so stop it too, let the token expire, then bring both workers back at once.
+  await env.junction.stopWorker();
+  second.kill('SIGKILL');
+  await exited(second);
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  const before = await env.oauth.stats();
+
+  const workerA = await startWorkerProcess();
+  const workerB = await startWorkerProcess();
+  closers.push(async () => {
+    for (const w of [workerA, workerB]) {
+      w.kill('SIGTERM');
+      await exited(w);
+    }
+  });
+  // Two callers' processes (two caches, two clients), 100 concurrent callers each, plus 20 raw updates
+  // with no in-process sharing at all.
+  const caches = [createCredentialCache({ client: await codecClient(), minValidityMs: 500 }), createCredentialCache({ client: await codecClient(), minValidityMs: 500 })];
+  const raw = await codecClient();
+  const { ConnectionsClient } = await import('../../src/client/connections');
+  const direct = new ConnectionsClient(raw, env.junction.config.temporal.taskQueue);
+  const results = await Promise.all([
+    ...Array.from({ length: 180 }, (_, i) => caches[i % 2]!.authHeaders(connectionId)),
+    ...Array.from({ length: 20 }, () => direct.getFreshToken(connectionId, { minValidityMs: 500 })),
+  ]);
+  const after = await env.oauth.stats();
+  const tokens = new Set(results.map((r) => r.headers.authorization));
+  expect(tokens.size).toBe(1);
+  expect(results.every((r) => (r.expiresAt ?? 0) > Date.now() - 1_000)).toBe(true);
+  expect((after.grants.refresh_token ?? 0) - (before.grants.refresh_token ?? 0)).toBe(1);
+  expect(after.tokenRequests - before.tokenRequests).toBe(1);
+});
+
+test('a worker killed during a refresh: the refresh is retried elsewhere and the connection stays valid', async () => {
+  const worker = await startWorkerProcess();
+  const connectionId = await connect('test-oauth');
+  // Only the process worker runs from here on, so the refresh activity lands there.
+  await env.junction.stopWorker();
+  await env.oauth.holdTokenRequests(1, 8_000);
+  const before = await env.oauth.stats();
+  const refresh = env.admin('POST', `/connections/${connectionId}/refresh`);
+  await eventually(async () => (await env.oauth.stats()).tokenRequests > before.tokenRequests, { what: 'the held token request' });
+  worker.kill('SIGKILL');
+  await exited(worker);
+
+  const replacement = await startWorkerProcess();
+  closers.push(async () => {
+    replacement.kill('SIGTERM');
+    await exited(replacement);
+  });
+  const answer = await refresh;
+  expect(answer.status).toBe(200);
+  expect(answer.json).toMatchObject({ state: 'active' });
+  const stats = await env.oauth.stats();
+  // The held request plus the retry on the replacement worker. Had the first one been processed, the retry
+  // would have reused a rotated refresh token, which this server answers with invalid_grant.
+  expect(stats.tokenRequests - before.tokenRequests).toBeGreaterThanOrEqual(2);
+  const headers = await createCredentialCache({ client: await codecClient() }).authHeaders(connectionId);
+  expect(headers.headers.authorization).toMatch(/^Bearer /);
+});
