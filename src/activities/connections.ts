@@ -1,8 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import {
-  WithStartWorkflowOperation,
-  type Client,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { request, type Dispatcher } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -95,7 +92,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const log = logFor(input.connectionId, input.providerId);
       const provider = oauthProvider(deps, input.providerId);
       try {
-        const result = await requestTokenGrant(provider, input, { timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS, now });
+        const result = await requestTokenGrant(provider, input, {
+          timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
+          now,
+        });
         log.info(
           { grant: input.grant, expiresAt: result.expiresAt, rotated: Boolean(result.refreshToken) },
           'token obtained',
@@ -111,8 +111,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const log = deps.logger.child({ provider: input.providerId, activity: 'exchangeCode' });
       const provider = oauthProvider(deps, input.providerId);
       try {
-        const result = await exchangeAuthorizationCode(provider, input, { timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS, now });
-        log.info({ expiresAt: result.expiresAt, refreshToken: Boolean(result.refreshToken) }, 'authorization code exchanged');
+        const result = await exchangeAuthorizationCode(provider, input, {
+          timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
+          now,
+        });
+        log.info(
+          { expiresAt: result.expiresAt, refreshToken: Boolean(result.refreshToken) },
+          'authorization code exchanged',
+        );
         return result;
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -122,7 +128,12 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             type: 'authorization_failed',
             message: `the provider answered ${params?.get('error') ?? 'an error'}`,
             nonRetryable: true,
-            details: [{ oauthError: params?.get('error') ?? 'server_error', description: params?.get('error_description') ?? undefined }],
+            details: [
+              {
+                oauthError: params?.get('error') ?? 'server_error',
+                description: params?.get('error_description') ?? undefined,
+              },
+            ],
           });
         }
         throw tokenFailure(error, now(), log, 'code exchange');
@@ -135,8 +146,13 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const provider = deps.providers().get(input.providerId);
       if (!provider || !isOAuthProvider(provider)) return { revoked: false };
       try {
-        const revoked = await revokeAtProvider(provider, input.secrets, { timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS });
-        log.info({ revoked }, revoked ? 'credentials revoked at the provider' : 'the provider has no revocation endpoint');
+        const revoked = await revokeAtProvider(provider, input.secrets, {
+          timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
+        });
+        log.info(
+          { revoked },
+          revoked ? 'credentials revoked at the provider' : 'the provider has no revocation endpoint',
+        );
         return { revoked };
       } catch (error) {
         throw tokenFailure(error, now(), log, 'revocation');
@@ -148,10 +164,16 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const log = logFor(event.connectionId, event.providerId);
       const target = deps.connectionsConfig().events;
       if (!target) {
-        log.warn({ event: event.type }, 'no connections.events target is configured; the event is only logged');
+        log.warn(
+          { event: event.type },
+          'no connections.events target is configured; the event is only logged',
+        );
         return { delivered: false };
       }
-      const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(target.timeoutMs)]);
+      const signal = AbortSignal.any([
+        Context.current().cancellationSignal,
+        AbortSignal.timeout(target.timeoutMs),
+      ]);
       let status: number;
       try {
         const response = await request(target.url, {
@@ -170,7 +192,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         status = response.statusCode;
       } catch (error) {
         log.warn({ err: error, event: event.type }, 'connection event not delivered');
-        throw ApplicationFailure.create({ type: 'target_unreachable', message: 'the events target could not be reached' });
+        throw ApplicationFailure.create({
+          type: 'target_unreachable',
+          message: 'the events target could not be reached',
+        });
       }
       if (status >= 200 && status < 300) {
         log.info({ event: event.type, status }, 'connection event delivered');

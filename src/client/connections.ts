@@ -48,11 +48,14 @@ export function toConnectionError(error: unknown, connectionId: string): unknown
   }
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const type = error.cause.type ?? '';
-    if (KNOWN_CODES.has(type)) return new JunctionError(type as JunctionErrorCode, error.cause.message, { cause: error });
+    if (KNOWN_CODES.has(type))
+      return new JunctionError(type as JunctionErrorCode, error.cause.message, { cause: error });
   }
   const message = (error as { message?: string })?.message ?? '';
   if (/workflow execution already completed/i.test(message)) {
-    return new JunctionError('connection_not_found', `connection "${connectionId}" no longer runs`, { cause: error });
+    return new JunctionError('connection_not_found', `connection "${connectionId}" no longer runs`, {
+      cause: error,
+    });
   }
   return error;
 }
@@ -60,7 +63,11 @@ export function toConnectionError(error: unknown, connectionId: string): unknown
 /** Why a connection start was refused: it already exists (running). */
 export class ConnectionExistsError extends JunctionError {
   constructor(connectionId: string, options?: { cause?: unknown }) {
-    super('connection_exists', `connection "${connectionId}" already exists; delete it first or reconnect it`, options);
+    super(
+      'connection_exists',
+      `connection "${connectionId}" already exists; delete it first or reconnect it`,
+      options,
+    );
   }
 }
 
@@ -76,7 +83,10 @@ export class ConnectionsClient {
   }
 
   /** Starts `connection:<id>` and waits until its first credentials are in place (or it needs re-auth). */
-  async create(input: ConnectionWorkflowInput, options: { readyTimeoutMs?: number } = {}): Promise<ConnectionStatus> {
+  async create(
+    input: ConnectionWorkflowInput,
+    options: { readyTimeoutMs?: number } = {},
+  ): Promise<ConnectionStatus> {
     try {
       await this.client.workflow.start<typeof connection>(CONNECTION_WORKFLOW, {
         workflowId: connectionWorkflowId(input.connectionId),
@@ -91,7 +101,8 @@ export class ConnectionsClient {
         ],
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ConnectionExistsError(input.connectionId, { cause: error });
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        throw new ConnectionExistsError(input.connectionId, { cause: error });
       throw error;
     }
     const ready = this.handle(input.connectionId).executeUpdate(awaitReadyUpdate);
@@ -127,14 +138,25 @@ export class ConnectionsClient {
 
   /** Hands the callback to its pending authorization; refused (`state_used`) for a second callback. */
   async completeAuthorization(stateId: string, query: string): Promise<AuthorizationOutcome> {
-    const handle = this.client.workflow.getHandle<typeof oauthAuthorization>(authorizationWorkflowId(stateId));
+    const handle = this.client.workflow.getHandle<typeof oauthAuthorization>(
+      authorizationWorkflowId(stateId),
+    );
     try {
       return await handle.executeUpdate(completeAuthorizationUpdate, { args: [{ query }] });
     } catch (error) {
       const mapped = toConnectionError(error, stateId);
-      if (mapped instanceof JunctionError && (mapped.code === 'state_used' || mapped.code === 'state_expired')) throw mapped;
-      if (error instanceof WorkflowNotFoundError || /already completed/i.test((error as Error)?.message ?? '')) {
-        throw new JunctionError('state_used', 'this authorization was already completed or has expired', { cause: error });
+      if (
+        mapped instanceof JunctionError &&
+        (mapped.code === 'state_used' || mapped.code === 'state_expired')
+      )
+        throw mapped;
+      if (
+        error instanceof WorkflowNotFoundError ||
+        /already completed/i.test((error as Error)?.message ?? '')
+      ) {
+        throw new JunctionError('state_used', 'this authorization was already completed or has expired', {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -149,7 +171,9 @@ export class ConnectionsClient {
   }
 
   /** Running connections (a visibility query; details from the memo, so no worker is needed). */
-  async *list(filter: { providerId?: string; state?: string } = {}): AsyncGenerator<ConnectionMemo & { connectionId: string }> {
+  async *list(
+    filter: { providerId?: string; state?: string } = {},
+  ): AsyncGenerator<ConnectionMemo & { connectionId: string }> {
     const clauses = [`WorkflowType = '${CONNECTION_WORKFLOW}'`, `ExecutionStatus = 'Running'`];
     const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
     if (filter.providerId) clauses.push(`${JUNCTION_SOURCE.name} = ${quote(filter.providerId)}`);
@@ -198,10 +222,14 @@ export class ConnectionsClient {
 function toListed(info: WorkflowExecutionInfo): ConnectionMemo & { connectionId: string } {
   const memo = (info.memo ?? {}) as Partial<ConnectionMemo>;
   return {
-    connectionId: info.typedSearchAttributes.get(JUNCTION_CONNECTION_ID) ?? info.workflowId.replace(/^connection:/, ''),
+    connectionId:
+      info.typedSearchAttributes.get(JUNCTION_CONNECTION_ID) ?? info.workflowId.replace(/^connection:/, ''),
     providerId: memo.providerId ?? info.typedSearchAttributes.get(JUNCTION_SOURCE) ?? '',
     mode: memo.mode ?? 'oauth2',
-    state: (info.typedSearchAttributes.get(JUNCTION_STATE) as ConnectionMemo['state'] | undefined) ?? memo.state ?? 'pending',
+    state:
+      (info.typedSearchAttributes.get(JUNCTION_STATE) as ConnectionMemo['state'] | undefined) ??
+      memo.state ??
+      'pending',
     scopes: memo.scopes ?? [],
     expiresAt: memo.expiresAt,
     lastRefreshAt: memo.lastRefreshAt,

@@ -50,7 +50,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   /** A key for another purpose (e.g. OAuth `state`), derived from the current key with HKDF (RFC 5869). */
   deriveKey(label: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.keys.get(this.currentKeyId) as Buffer, new Uint8Array(), label, 32));
+    return Buffer.from(
+      hkdfSync('sha256', this.keys.get(this.currentKeyId) as Buffer, new Uint8Array(), label, 32),
+    );
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -83,7 +85,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const keyId = keyIdBytes ? textDecoder.decode(keyIdBytes) : '';
     const key = this.keys.get(keyId);
     if (!key) {
-      throw new JunctionError('codec_key_unknown', `no codec key "${keyId}" is configured to decrypt this payload`);
+      throw new JunctionError(
+        'codec_key_unknown',
+        `no codec key "${keyId}" is configured to decrypt this payload`,
+      );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) {
@@ -124,7 +129,10 @@ export function parseCodecKeyList(value: string): Array<{ id: string; key: strin
     .map((entry) => {
       const at = entry.indexOf(':');
       if (at <= 0) {
-        throw new JunctionError('config_invalid', 'JUNCTION_CODEC_KEYS: each entry must be "<id>:<base64 key>"');
+        throw new JunctionError(
+          'config_invalid',
+          'JUNCTION_CODEC_KEYS: each entry must be "<id>:<base64 key>"',
+        );
       }
       return { id: entry.slice(0, at), key: entry.slice(at + 1) };
     });

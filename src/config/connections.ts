@@ -94,7 +94,12 @@ export const providersSchema = z
     buildCatalogue(entries, (issue) => {
       if (issue.code === 'unrecognized_keys' && issue.keys) {
         for (const key of issue.keys) {
-          ctx.issues.push({ code: 'custom', message: 'unknown key', path: [...issue.path, key], input: entries });
+          ctx.issues.push({
+            code: 'custom',
+            message: 'unknown key',
+            path: [...issue.path, key],
+            input: entries,
+          });
         }
         return;
       }

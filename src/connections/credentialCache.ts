@@ -29,7 +29,10 @@ export interface CredentialCache {
    * After the provider answered 401 to `rejectedHeaders`: one forced refresh through `getFreshToken`,
    * shared by every caller that saw the same rejected credentials; later callers get the new ones.
    */
-  authHeadersAfterUnauthorized(connectionId: string, rejectedHeaders: Record<string, string>): Promise<AuthHeaders>;
+  authHeadersAfterUnauthorized(
+    connectionId: string,
+    rejectedHeaders: Record<string, string>,
+  ): Promise<AuthHeaders>;
   /** Forgets a connection's cached credentials (e.g. after it was deleted). */
   invalidate(connectionId: string): void;
 }

@@ -1,2 +1,7 @@
-export { createCredentialCache, type AuthHeaders, type CredentialCache, type CredentialCacheOptions } from './credentialCache';
+export {
+  createCredentialCache,
+  type AuthHeaders,
+  type CredentialCache,
+  type CredentialCacheOptions,
+} from './credentialCache';
 export { headerShape, refreshTiming } from './input';

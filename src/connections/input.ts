@@ -3,7 +3,10 @@ import type { ProviderDeclaration } from '../providers/schema';
 import type { HeaderShape, RefreshTiming } from '../shared/connections';
 
 /** Refresh timing from the declaration: margin ahead of expiry, idle interval, history bound. */
-export function refreshTiming(provider: ProviderDeclaration, config: Pick<ConnectionsConfig, 'historyEventLimit'>): RefreshTiming {
+export function refreshTiming(
+  provider: ProviderDeclaration,
+  config: Pick<ConnectionsConfig, 'historyEventLimit'>,
+): RefreshTiming {
   const auth = provider.auth;
   const oauth = 'tokenUrl' in auth ? auth : undefined;
   return {

@@ -31,7 +31,9 @@ export function classifyTokenError(error: unknown, now: number = Date.now()): To
   };
   const response = e?.response ?? (e?.cause instanceof Response ? e.cause : undefined);
   const status = typeof e?.status === 'number' ? e.status : response?.status;
-  const retryAfter = response ? parseRetryAfter(response.headers.get('retry-after') ?? undefined, now) : undefined;
+  const retryAfter = response
+    ? parseRetryAfter(response.headers.get('retry-after') ?? undefined, now)
+    : undefined;
   if (typeof e?.error === 'string') {
     const description = e.error_description ? `: ${e.error_description.slice(0, MAX_DESCRIPTION)}` : '';
     const message = `the token endpoint answered ${e.error}${description}${status ? ` (HTTP ${status})` : ''}`;
@@ -39,7 +41,14 @@ export function classifyTokenError(error: unknown, now: number = Date.now()): To
       return { code: 'invalid_grant', retry: false, message, oauthError: e.error, status };
     }
     if (status === 429 || (status !== undefined && status >= 500) || e.error === 'temporarily_unavailable') {
-      return { code: 'token_endpoint_unavailable', retry: true, delayMs: retryAfter, message, oauthError: e.error, status };
+      return {
+        code: 'token_endpoint_unavailable',
+        retry: true,
+        delayMs: retryAfter,
+        message,
+        oauthError: e.error,
+        status,
+      };
     }
     return { code: 'token_request_rejected', retry: false, message, oauthError: e.error, status };
   }
@@ -54,10 +63,17 @@ export function classifyTokenError(error: unknown, now: number = Date.now()): To
     };
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return { code: 'token_endpoint_unavailable', retry: true, message: 'the token endpoint did not answer in time' };
+    return {
+      code: 'token_endpoint_unavailable',
+      retry: true,
+      message: 'the token endpoint did not answer in time',
+    };
   }
   if (e?.name === 'TypeError' || typeof e?.code === 'string') {
-    const reason = e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code?.startsWith('OAUTH_') ? e.message : 'network error';
+    const reason =
+      e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code?.startsWith('OAUTH_')
+        ? e.message
+        : 'network error';
     const permanent = typeof e?.code === 'string' && e.code.startsWith('OAUTH_');
     return {
       code: permanent ? 'token_request_rejected' : 'token_endpoint_unavailable',

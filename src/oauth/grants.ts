@@ -25,7 +25,11 @@ export function isOAuthProvider(provider: ProviderDeclaration): provider is OAut
   return 'tokenUrl' in provider.auth;
 }
 
-function toGrantResult(provider: OAuthProvider, response: TokenEndpointResponse, now: number): TokenGrantResult {
+function toGrantResult(
+  provider: OAuthProvider,
+  response: TokenEndpointResponse,
+  now: number,
+): TokenGrantResult {
   const fromToken = provider.apiBaseUrlFromToken ? response[provider.apiBaseUrlFromToken] : undefined;
   return {
     accessToken: response.access_token,
@@ -42,7 +46,12 @@ function scopeParams(provider: OAuthProvider, scopes: string[]): Record<string, 
 }
 
 /** An RFC 7523 §3 assertion: iss, sub, aud, exp, iat and a unique jti, signed by jose. */
-async function signAssertion(provider: OAuthProvider, secrets: ConnectionSecrets, scopes: string[], now: number) {
+async function signAssertion(
+  provider: OAuthProvider,
+  secrets: ConnectionSecrets,
+  scopes: string[],
+  now: number,
+) {
   if (provider.auth.mode !== 'jwt_bearer') throw new Error('not a JWT bearer provider');
   const auth = provider.auth;
   if (!secrets.assertionIssuer || !secrets.assertionPrivateKey) {
@@ -54,7 +63,10 @@ async function signAssertion(provider: OAuthProvider, secrets: ConnectionSecrets
   const claims: Record<string, unknown> = {};
   if (auth.scopesIn === 'assertion' && scopes.length > 0) claims.scope = scopes.join(auth.scopeSeparator);
   return new jose.SignJWT(claims)
-    .setProtectedHeader({ alg: auth.signingAlgorithm, ...(secrets.assertionKeyId ? { kid: secrets.assertionKeyId } : {}) })
+    .setProtectedHeader({
+      alg: auth.signingAlgorithm,
+      ...(secrets.assertionKeyId ? { kid: secrets.assertionKeyId } : {}),
+    })
     .setIssuer(secrets.assertionIssuer)
     .setSubject(secrets.assertionSubject ?? secrets.assertionIssuer)
     .setAudience(auth.audience ?? auth.tokenUrl)
@@ -85,13 +97,33 @@ export async function requestTokenGrant(
   switch (input.grant) {
     case 'refresh_token': {
       if (!input.secrets.refreshToken) throw new Error('the connection has no refresh token');
-      const response = await lib.refreshTokenGrantRequest(as, client, clientAuth, input.secrets.refreshToken, requestOpts);
-      return toGrantResult(provider, await lib.processRefreshTokenResponse(as, client, response, processOpts), started);
+      const response = await lib.refreshTokenGrantRequest(
+        as,
+        client,
+        clientAuth,
+        input.secrets.refreshToken,
+        requestOpts,
+      );
+      return toGrantResult(
+        provider,
+        await lib.processRefreshTokenResponse(as, client, response, processOpts),
+        started,
+      );
     }
     case 'client_credentials': {
       const params = { ...provider.auth.tokenParams, ...scopeParams(provider, input.scopes) };
-      const response = await lib.clientCredentialsGrantRequest(as, client, clientAuth, params, requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs));
-      return toGrantResult(provider, await lib.processClientCredentialsResponse(as, client, response, processOpts), started);
+      const response = await lib.clientCredentialsGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+      );
+      return toGrantResult(
+        provider,
+        await lib.processClientCredentialsResponse(as, client, response, processOpts),
+        started,
+      );
     }
     case 'jwt_bearer': {
       const assertion = await signAssertion(provider, input.secrets, input.scopes, started);
@@ -101,8 +133,19 @@ export async function requestTokenGrant(
         assertion,
         ...(inParameter ? scopeParams(provider, input.scopes) : {}),
       };
-      const response = await lib.genericTokenEndpointRequest(as, client, clientAuth, JWT_BEARER_GRANT, params, requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs));
-      return toGrantResult(provider, await lib.processGenericTokenEndpointResponse(as, client, response, processOpts), started);
+      const response = await lib.genericTokenEndpointRequest(
+        as,
+        client,
+        clientAuth,
+        JWT_BEARER_GRANT,
+        params,
+        requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+      );
+      return toGrantResult(
+        provider,
+        await lib.processGenericTokenEndpointResponse(as, client, response, processOpts),
+        started,
+      );
     }
   }
 }
@@ -120,7 +163,12 @@ export async function exchangeAuthorizationCode(
   const lib = await loadOAuth();
   const as = authorizationServer(provider);
   const { client, clientAuth } = await resolveClient(provider);
-  const params = lib.validateAuthResponse(as, client, new URLSearchParams(input.callbackQuery), lib.skipStateCheck);
+  const params = lib.validateAuthResponse(
+    as,
+    client,
+    new URLSearchParams(input.callbackQuery),
+    lib.skipStateCheck,
+  );
   const started = options.now();
   const response = await lib.authorizationCodeGrantRequest(
     as,
@@ -129,7 +177,10 @@ export async function exchangeAuthorizationCode(
     params,
     input.redirectUri,
     input.codeVerifier ?? lib.nopkce,
-    { ...requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs), additionalParameters: provider.auth.tokenParams },
+    {
+      ...requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+      additionalParameters: provider.auth.tokenParams,
+    },
   );
   const result = await lib.processAuthorizationCodeResponse(as, client, response, {
     recognizedTokenTypes: RECOGNIZED_TOKEN_TYPES,

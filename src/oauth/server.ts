@@ -1,12 +1,16 @@
 import type { webcrypto } from 'node:crypto';
-import type { AuthorizationServer, Client, ClientAuth } from 'oauth4webapi' with { 'resolution-mode': 'import' };
+import type { AuthorizationServer, Client, ClientAuth } from 'oauth4webapi' with {
+  'resolution-mode': 'import',
+};
 import type { OAuthAuth, ProviderClient, ProviderDeclaration } from '../providers/schema';
 import { isLoopbackUrl } from '../providers/schema';
 import type { ConnectionSecrets } from '../shared/connections';
 import { loadJose, loadOAuth, type OAuthLib } from './lib';
 
 /** The provider's authorization server metadata (RFC 8414 fields), from the declaration. */
-export function authorizationServer(provider: ProviderDeclaration & { auth: OAuthAuth }): AuthorizationServer {
+export function authorizationServer(
+  provider: ProviderDeclaration & { auth: OAuthAuth },
+): AuthorizationServer {
   const auth = provider.auth;
   return {
     issuer: auth.issuer ?? new URL(auth.tokenUrl).origin,

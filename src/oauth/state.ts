@@ -22,7 +22,11 @@ function keyBytes(secret: string | Uint8Array): Uint8Array {
  * Signs the OAuth `state` (RFC 6749 §10.12) as a compact HS256 JWT (jose) carrying the pending authorization's
  * id and an expiry. Single use is enforced by the pending authorization workflow, which accepts one callback.
  */
-export async function signState(claims: StateClaims, secret: string | Uint8Array, now: number): Promise<string> {
+export async function signState(
+  claims: StateClaims,
+  secret: string | Uint8Array,
+  now: number,
+): Promise<string> {
   const jose = await loadJose();
   const seconds = Math.floor(now / 1000);
   return new jose.SignJWT({ cid: claims.connectionId, pid: claims.providerId })
@@ -35,7 +39,11 @@ export async function signState(claims: StateClaims, secret: string | Uint8Array
 }
 
 /** Verifies a `state`: signature, audience and expiry. Throws 400 `invalid_state` or `state_expired`. */
-export async function verifyState(state: string, secret: string | Uint8Array, now: number): Promise<StateClaims> {
+export async function verifyState(
+  state: string,
+  secret: string | Uint8Array,
+  now: number,
+): Promise<StateClaims> {
   const jose = await loadJose();
   try {
     const { payload } = await jose.jwtVerify(state, keyBytes(secret), {
@@ -44,16 +52,27 @@ export async function verifyState(state: string, secret: string | Uint8Array, no
       currentDate: new Date(now),
       clockTolerance: 0,
     });
-    if (typeof payload.jti !== 'string' || typeof payload.cid !== 'string' || typeof payload.pid !== 'string') {
+    if (
+      typeof payload.jti !== 'string' ||
+      typeof payload.cid !== 'string' ||
+      typeof payload.pid !== 'string'
+    ) {
       throw new Error('incomplete state');
     }
     return { stateId: payload.jti, connectionId: payload.cid, providerId: payload.pid };
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_JWT_EXPIRED') {
-      throw new HttpError(400, 'state_expired', 'the authorization took longer than 10 minutes; start again', {
-        cause: error,
-      });
+      throw new HttpError(
+        400,
+        'state_expired',
+        'the authorization took longer than 10 minutes; start again',
+        {
+          cause: error,
+        },
+      );
     }
-    throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered', { cause: error });
+    throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered', {
+      cause: error,
+    });
   }
 }

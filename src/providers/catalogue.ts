@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { BUILTIN_PROVIDERS } from './builtins';
 import { providerSchema, type ProviderDeclaration } from './schema';
 
@@ -51,7 +50,7 @@ export function buildCatalogue(
       if (typeof base !== 'string' || !BUILTIN_PROVIDERS[base]) {
         report({
           path: [index, 'extends'],
-          message: `no built-in provider "${String(base)}"; known: ${Object.keys(BUILTIN_PROVIDERS).join(', ')}`,
+          message: `no built-in provider ${JSON.stringify(base)}; known: ${Object.keys(BUILTIN_PROVIDERS).join(', ')}`,
         });
         return;
       }
@@ -61,7 +60,7 @@ export function buildCatalogue(
     }
     const parsed = providerSchema.safeParse(merge(template, own));
     if (!parsed.success) {
-      for (const issue of parsed.error.issues as z.core.$ZodIssue[]) {
+      for (const issue of parsed.error.issues) {
         report({
           path: [index, ...issue.path],
           message: issue.message,

@@ -146,7 +146,10 @@ export const providerSchema = z
     const auth = provider.auth;
     if (auth.mode === 'api_key' || auth.mode === 'basic' || !provider.client) return;
     const method = auth.tokenEndpointAuthMethod;
-    if ((method === 'client_secret_basic' || method === 'client_secret_post') && !provider.client.clientSecret) {
+    if (
+      (method === 'client_secret_basic' || method === 'client_secret_post') &&
+      !provider.client.clientSecret
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['client', 'clientSecret'],

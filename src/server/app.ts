@@ -99,7 +99,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   if (deps.connections) {
     const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
-    if (!stateSecret) throw new HttpError(500, 'config_invalid', 'connections need connections.stateSecret or a codec key');
+    if (!stateSecret)
+      throw new HttpError(500, 'config_invalid', 'connections need connections.stateSecret or a codec key');
     registerConnectionRoutes(app, {
       config: deps.config,
       connections: deps.connections,
@@ -108,7 +109,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       baseUrl: () => {
         const bound = app.server.address();
         const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
-        const host = deps.config.server.host.includes(':') ? `[${deps.config.server.host}]` : deps.config.server.host;
+        const host = deps.config.server.host.includes(':')
+          ? `[${deps.config.server.host}]`
+          : deps.config.server.host;
         return `http://${host}:${port}`;
       },
     });

@@ -56,11 +56,17 @@ const appEvents = proxyActivities<JunctionActivities>({
 /** After a refresh failed for a transient reason (its retries spent), try again this much later. */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 /** Failures that no retry fixes: the grant is gone or the client is rejected; a person must reconnect. */
-const NEEDS_REAUTH = new Set(['invalid_grant', 'token_request_rejected', 'unknown_provider', 'unsupported_auth_mode']);
+const NEEDS_REAUTH = new Set([
+  'invalid_grant',
+  'token_request_rejected',
+  'unknown_provider',
+  'unsupported_auth_mode',
+]);
 
 function failureOf(error: unknown): { code: string; message: string } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'refresh_failed', message: cause.message };
+  if (cause instanceof ApplicationFailure)
+    return { code: cause.type ?? 'refresh_failed', message: cause.message };
   return { code: 'refresh_failed', message: cause instanceof Error ? cause.message : String(cause) };
 }
 
@@ -91,8 +97,10 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
   let finished = false;
   const notifications = new Set<Promise<void>>();
 
-  const hasGrant = () => mode === 'client_credentials' || mode === 'jwt_bearer' || Boolean(secrets.refreshToken);
-  const expiresWithin = (ms: number) => secrets.expiresAt !== undefined && secrets.expiresAt - Date.now() <= ms;
+  const hasGrant = () =>
+    mode === 'client_credentials' || mode === 'jwt_bearer' || Boolean(secrets.refreshToken);
+  const expiresWithin = (ms: number) =>
+    secrets.expiresAt !== undefined && secrets.expiresAt - Date.now() <= ms;
   const headers = () => credentialHeaders(mode, secrets, headerShape);
   const credentials = (): ConnectionCredentials => ({
     connectionId,
@@ -112,8 +120,9 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
     createdAt: status.createdAt,
   });
   const publish = () => {
-    status.expiresAt = secrets.expiresAt !== undefined ? new Date(secrets.expiresAt).toISOString() : undefined;
-    upsertMemo(memo() as unknown as Record<string, unknown>);
+    status.expiresAt =
+      secrets.expiresAt !== undefined ? new Date(secrets.expiresAt).toISOString() : undefined;
+    upsertMemo(memo());
   };
   const setState = (state: ConnectionState) => {
     if (status.state !== state) upsertSearchAttributes([{ key: JUNCTION_STATE, value: state }]);
@@ -128,7 +137,8 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       .then(
         () => undefined,
         (error: unknown) => {
-          if (!isCancellation(error)) log.warn('connection event not delivered', { type, error: failureOf(error).code });
+          if (!isCancellation(error))
+            log.warn('connection event not delivered', { type, error: failureOf(error).code });
         },
       )
       .finally(() => notifications.delete(sent));
@@ -147,7 +157,8 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
   };
 
   const doRefresh = async (why: string) => {
-    const grant = mode === 'oauth2' ? 'refresh_token' : mode === 'jwt_bearer' ? 'jwt_bearer' : 'client_credentials';
+    const grant =
+      mode === 'oauth2' ? 'refresh_token' : mode === 'jwt_bearer' ? 'jwt_bearer' : 'client_credentials';
     try {
       const result = await tokenEndpoint.requestToken({
         connectionId,
@@ -193,7 +204,11 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
 
   const refuseUnusable = () => {
     if (deleteRequested || status.state === 'deleted') {
-      throw ApplicationFailure.create({ type: 'connection_deleted', message: `connection "${connectionId}" was deleted`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'connection_deleted',
+        message: `connection "${connectionId}" was deleted`,
+        nonRetryable: true,
+      });
     }
     if (status.state === 'needs_reauth') {
       throw ApplicationFailure.create({
@@ -227,7 +242,8 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       const stale =
         request.rejectedHeaderValue !== undefined
           ? request.rejectedHeaderValue === current
-          : !secrets.accessToken || expiresWithin(Math.max(request.minValidityMs ?? 0, timing.refreshMarginMs));
+          : !secrets.accessToken ||
+            expiresWithin(Math.max(request.minValidityMs ?? 0, timing.refreshMarginMs));
       if (stale) await refresh(request.rejectedHeaderValue !== undefined ? 'rejected by provider' : 'caller');
       return usableCredentials();
     },

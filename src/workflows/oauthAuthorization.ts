@@ -35,7 +35,9 @@ function failureCode(error: unknown): { error: string; description?: string } {
  * the codec, never in a cookie or URL), accepts the provider's callback once, exchanges the code and installs
  * the connection. Unclaimed, it ends after ten minutes; a second callback is refused.
  */
-export async function oauthAuthorization(input: AuthorizationInput): Promise<AuthorizationOutcome | { status: 'expired' }> {
+export async function oauthAuthorization(
+  input: AuthorizationInput,
+): Promise<AuthorizationOutcome | { status: 'expired' }> {
   let callback: AuthorizationCallback | undefined;
   let outcome: AuthorizationOutcome | undefined;
 
@@ -49,10 +51,18 @@ export async function oauthAuthorization(input: AuthorizationInput): Promise<Aut
     {
       validator: (_received: AuthorizationCallback) => {
         if (callback !== undefined) {
-          throw ApplicationFailure.create({ type: 'state_used', message: 'this authorization was already completed', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'state_used',
+            message: 'this authorization was already completed',
+            nonRetryable: true,
+          });
         }
         if (Date.now() > input.expiresAt) {
-          throw ApplicationFailure.create({ type: 'state_expired', message: 'this authorization expired', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'state_expired',
+            message: 'this authorization expired',
+            nonRetryable: true,
+          });
         }
       },
     },

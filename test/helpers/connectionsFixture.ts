@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the HTTP API */
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/temporal/runtime';
 import { startTestJunction, type TestJunction } from './junction';
@@ -25,7 +26,9 @@ export interface ConnectionsEnv {
  * A real OAuth server (oidc-provider) with the clients Junction's providers use, Junction (worker + HTTP
  * server) configured with those providers, and an HTTP receiver for connection events.
  */
-export async function startConnectionsEnv(options: { fastTtl?: number; taskQueue?: string } = {}): Promise<ConnectionsEnv> {
+export async function startConnectionsEnv(
+  options: { fastTtl?: number; taskQueue?: string } = {},
+): Promise<ConnectionsEnv> {
   const port = await freePort();
   const junctionPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -39,11 +42,45 @@ export async function startConnectionsEnv(options: { fastTtl?: number; taskQueue
   const oauth = await startOAuthServer({
     port,
     clients: [
-      { client_id: 'web', client_secret: webSecret, grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirect], x_access_token_ttl: 30 },
-      { client_id: 'web-fast', client_secret: webSecret, grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [redirect], x_access_token_ttl: options.fastTtl ?? 3 },
-      { client_id: 'cc', client_secret: ccSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], x_access_token_ttl: 30 },
-      { client_id: 'pkjwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [clientKey.jwk] }, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], x_access_token_ttl: 30 },
-      { client_id: 'svc-account', token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], redirect_uris: [], response_types: [], x_access_token_ttl: 30 },
+      {
+        client_id: 'web',
+        client_secret: webSecret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirect],
+        x_access_token_ttl: 30,
+      },
+      {
+        client_id: 'web-fast',
+        client_secret: webSecret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirect],
+        x_access_token_ttl: options.fastTtl ?? 3,
+      },
+      {
+        client_id: 'cc',
+        client_secret: ccSecret,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        x_access_token_ttl: 30,
+      },
+      {
+        client_id: 'pkjwt',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [clientKey.jwk] },
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        x_access_token_ttl: 30,
+      },
+      {
+        client_id: 'svc-account',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'],
+        redirect_uris: [],
+        response_types: [],
+        x_access_token_ttl: 30,
+      },
     ],
     assertionIssuers: [{ iss: 'svc-account', jwk: assertionKey.jwk }],
   });
@@ -66,13 +103,47 @@ export async function startConnectionsEnv(options: { fastTtl?: number; taskQueue
     server: { port: junctionPort },
     temporal: { taskQueue: options.taskQueue ?? uniqueName('conn') },
     admin: { apiKeys: [adminKey] },
-    connections: { returnToAllowlist: [RETURN_TO], events: { url: `${events.url}/events`, headers: { authorization: 'Bearer app-events-token' } } },
+    connections: {
+      returnToAllowlist: [RETURN_TO],
+      events: { url: `${events.url}/events`, headers: { authorization: 'Bearer app-events-token' } },
+    },
     providers: [
       oauthAuth('web', 5),
       oauthAuth('web-fast', 1),
-      { id: 'test-cc', auth: { mode: 'client_credentials', tokenUrl: `${issuer}/token`, scopes: ['api:read'], refreshMarginSeconds: 5 }, apiBaseUrl: `${issuer}/api`, client: { clientId: 'cc', clientSecret: ccSecret } },
-      { id: 'test-pkjwt', auth: { mode: 'client_credentials', issuer, tokenUrl: `${issuer}/token`, tokenEndpointAuthMethod: 'private_key_jwt', scopes: ['api:read'] }, apiBaseUrl: `${issuer}/api`, client: { clientId: 'pkjwt', privateKey: clientKey.pem, keyId: 'pkjwt-1' } },
-      { id: 'test-jwt-bearer', auth: { mode: 'jwt_bearer', tokenUrl: `${issuer}/token`, audience: `${issuer}/token`, tokenEndpointAuthMethod: 'none', scopes: ['api:read'] }, apiBaseUrl: `${issuer}/api` },
+      {
+        id: 'test-cc',
+        auth: {
+          mode: 'client_credentials',
+          tokenUrl: `${issuer}/token`,
+          scopes: ['api:read'],
+          refreshMarginSeconds: 5,
+        },
+        apiBaseUrl: `${issuer}/api`,
+        client: { clientId: 'cc', clientSecret: ccSecret },
+      },
+      {
+        id: 'test-pkjwt',
+        auth: {
+          mode: 'client_credentials',
+          issuer,
+          tokenUrl: `${issuer}/token`,
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          scopes: ['api:read'],
+        },
+        apiBaseUrl: `${issuer}/api`,
+        client: { clientId: 'pkjwt', privateKey: clientKey.pem, keyId: 'pkjwt-1' },
+      },
+      {
+        id: 'test-jwt-bearer',
+        auth: {
+          mode: 'jwt_bearer',
+          tokenUrl: `${issuer}/token`,
+          audience: `${issuer}/token`,
+          tokenEndpointAuthMethod: 'none',
+          scopes: ['api:read'],
+        },
+        apiBaseUrl: `${issuer}/api`,
+      },
       { id: 'test-basic', auth: { mode: 'basic' }, apiBaseUrl: `${issuer}/api` },
     ],
   };
@@ -91,7 +162,13 @@ export async function startConnectionsEnv(options: { fastTtl?: number; taskQueue
     junction,
     events,
     adminKey,
-    secrets: [webSecret, ccSecret, adminKey, clientKey.pem.split('\n')[5] as string, assertionKey.pem.split('\n')[5] as string],
+    secrets: [
+      webSecret,
+      ccSecret,
+      adminKey,
+      clientKey.pem.split('\n')[5] as string,
+      assertionKey.pem.split('\n')[5] as string,
+    ],
     rawConfig,
     assertionPem: assertionKey.pem,
     admin,

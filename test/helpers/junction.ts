@@ -66,7 +66,9 @@ export async function startTestJunction(
   );
   // The run's codec keys (globalSetup puts them in JUNCTION_CODEC_KEYS) unless the test configures its own.
   const codec = createPayloadCodec(
-    config.codec.keys.length > 0 ? config : parseConfig({ dev: config.dev }, { JUNCTION_CODEC_KEYS: process.env.JUNCTION_CODEC_KEYS }),
+    config.codec.keys.length > 0
+      ? config
+      : parseConfig({ dev: config.dev }, { JUNCTION_CODEC_KEYS: process.env.JUNCTION_CODEC_KEYS }),
   );
   const dataConverter = junctionDataConverter(codec);
   const { stream, lines } = captureLogs();

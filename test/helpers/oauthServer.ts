@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 
 export interface OAuthServerStats {
@@ -22,9 +22,13 @@ export interface OAuthServer {
 
 /** Starts the real oidc-provider server (test/oauthServer/server.mjs) as a loopback child process. */
 export async function startOAuthServer(options: Record<string, unknown>): Promise<OAuthServer> {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'oauthServer', 'server.mjs'), JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(__dirname, '..', 'oauthServer', 'server.mjs'), JSON.stringify(options)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString('utf8')));
   const issuer = await new Promise<string>((resolve, reject) => {
@@ -42,7 +46,7 @@ export async function startOAuthServer(options: Record<string, unknown>): Promis
   });
   const admin = async (path: string) => {
     const response = await fetch(`${issuer}/__admin/${path}`, { method: 'POST' });
-    return response.json() as Promise<unknown>;
+    return response.json();
   };
   return {
     issuer,
@@ -62,8 +66,8 @@ export async function startOAuthServer(options: Record<string, unknown>): Promis
 export function rsaKeyPair(kid: string): { pem: string; jwk: Record<string, unknown> } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
-    pem: (privateKey as KeyObject).export({ type: 'pkcs8', format: 'pem' }).toString(),
-    jwk: { ...(publicKey as KeyObject).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
+    pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
   };
 }
 
@@ -104,7 +108,8 @@ export async function authorizeWithoutBrowser(
     method = 'GET';
     body = undefined;
     const location = response.headers.get('location');
-    if (process.env.DEBUG_AUTHORIZE) process.stderr.write(`${method} ${url} -> ${response.status} ${location ?? ''}\n`);
+    if (process.env.DEBUG_AUTHORIZE)
+      process.stderr.write(`${method} ${url} -> ${response.status} ${location ?? ''}\n`);
     if (location) {
       url = new URL(location, url).toString();
       continue;
@@ -119,7 +124,10 @@ export async function authorizeWithoutBrowser(
     }
     const consent = /\/interaction\/([^/]+)\/confirm/.exec(page)?.[1];
     if (consent) {
-      url = new URL(`/interaction/${consent}/${options.consent === 'deny' ? 'abort' : 'confirm'}`, url).toString();
+      url = new URL(
+        `/interaction/${consent}/${options.consent === 'deny' ? 'abort' : 'confirm'}`,
+        url,
+      ).toString();
       method = 'POST';
       body = '';
       continue;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
+import { ConnectionsClient } from '../../src/client/connections';
 import { createPayloadCodec, junctionDataConverter } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import { createCredentialCache } from '../../src/connections';
@@ -27,7 +28,11 @@ afterAll(async () => {
 async function startWorkerProcess() {
   const dir = mkdtempSync(join(tmpdir(), 'junction-conn-worker-'));
   writeFileSync(join(dir, 'junction.config.yaml'), stringify({ ...env.rawConfig, server: {} }));
-  const child = spawnCli(['worker'], { JUNCTION_CONFIG: join(dir, 'junction.config.yaml'), TEMPORAL_ADDRESS: testTemporalAddress(), PORT: '0' });
+  const child = spawnCli(['worker'], {
+    JUNCTION_CONFIG: join(dir, 'junction.config.yaml'),
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    PORT: '0',
+  });
   await waitForOutput(child, /Junction is running/);
   return child;
 }
@@ -42,7 +47,9 @@ async function codecClient() {
 async function connect(provider: string) {
   const connectionId = uniqueName('burst');
   const query = new URLSearchParams({ connectionId, returnTo: `${RETURN_TO}done` });
-  await authorizeWithoutBrowser(`${env.junction.url}/connect/${provider}?${query.toString()}`, { returnToPrefix: RETURN_TO });
+  await authorizeWithoutBrowser(`${env.junction.url}/connect/${provider}?${query.toString()}`, {
+    returnToPrefix: RETURN_TO,
+  });
   return connectionId;
 }
 
@@ -71,9 +78,11 @@ test('200 concurrent getFreshToken calls on an expired token, two workers → ex
   });
   // Two callers' processes (two caches, two clients), 100 concurrent callers each, plus 20 raw updates
   // with no in-process sharing at all.
-  const caches = [createCredentialCache({ client: await codecClient(), minValidityMs: 500 }), createCredentialCache({ client: await codecClient(), minValidityMs: 500 })];
+  const caches = [
+    createCredentialCache({ client: await codecClient(), minValidityMs: 500 }),
+    createCredentialCache({ client: await codecClient(), minValidityMs: 500 }),
+  ];
   const raw = await codecClient();
-  const { ConnectionsClient } = await import('../../src/client/connections');
   const direct = new ConnectionsClient(raw, env.junction.config.temporal.taskQueue);
   const results = await Promise.all([
     ...Array.from({ length: 180 }, (_, i) => caches[i % 2]!.authHeaders(connectionId)),
@@ -95,7 +104,9 @@ test('a worker killed during a refresh: the refresh is retried elsewhere and the
   await env.oauth.holdTokenRequests(1, 8_000);
   const before = await env.oauth.stats();
   const refresh = env.admin('POST', `/connections/${connectionId}/refresh`);
-  await eventually(async () => (await env.oauth.stats()).tokenRequests > before.tokenRequests, { what: 'the held token request' });
+  await eventually(async () => (await env.oauth.stats()).tokenRequests > before.tokenRequests, {
+    what: 'the held token request',
+  });
   worker.kill('SIGKILL');
   await exited(worker);
 

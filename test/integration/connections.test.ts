@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unnecessary-type-assertion -- JSON answers of the HTTP API */
 import { temporal } from '@temporalio/proto';
 import { createCredentialCache } from '../../src/connections';
 import { signState } from '../../src/oauth/state';
@@ -23,7 +24,9 @@ function connectUrl(provider: string, connectionId: string, returnTo = `${RETURN
 }
 
 async function connect(provider = 'test-oauth', connectionId = uniqueName('gh')) {
-  const result = await authorizeWithoutBrowser(connectUrl(provider, connectionId), { returnToPrefix: RETURN_TO });
+  const result = await authorizeWithoutBrowser(connectUrl(provider, connectionId), {
+    returnToPrefix: RETURN_TO,
+  });
   return { connectionId, ...result };
 }
 
@@ -41,7 +44,13 @@ test('authorization code + PKCE: connect → login → consent → callback → 
 
   const { status, json } = await env.admin('GET', `/connections/${connectionId}`);
   expect(status).toBe(200);
-  expect(json).toMatchObject({ connectionId, providerId: 'test-oauth', mode: 'oauth2', state: 'active', scopes: ['api:read'] });
+  expect(json).toMatchObject({
+    connectionId,
+    providerId: 'test-oauth',
+    mode: 'oauth2',
+    state: 'active',
+    scopes: ['api:read'],
+  });
   expect(Date.parse(json.expiresAt)).toBeGreaterThan(Date.now());
   expect(JSON.stringify(json)).not.toMatch(/token/i);
 
@@ -52,7 +61,9 @@ test('authorization code + PKCE: connect → login → consent → callback → 
   seen.add(headers.headers.authorization!.slice('Bearer '.length));
 
   const listed = await env.admin('GET', '/connections?provider=test-oauth');
-  expect(listed.json.connections.map((c: { connectionId: string }) => c.connectionId)).toContain(connectionId);
+  expect(listed.json.connections.map((c: { connectionId: string }) => c.connectionId)).toContain(
+    connectionId,
+  );
 
   // The same callback again: the authorization was single use.
   const replay = await fetch(callbackUrl!, { redirect: 'manual' });
@@ -74,16 +85,24 @@ test('a tampered, forged or expired state is rejected and starts nothing', async
   expect(answer.status).toBe(400);
   expect(await answer.json()).toMatchObject({ code: 'invalid_state' });
 
-  const forged = await signState({ stateId: 'x', connectionId, providerId: 'test-oauth' }, 'another-secret-0123456789abcdef0123', Date.now());
-  const forgedAnswer = await fetch(`${env.junction.url}/oauth/callback?code=abc&state=${forged}`, { redirect: 'manual' });
-  expect((await forgedAnswer.json()) as unknown).toMatchObject({ code: 'invalid_state' });
+  const forged = await signState(
+    { stateId: 'x', connectionId, providerId: 'test-oauth' },
+    'another-secret-0123456789abcdef0123',
+    Date.now(),
+  );
+  const forgedAnswer = await fetch(`${env.junction.url}/oauth/callback?code=abc&state=${forged}`, {
+    redirect: 'manual',
+  });
+  expect(await forgedAnswer.json()).toMatchObject({ code: 'invalid_state' });
 
   const old = await signState(
     { stateId: 'y', connectionId, providerId: 'test-oauth' },
     env.junction.codec.deriveKey('junction oauth state'),
     Date.now() - 11 * 60_000,
   );
-  const expired = await fetch(`${env.junction.url}/oauth/callback?code=abc&state=${old}`, { redirect: 'manual' });
+  const expired = await fetch(`${env.junction.url}/oauth/callback?code=abc&state=${old}`, {
+    redirect: 'manual',
+  });
   expect(expired.status).toBe(400);
   expect(await expired.json()).toMatchObject({ code: 'state_expired' });
 
@@ -92,10 +111,14 @@ test('a tampered, forged or expired state is rejected and starts nothing', async
 });
 
 test('returnTo off the allowlist is refused; a denied consent comes back to returnTo with the error', async () => {
-  const evil = await fetch(connectUrl('test-oauth', uniqueName('x'), 'https://evil.example/steal'), { redirect: 'manual' });
+  const evil = await fetch(connectUrl('test-oauth', uniqueName('x'), 'https://evil.example/steal'), {
+    redirect: 'manual',
+  });
   expect(evil.status).toBe(400);
   expect(await evil.json()).toMatchObject({ code: 'return_to_not_allowed' });
-  const sibling = await fetch(connectUrl('test-oauth', uniqueName('x'), 'http://127.0.0.1:4999/other'), { redirect: 'manual' });
+  const sibling = await fetch(connectUrl('test-oauth', uniqueName('x'), 'http://127.0.0.1:4999/other'), {
+    redirect: 'manual',
+  });
   expect(sibling.status).toBe(400);
 
   const connectionId = uniqueName('denied');
@@ -111,11 +134,17 @@ test('returnTo off the allowlist is refused; a denied consent comes back to retu
 
 test('client credentials, private_key_jwt, JWT bearer, API key and basic connections', async () => {
   const cache = cacheFor();
-  const cc = await env.admin('POST', '/connections', { connectionId: uniqueName('cc'), providerId: 'test-cc' });
+  const cc = await env.admin('POST', '/connections', {
+    connectionId: uniqueName('cc'),
+    providerId: 'test-cc',
+  });
   expect(cc.status).toBe(201);
   expect(cc.json).toMatchObject({ state: 'active', mode: 'client_credentials', refreshCount: 1 });
 
-  const pk = await env.admin('POST', '/connections', { connectionId: uniqueName('pk'), providerId: 'test-pkjwt' });
+  const pk = await env.admin('POST', '/connections', {
+    connectionId: uniqueName('pk'),
+    providerId: 'test-pkjwt',
+  });
   expect(pk.json).toMatchObject({ state: 'active', mode: 'client_credentials' });
 
   const { pem } = rsaKeyPair('unused');
@@ -135,24 +164,45 @@ test('client credentials, private_key_jwt, JWT bearer, API key and basic connect
   expect(jwtBad.status).toBe(201);
   expect(jwtBad.json).toMatchObject({ state: 'needs_reauth', lastError: { code: 'invalid_grant' } });
 
-  const stripe = await env.admin('POST', '/connections', { connectionId: uniqueName('stripe'), providerId: 'stripe', credentials: { apiKey: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc' } });
+  const stripe = await env.admin('POST', '/connections', {
+    connectionId: uniqueName('stripe'),
+    providerId: 'stripe',
+    credentials: { apiKey: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc' },
+  });
   seen.add('sk_test_4eC39HqLyjWDarjtT1zdp7dc');
   expect(stripe.json).toMatchObject({ state: 'active', mode: 'api_key' });
   const stripeHeaders = await cache.authHeaders(stripe.json.connectionId);
-  expect(stripeHeaders).toMatchObject({ providerId: 'stripe', apiBaseUrl: 'https://api.stripe.com', headers: { authorization: 'Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc' } });
+  expect(stripeHeaders).toMatchObject({
+    providerId: 'stripe',
+    apiBaseUrl: 'https://api.stripe.com',
+    headers: { authorization: 'Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc' },
+  });
 
-  const basic = await env.admin('POST', '/connections', { connectionId: uniqueName('basic'), providerId: 'test-basic', credentials: { username: 'zoë', password: 'pässwörd-123' } });
+  const basic = await env.admin('POST', '/connections', {
+    connectionId: uniqueName('basic'),
+    providerId: 'test-basic',
+    credentials: { username: 'zoë', password: 'pässwörd-123' },
+  });
   seen.add('pässwörd-123');
   const basicHeaders = await cache.authHeaders(basic.json.connectionId);
-  expect(basicHeaders.headers.authorization).toBe(`Basic ${Buffer.from('zoë:pässwörd-123').toString('base64')}`);
+  expect(basicHeaders.headers.authorization).toBe(
+    `Basic ${Buffer.from('zoë:pässwörd-123').toString('base64')}`,
+  );
 
   const ccHeaders = await cache.authHeaders(cc.json.connectionId);
   expect(ccHeaders.headers.authorization).toMatch(/^Bearer /);
   seen.add(ccHeaders.headers.authorization!.slice(7));
 
-  const bad = await env.admin('POST', '/connections', { connectionId: uniqueName('x'), providerId: 'stripe' });
+  const bad = await env.admin('POST', '/connections', {
+    connectionId: uniqueName('x'),
+    providerId: 'stripe',
+  });
   expect(bad).toMatchObject({ status: 400, json: { code: 'bad_request' } });
-  const dup = await env.admin('POST', '/connections', { connectionId: stripe.json.connectionId, providerId: 'stripe', credentials: { apiKey: 'x' } });
+  const dup = await env.admin('POST', '/connections', {
+    connectionId: stripe.json.connectionId,
+    providerId: 'stripe',
+    credentials: { apiKey: 'x' },
+  });
   expect(dup).toMatchObject({ status: 409, json: { code: 'connection_exists' } });
 });
 
@@ -191,21 +241,38 @@ test('a revoked refresh token turns the connection to needs_reauth, with the eve
   expect(refresh).toMatchObject({ status: 409, json: { code: 'needs_reauth' } });
 
   const status = (await env.admin('GET', `/connections/${connectionId}`)).json;
-  expect(status).toMatchObject({ state: 'needs_reauth', reauthReason: 'invalid_grant', lastError: { code: 'invalid_grant' } });
-  const description = await env.junction.client.workflow.getHandle(connectionWorkflowId(connectionId)).describe();
+  expect(status).toMatchObject({
+    state: 'needs_reauth',
+    reauthReason: 'invalid_grant',
+    lastError: { code: 'invalid_grant' },
+  });
+  const description = await env.junction.client.workflow
+    .getHandle(connectionWorkflowId(connectionId))
+    .describe();
   expect(description.typedSearchAttributes.get(JUNCTION_STATE)).toBe('needs_reauth');
 
   const event = await eventually(() =>
-    env.events.requests.find((r) => r.headers['junction-event-type'] === 'connection.needs_reauth' && r.headers['junction-connection-id'] === connectionId),
+    env.events.requests.find(
+      (r) =>
+        r.headers['junction-event-type'] === 'connection.needs_reauth' &&
+        r.headers['junction-connection-id'] === connectionId,
+    ),
   );
-  expect(JSON.parse(event.body.toString('utf8'))).toMatchObject({ type: 'connection.needs_reauth', connectionId, providerId: 'test-oauth', reason: 'invalid_grant' });
+  expect(JSON.parse(event.body.toString('utf8'))).toMatchObject({
+    type: 'connection.needs_reauth',
+    connectionId,
+    providerId: 'test-oauth',
+    reason: 'invalid_grant',
+  });
   expect(event.headers.authorization).toBe('Bearer app-events-token');
 
   await expect(cacheFor().authHeaders(connectionId)).rejects.toMatchObject({ code: 'needs_reauth' });
 
   // Reconnecting the same id brings it back.
   await authorizeWithoutBrowser(connectUrl('test-oauth', connectionId), { returnToPrefix: RETURN_TO });
-  await eventually(async () => (await env.admin('GET', `/connections/${connectionId}`)).json.state === 'active');
+  await eventually(
+    async () => (await env.admin('GET', `/connections/${connectionId}`)).json.state === 'active',
+  );
 });
 
 test('delete revokes at the provider, tells the application and ends the connection', async () => {
@@ -214,25 +281,39 @@ test('delete revokes at the provider, tells the application and ends the connect
   const deleted = await env.admin('DELETE', `/connections/${connectionId}`);
   expect(deleted).toMatchObject({ status: 200, json: { state: 'deleted' } });
   expect((await env.oauth.stats()).revocations).toBe(before + 1);
-  await eventually(() => env.events.requests.find((r) => r.headers['junction-event-type'] === 'connection.deleted' && r.headers['junction-connection-id'] === connectionId));
+  await eventually(() =>
+    env.events.requests.find(
+      (r) =>
+        r.headers['junction-event-type'] === 'connection.deleted' &&
+        r.headers['junction-connection-id'] === connectionId,
+    ),
+  );
   expect((await env.admin('DELETE', `/connections/${connectionId}`)).status).toBe(404);
 });
 
 test('no token or secret in any workflow history or log line', async () => {
   const decodedSecrets = new Set<string>(seen);
   let histories = 0;
-  for await (const execution of env.junction.client.workflow.list({ query: `TaskQueue = '${env.junction.config.temporal.taskQueue}'` })) {
-    const history = await env.junction.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+  for await (const execution of env.junction.client.workflow.list({
+    query: `TaskQueue = '${env.junction.config.temporal.taskQueue}'`,
+  })) {
+    const history = await env.junction.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .fetchHistory();
     histories++;
-    const raw = JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), { bytes: String }));
+    const raw = JSON.stringify(
+      temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), {
+        bytes: String,
+      }),
+    );
     // Decrypt every payload with the codec to learn the secrets the history holds (tokens, refresh tokens).
     const payloads: temporal.api.common.v1.IPayload[] = [];
     const walk = (node: unknown) => {
       if (!node || typeof node !== 'object') return;
       // Search attributes are indexed by the server, so by design never encoded: they hold no secret.
-      if ('indexedFields' in (node as object)) return;
-      if ('metadata' in (node as object) && 'data' in (node as object)) payloads.push(node as temporal.api.common.v1.IPayload);
-      for (const value of Object.values(node as object)) walk(value);
+      if ('indexedFields' in node) return;
+      if ('metadata' in node && 'data' in node) payloads.push(node as temporal.api.common.v1.IPayload);
+      for (const value of Object.values(node)) walk(value);
     };
     walk(history);
     expect(payloads.length).toBeGreaterThan(0);
@@ -241,7 +322,9 @@ test('no token or secret in any workflow history or log line', async () => {
     }
     const decoded = await env.junction.codec.decode(payloads);
     const text = decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
-    for (const match of text.matchAll(/"(accessToken|refreshToken|codeVerifier|clientSecret|apiKey|password)":"([^"]+)"/g)) {
+    for (const match of text.matchAll(
+      /"(accessToken|refreshToken|codeVerifier|clientSecret|apiKey|password)":"([^"]+)"/g,
+    )) {
       decodedSecrets.add(match[2]!);
     }
     for (const secret of decodedSecrets) expect(raw).not.toContain(secret);

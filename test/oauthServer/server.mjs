@@ -3,7 +3,10 @@
 // Short-lived access tokens (per client: x_access_token_ttl), rotating refresh tokens, client credentials,
 // private_key_jwt, an RFC 7523 JWT bearer grant, revocation, and plain HTML login and consent pages.
 // /__admin/* lets a test count token requests, revoke every grant, or hold the next token request.
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
+import { setTimeout } from 'node:timers';
+import { URL, URLSearchParams } from 'node:url';
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose';
 
@@ -30,7 +33,8 @@ class MemoryAdapter {
     return entry.payload;
   }
   async findByUid(uid) {
-    for (const [key, entry] of store) if (key.startsWith(`${this.name}:`) && entry.payload.uid === uid) return entry.payload;
+    for (const [key, entry] of store)
+      if (key.startsWith(`${this.name}:`) && entry.payload.uid === uid) return entry.payload;
     return undefined;
   }
   async findByUserCode() {
@@ -111,14 +115,25 @@ provider.registerGrantType(
       const jwk = trustedAssertionIssuers.get(unverified.iss);
       if (!jwk) throw new Error('untrusted issuer');
       const key = await jose.importJWK(jwk, header.alg);
-      ({ payload: claims } = await jose.jwtVerify(assertion, key, { audience: `${issuer}/token`, issuer: unverified.iss }));
+      ({ payload: claims } = await jose.jwtVerify(assertion, key, {
+        audience: `${issuer}/token`,
+        issuer: unverified.iss,
+      }));
     } catch (error) {
       throw new errors.InvalidGrant(`assertion rejected: ${error.message}`);
     }
-    const token = new ctx.oidc.provider.ClientCredentials({ client: ctx.oidc.client, scope: scope || undefined });
+    const token = new ctx.oidc.provider.ClientCredentials({
+      client: ctx.oidc.client,
+      scope: scope || undefined,
+    });
     token.extra = { sub: claims.sub };
     const value = await token.save();
-    ctx.body = { access_token: value, expires_in: token.expiration, token_type: 'Bearer', scope: token.scope };
+    ctx.body = {
+      access_token: value,
+      expires_in: token.expiration,
+      token_type: 'Bearer',
+      scope: token.scope,
+    };
   },
   ['assertion', 'scope'],
 );
@@ -164,11 +179,21 @@ async function interaction(req, res, uid, action) {
       res.end(html('<p id="error">Wrong password</p>'));
       return;
     }
-    await provider.interactionFinished(req, res, { login: { accountId: form.get('login') } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: form.get('login') } },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   if (action === 'abort') {
-    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user said no' }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the user said no' },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const missing = details.prompt.details;

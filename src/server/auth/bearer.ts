@@ -47,7 +47,9 @@ export function bearerAuthHook(keys: () => readonly string[], realm = 'junction'
     Object.assign(request.logFields ?? {}, { outcome: 'unauthorized' });
     void sendError(
       reply,
-      new HttpError(401, 'unauthorized', message, { headers: { 'www-authenticate': `Bearer realm="${realm}"` } }),
+      new HttpError(401, 'unauthorized', message, {
+        headers: { 'www-authenticate': `Bearer realm="${realm}"` },
+      }),
     );
   };
 }

@@ -57,7 +57,8 @@ function readCookie(request: FastifyRequest, name: string): string | undefined {
 export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) {
   // Sessions are HMACs of their expiry under a per-process key: a restart signs operators out.
   const sessionKey = randomBytes(32);
-  const sign = (expires: number) => createHmac('sha256', sessionKey).update(String(expires)).digest('base64url');
+  const sign = (expires: number) =>
+    createHmac('sha256', sessionKey).update(String(expires)).digest('base64url');
   const sessionValid = (value: string | undefined) => {
     if (!value) return false;
     const [expires, mac] = value.split('.');
@@ -101,7 +102,11 @@ export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) 
       if (!authorised(request)) {
         return sendError(
           reply,
-          new HttpError(401, 'unauthorized', 'operator authentication required (bearer token or /codec/login)'),
+          new HttpError(
+            401,
+            'unauthorized',
+            'operator authentication required (bearer token or /codec/login)',
+          ),
         );
       }
       const payloads = parsePayloads(request.body);

@@ -61,7 +61,8 @@ export function returnToAllowed(returnTo: string, allowlist: readonly string[]):
 
 function withQuery(url: string, params: Record<string, string | undefined>): string {
   const target = new URL(url);
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) target.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined) target.searchParams.set(key, value);
   return target.toString();
 }
 
@@ -69,10 +70,14 @@ const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ?
 
 /** Per-mode credentials from a `POST /connections` body; 400 when one is missing. */
 function credentialsFromBody(mode: string, body: Record<string, unknown>): ConnectionSecrets {
-  const c = (typeof body.credentials === 'object' && body.credentials ? body.credentials : {}) as Record<string, unknown>;
+  const c = (typeof body.credentials === 'object' && body.credentials ? body.credentials : {}) as Record<
+    string,
+    unknown
+  >;
   const need = (name: string) => {
     const value = str(c[name]);
-    if (value === undefined) throw new HttpError(400, 'bad_request', `credentials.${name} is required for ${mode}`);
+    if (value === undefined)
+      throw new HttpError(400, 'bad_request', `credentials.${name} is required for ${mode}`);
     return value;
   };
   switch (mode) {
@@ -81,7 +86,12 @@ function credentialsFromBody(mode: string, body: Record<string, unknown>): Conne
     case 'basic':
       return { username: need('username'), password: typeof c.password === 'string' ? c.password : '' };
     case 'client_credentials':
-      return { clientId: str(c.clientId), clientSecret: str(c.clientSecret), privateKey: str(c.privateKey), keyId: str(c.keyId) };
+      return {
+        clientId: str(c.clientId),
+        clientSecret: str(c.clientSecret),
+        privateKey: str(c.privateKey),
+        keyId: str(c.keyId),
+      };
     case 'jwt_bearer':
       return {
         assertionIssuer: need('issuer'),
@@ -92,7 +102,11 @@ function credentialsFromBody(mode: string, body: Record<string, unknown>): Conne
         clientSecret: str(c.clientSecret),
       };
     default:
-      throw new HttpError(400, 'unsupported_auth_mode', `connections for ${mode} providers are created through GET /connect/:provider`);
+      throw new HttpError(
+        400,
+        'unsupported_auth_mode',
+        `connections for ${mode} providers are created through GET /connect/:provider`,
+      );
   }
 }
 
@@ -116,20 +130,40 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
     async (request, reply) => {
       try {
         const provider = providers.get(request.params.provider);
-        if (!provider) throw new HttpError(404, 'unknown_provider', `no provider "${request.params.provider}"`);
+        if (!provider)
+          throw new HttpError(404, 'unknown_provider', `no provider "${request.params.provider}"`);
         if (provider.auth.mode !== 'oauth2') {
-          throw new HttpError(400, 'unsupported_auth_mode', `provider "${provider.id}" does not use the authorization-code flow`);
+          throw new HttpError(
+            400,
+            'unsupported_auth_mode',
+            `provider "${provider.id}" does not use the authorization-code flow`,
+          );
         }
-        if (!provider.client) throw new HttpError(400, 'unknown_provider', `provider "${provider.id}" has no OAuth client configured`);
+        if (!provider.client)
+          throw new HttpError(
+            400,
+            'unknown_provider',
+            `provider "${provider.id}" has no OAuth client configured`,
+          );
         const connectionId = request.query.connectionId ?? '';
         if (!CONNECTION_ID_PATTERN.test(connectionId)) {
-          throw new HttpError(400, 'bad_request', 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"');
+          throw new HttpError(
+            400,
+            'bad_request',
+            'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"',
+          );
         }
         const returnTo = request.query.returnTo ?? '';
         if (!returnToAllowed(returnTo, settings.returnToAllowlist)) {
-          throw new HttpError(400, 'return_to_not_allowed', 'returnTo is not on connections.returnToAllowlist');
+          throw new HttpError(
+            400,
+            'return_to_not_allowed',
+            'returnTo is not on connections.returnToAllowlist',
+          );
         }
-        const scopes = request.query.scopes ? request.query.scopes.split(/[\s,]+/).filter(Boolean) : provider.auth.scopes;
+        const scopes = request.query.scopes
+          ? request.query.scopes.split(/[\s,]+/).filter(Boolean)
+          : provider.auth.scopes;
         const lib = await loadOAuth();
         const stateId = randomUUID();
         const now = deps.now();
@@ -147,7 +181,11 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
           headerShape: headerShape(provider),
           apiBaseUrl: provider.apiBaseUrl,
         });
-        const state = await signState({ stateId, connectionId, providerId: provider.id }, deps.stateSecret, now);
+        const state = await signState(
+          { stateId, connectionId, providerId: provider.id },
+          deps.stateSecret,
+          now,
+        );
         const url = new URL(provider.auth.authorizationUrl);
         url.searchParams.set('response_type', 'code');
         url.searchParams.set('client_id', provider.client.clientId);
@@ -158,7 +196,8 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
           url.searchParams.set('code_challenge', await lib.calculatePKCECodeChallenge(codeVerifier));
           url.searchParams.set('code_challenge_method', 'S256');
         }
-        for (const [key, value] of Object.entries(provider.auth.authorizationParams)) url.searchParams.set(key, value);
+        for (const [key, value] of Object.entries(provider.auth.authorizationParams))
+          url.searchParams.set(key, value);
         Object.assign(request.logFields, { connectionId, provider: provider.id, outcome: 'redirected' });
         return reply.redirect(url.toString(), 302);
       } catch (error) {
@@ -191,68 +230,81 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
     }
   });
 
-  registerAdminRoutes(app, () => deps.config.admin.apiKeys, (scope) => {
-    scope.get<{ Querystring: { provider?: string; state?: string } }>('/connections', async (request) => {
-      const rows = [];
-      for await (const row of deps.connections.list({ providerId: request.query.provider, state: request.query.state })) rows.push(row);
-      return { connections: rows };
-    });
+  registerAdminRoutes(
+    app,
+    () => deps.config.admin.apiKeys,
+    (scope) => {
+      scope.get<{ Querystring: { provider?: string; state?: string } }>('/connections', async (request) => {
+        const rows = [];
+        for await (const row of deps.connections.list({
+          providerId: request.query.provider,
+          state: request.query.state,
+        }))
+          rows.push(row);
+        return { connections: rows };
+      });
 
-    scope.get<{ Params: { id: string } }>('/connections/:id', async (request, reply) => {
-      try {
-        return await deps.connections.status(request.params.id);
-      } catch (error) {
-        return fail(reply, error);
-      }
-    });
-
-    scope.post<{ Body: Record<string, unknown> }>('/connections', async (request, reply) => {
-      try {
-        const body = request.body && typeof request.body === 'object' ? request.body : {};
-        const connectionId = str(body.connectionId) ?? '';
-        if (!CONNECTION_ID_PATTERN.test(connectionId)) {
-          throw new HttpError(400, 'bad_request', 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"');
+      scope.get<{ Params: { id: string } }>('/connections/:id', async (request, reply) => {
+        try {
+          return await deps.connections.status(request.params.id);
+        } catch (error) {
+          return fail(reply, error);
         }
-        const provider = providers.get(str(body.providerId) ?? '');
-        if (!provider) throw new HttpError(400, 'unknown_provider', `no provider "${String(body.providerId)}"`);
-        const secrets = credentialsFromBody(provider.auth.mode, body);
-        const scopes = Array.isArray(body.scopes)
-          ? body.scopes.filter((s): s is string => typeof s === 'string')
-          : 'scopes' in provider.auth
-            ? provider.auth.scopes
-            : [];
-        const input: ConnectionWorkflowInput = {
-          connectionId,
-          providerId: provider.id,
-          mode: provider.auth.mode,
-          scopes,
-          secrets,
-          timing: refreshTiming(provider, settings),
-          headerShape: headerShape(provider),
-          apiBaseUrl: provider.apiBaseUrl,
-        };
-        Object.assign(request.logFields, { connectionId, provider: provider.id });
-        const status = await deps.connections.create(input);
-        return reply.code(201).send(status);
-      } catch (error) {
-        return fail(reply, error);
-      }
-    });
+      });
 
-    scope.delete<{ Params: { id: string } }>('/connections/:id', async (request, reply) => {
-      try {
-        return await deps.connections.delete(request.params.id);
-      } catch (error) {
-        return fail(reply, error);
-      }
-    });
+      scope.post<{ Body: Record<string, unknown> }>('/connections', async (request, reply) => {
+        try {
+          const body = request.body && typeof request.body === 'object' ? request.body : {};
+          const connectionId = str(body.connectionId) ?? '';
+          if (!CONNECTION_ID_PATTERN.test(connectionId)) {
+            throw new HttpError(
+              400,
+              'bad_request',
+              'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"',
+            );
+          }
+          const provider = providers.get(str(body.providerId) ?? '');
+          if (!provider)
+            throw new HttpError(400, 'unknown_provider', `no provider "${String(body.providerId)}"`);
+          const secrets = credentialsFromBody(provider.auth.mode, body);
+          const scopes = Array.isArray(body.scopes)
+            ? body.scopes.filter((s): s is string => typeof s === 'string')
+            : 'scopes' in provider.auth
+              ? provider.auth.scopes
+              : [];
+          const input: ConnectionWorkflowInput = {
+            connectionId,
+            providerId: provider.id,
+            mode: provider.auth.mode,
+            scopes,
+            secrets,
+            timing: refreshTiming(provider, settings),
+            headerShape: headerShape(provider),
+            apiBaseUrl: provider.apiBaseUrl,
+          };
+          Object.assign(request.logFields, { connectionId, provider: provider.id });
+          const status = await deps.connections.create(input);
+          return reply.code(201).send(status);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
 
-    scope.post<{ Params: { id: string } }>('/connections/:id/refresh', async (request, reply) => {
-      try {
-        return await deps.connections.refresh(request.params.id);
-      } catch (error) {
-        return fail(reply, error);
-      }
-    });
-  });
+      scope.delete<{ Params: { id: string } }>('/connections/:id', async (request, reply) => {
+        try {
+          return await deps.connections.delete(request.params.id);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+
+      scope.post<{ Params: { id: string } }>('/connections/:id/refresh', async (request, reply) => {
+        try {
+          return await deps.connections.refresh(request.params.id);
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+    },
+  );
 }
