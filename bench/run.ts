@@ -1,8 +1,10 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
 import { benchIngest } from './ingest';
+import { benchRefresh } from './refresh';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  refresh: benchRefresh,
 };
 
 async function main() {
