@@ -23,7 +23,7 @@ import { benchTemporal, numberFromEnv } from './lib/env';
 
 const CALLERS = numberFromEnv('JUNCTION_BENCH_CALLERS', 200);
 const LOOKUPS = numberFromEnv('JUNCTION_BENCH_LOOKUPS', 200_000);
-const TTL_SECONDS = 3;
+const TTL_SECONDS = 10;
 
 function table(title: string, header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

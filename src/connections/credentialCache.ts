@@ -67,13 +67,19 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
   const inFlight = new Map<string, Promise<AuthHeaders>>();
   const forced = new Map<string, { rejected: Record<string, string>; promise: Promise<AuthHeaders> }>();
 
-  const fresh = (entry: AuthHeaders | undefined): entry is AuthHeaders =>
-    entry !== undefined &&
-    Object.keys(entry.headers).length > 0 &&
-    (entry.expiresAt === undefined || entry.expiresAt - now() > minValidityMs);
+  /** When each cached entry was fetched: a token shorter-lived than the margin stays usable for half its life. */
+  const fetchedAt = new WeakMap<AuthHeaders, number>();
+  const fresh = (entry: AuthHeaders | undefined): entry is AuthHeaders => {
+    if (entry === undefined || Object.keys(entry.headers).length === 0) return false;
+    if (entry.expiresAt === undefined) return true;
+    const fetched = fetchedAt.get(entry) ?? now();
+    const margin = Math.min(minValidityMs, Math.max(0, (entry.expiresAt - fetched) / 2));
+    return entry.expiresAt - now() > margin;
+  };
 
   const remember = (connectionId: string, credentials: ConnectionCredentials): AuthHeaders => {
     const entry = toAuthHeaders(credentials);
+    fetchedAt.set(entry, now());
     cache.set(connectionId, entry);
     return entry;
   };
@@ -85,7 +91,10 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
       throw new JunctionError('needs_reauth', `connection "${connectionId}" needs re-authorization`);
     }
     const entry = toAuthHeaders(current);
-    if (current.state === 'active' && fresh(entry)) return remember(connectionId, current);
+    const lastsLongEnough = entry.expiresAt === undefined || entry.expiresAt - now() > minValidityMs;
+    if (current.state === 'active' && Object.keys(entry.headers).length > 0 && lastsLongEnough) {
+      return remember(connectionId, current);
+    }
     return remember(connectionId, await connections.getFreshToken(connectionId, { minValidityMs }));
   };
 

@@ -102,6 +102,17 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
   const expiresWithin = (ms: number) =>
     secrets.expiresAt !== undefined && secrets.expiresAt - Date.now() <= ms;
   const headers = () => credentialHeaders(mode, secrets, headerShape);
+  /**
+   * How close to expiry a caller may find the token before it is refreshed: its own margin or the provider's,
+   * but never more than half a token's lifetime, or tokens shorter than a caller's margin would be
+   * refreshed on every call.
+   */
+  const staleThreshold = (minValidityMs: number) => {
+    const wanted = Math.max(minValidityMs, timing.refreshMarginMs);
+    if (secrets.expiresAt === undefined || !status.lastRefreshAt) return wanted;
+    const lifetime = secrets.expiresAt - Date.parse(status.lastRefreshAt);
+    return lifetime > 0 ? Math.min(wanted, lifetime / 2) : wanted;
+  };
   const credentials = (): ConnectionCredentials => ({
     connectionId,
     providerId,
@@ -242,8 +253,7 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       const stale =
         request.rejectedHeaderValue !== undefined
           ? request.rejectedHeaderValue === current
-          : !secrets.accessToken ||
-            expiresWithin(Math.max(request.minValidityMs ?? 0, timing.refreshMarginMs));
+          : !secrets.accessToken || expiresWithin(staleThreshold(request.minValidityMs ?? 0));
       if (stale) await refresh(request.rejectedHeaderValue !== undefined ? 'rejected by provider' : 'caller');
       return usableCredentials();
     },
