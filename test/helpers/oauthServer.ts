@@ -7,6 +7,8 @@ export interface OAuthServerStats {
   grants: Record<string, number>;
   revocations: number;
   dropped: number;
+  /** Token requests being held right now. */
+  holding: number;
 }
 
 export interface OAuthServer {

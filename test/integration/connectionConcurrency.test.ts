@@ -101,12 +101,11 @@ test('a worker killed during a refresh: the refresh is retried elsewhere and the
   const connectionId = await connect('test-oauth');
   // Only the process worker runs from here on, so the refresh activity lands there.
   await env.junction.stopWorker();
-  await env.oauth.holdTokenRequests(1, 8_000);
+  await env.oauth.holdTokenRequests(1, 12_000);
   const before = await env.oauth.stats();
   const refresh = env.admin('POST', `/connections/${connectionId}/refresh`);
-  await eventually(async () => (await env.oauth.stats()).tokenRequests > before.tokenRequests, {
-    what: 'the held token request',
-  });
+  // Kill the worker while the provider is holding its token request, not merely after it was counted.
+  await eventually(async () => (await env.oauth.stats()).holding > 0, { what: 'the held token request' });
   worker.kill('SIGKILL');
   await exited(worker);
 
@@ -121,6 +120,7 @@ test('a worker killed during a refresh: the refresh is retried elsewhere and the
   const stats = await env.oauth.stats();
   // The held request plus the retry on the replacement worker. Had the first one been processed, the retry
   // would have reused a rotated refresh token, which this server answers with invalid_grant.
+  expect(stats.dropped - before.dropped).toBe(1);
   expect(stats.tokenRequests - before.tokenRequests).toBeGreaterThanOrEqual(2);
   const headers = await createCredentialCache({ client: await codecClient() }).authHeaders(connectionId);
   expect(headers.headers.authorization).toMatch(/^Bearer /);

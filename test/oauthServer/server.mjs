@@ -13,7 +13,7 @@ import * as jose from 'jose';
 const options = JSON.parse(process.argv[2] ?? '{}');
 const RESOURCE = 'urn:junction:test-api';
 const store = new Map();
-const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0 };
+const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0, holding: 0 };
 let holdNext = 0;
 let holdMs = 0;
 
@@ -250,7 +250,9 @@ server.on('request', async (req, res) => {
         // worker) leaves nothing processed, as when a request never reached the provider.
         let gone = false;
         req.socket.once('close', () => (gone = true));
+        stats.holding++;
         await new Promise((resolve) => setTimeout(resolve, holdMs));
+        stats.holding--;
         if (gone || req.socket.destroyed) {
           stats.dropped++;
           return;
