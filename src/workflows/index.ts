@@ -1,1 +1,2 @@
 export { webhookDelivery } from './webhookDelivery';
+export { providerAction } from './providerAction';
