@@ -1,8 +1,10 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
+import { benchCalls } from './calls';
 import { benchIngest } from './ingest';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  calls: benchCalls,
 };
 
 async function main() {

@@ -46,7 +46,7 @@ export const breakerSchema = z
     /** Opens after this many consecutive failures (5xx, timeouts, network errors; not 4xx or 429). */
     consecutiveFailures: z.number().int().min(1).default(5),
     /** … or when this share of calls fails over `windowMs`, once there is enough traffic. */
-    failureRatio: z.number().gt(0).max(1).default(0.5),
+    failureRatio: z.number().gt(0).lt(1).default(0.5),
     windowMs: z.number().int().positive().default(30_000),
     /** Calls per second below which the ratio is not considered (too little traffic to judge). */
     minimumRps: z.number().positive().default(2),
