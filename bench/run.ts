@@ -1,10 +1,12 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
+import { benchCalls } from './calls';
 import { benchIngest } from './ingest';
 import { benchRefresh } from './refresh';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   refresh: benchRefresh,
+  calls: benchCalls,
 };
 
 async function main() {

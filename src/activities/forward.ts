@@ -24,6 +24,7 @@ export const FORWARD_HEADERS = {
 const FAILURE_CODES: Record<RetryDecision['reason'], string> = {
   ok: 'ok',
   client_error: 'target_rejected',
+  unauthorized: 'target_rejected',
   server_error: 'target_error',
   throttled: 'target_throttled',
   request_timeout: 'target_timeout',

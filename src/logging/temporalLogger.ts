@@ -18,8 +18,12 @@ export class PinoTemporalLogger implements TemporalLogger {
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const method = LEVELS[level] ?? 'info';
-    const { sdkComponent, ...rest } = meta ?? {};
-    this.logger[method](sdkComponent ? { sdkComponent, ...rest } : rest, message);
+    const { sdkComponent, error, ...rest } = meta ?? {};
+    // pino serializes an Error (message, type, stack) only under `err`; the SDK passes it as `error`.
+    const fields: Record<string, unknown> =
+      error instanceof Error ? { ...rest, err: error } : error ? { ...rest, error } : rest;
+    if (sdkComponent) fields.sdkComponent = sdkComponent;
+    this.logger[method](fields, message);
   }
 
   trace(message: string, meta?: LogMetadata): void {

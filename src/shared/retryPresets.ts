@@ -54,3 +54,27 @@ export const REVOCATION_RETRY: RetrySettings = {
   maximumIntervalMs: 5_000,
   maximumAttempts: 3,
 };
+
+/**
+ * Named retry presets for provider calls, chosen by name in a provider's declaration or by the caller.
+ * `standard` suits most APIs; `patient` rides out long outages (the breaker keeps them cheap); `quick` is
+ * for calls someone is waiting on; `once` never retries.
+ */
+export const PROVIDER_RETRY_PRESETS = {
+  standard: {
+    initialIntervalMs: 1_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 60_000,
+    maximumAttempts: 8,
+  },
+  patient: {
+    initialIntervalMs: 1_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 300_000,
+    maximumAttempts: 60,
+  },
+  quick: { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 5_000, maximumAttempts: 5 },
+  once: { initialIntervalMs: 1_000, backoffCoefficient: 1, maximumIntervalMs: 1_000, maximumAttempts: 1 },
+} as const satisfies Record<string, RetrySettings>;
+
+export type ProviderRetryPreset = keyof typeof PROVIDER_RETRY_PRESETS;

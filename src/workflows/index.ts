@@ -1,3 +1,4 @@
 export { webhookDelivery } from './webhookDelivery';
 export { connection } from './connection';
 export { oauthAuthorization } from './oauthAuthorization';
+export { providerAction } from './providerAction';

@@ -1,4 +1,10 @@
-import { MAX_RETRY_AFTER_MS, classifyError, classifyResponse } from '../../src/http/classify';
+import {
+  MAX_RETRY_AFTER_MS,
+  classifyError,
+  classifyResponse,
+  quotaRemaining,
+  type QuotaHeaders,
+} from '../../src/http/classify';
 import { parseRetryAfter } from '../../src/http/retryAfter';
 
 const none = () => undefined;
@@ -8,7 +14,7 @@ test.each([
   [200, false, 'ok'],
   [204, false, 'ok'],
   [400, false, 'client_error'],
-  [401, false, 'client_error'],
+  [401, false, 'unauthorized'],
   [404, false, 'client_error'],
   [422, false, 'client_error'],
   [408, true, 'request_timeout'],
@@ -55,4 +61,46 @@ test('network errors and timeouts are retryable', () => {
     'timeout',
   );
   expect(classifyError(new DOMException('timed out', 'TimeoutError')).reason).toBe('timeout');
+});
+
+const github: QuotaHeaders = {
+  remainingHeader: 'x-ratelimit-remaining',
+  resetHeader: 'x-ratelimit-reset',
+  resetFormat: 'epoch-seconds',
+};
+
+test('a provider quota reset header becomes the delay when there is no Retry-After', () => {
+  const headers: Record<string, string> = {
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-reset': String(now / 1000 + 42),
+  };
+  const lookup = (name: string) => headers[name];
+  expect(classifyResponse(429, lookup, now, github)).toMatchObject({
+    retry: true,
+    reason: 'throttled',
+    delayMs: 42_000,
+  });
+  // GitHub answers an exhausted quota with 403: that is throttling, not a rejection.
+  expect(classifyResponse(403, lookup, now, github)).toMatchObject({
+    retry: true,
+    reason: 'throttled',
+    delayMs: 42_000,
+  });
+  expect(
+    classifyResponse(403, (n) => (n === 'x-ratelimit-remaining' ? '12' : undefined), now, github).retry,
+  ).toBe(false);
+  // Retry-After wins over the reset header.
+  expect(classifyResponse(429, (n) => (n === 'retry-after' ? '3' : headers[n]), now, github).delayMs).toBe(
+    3_000,
+  );
+  const delta: QuotaHeaders = {
+    remainingHeader: 'ratelimit-remaining',
+    resetHeader: 'ratelimit-reset',
+    resetFormat: 'delta-seconds',
+  };
+  expect(classifyResponse(503, (n) => (n === 'ratelimit-reset' ? '7' : undefined), now, delta).delayMs).toBe(
+    7_000,
+  );
+  expect(quotaRemaining(github, lookup)).toBe(0);
+  expect(quotaRemaining(github, () => 'many')).toBeUndefined();
 });

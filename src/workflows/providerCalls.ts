@@ -1,0 +1,73 @@
+import { proxyActivities } from '@temporalio/workflow';
+import {
+  CALL_PROVIDER_ACTIVITY,
+  providerTaskQueue,
+  type CallProviderInput,
+  type ProviderRequest,
+  type ProviderResponse,
+} from '../shared/calls';
+import {
+  PROVIDER_RETRY_PRESETS,
+  toRetryPolicy,
+  type ProviderRetryPreset,
+  type RetrySettings,
+} from '../shared/retryPresets';
+
+export interface ProviderCallOptions {
+  providerId: string;
+  /** The connection whose credentials Junction injects; omit for public endpoints. */
+  connectionId?: string;
+  /** A named preset or explicit settings; `standard` by default. */
+  retry?: ProviderRetryPreset | RetrySettings;
+  /** Bound on one attempt, including Junction's pacing waits (default 2 minutes). */
+  attemptTimeoutMs?: number;
+}
+
+type CallProviderActivity = Record<
+  typeof CALL_PROVIDER_ACTIVITY,
+  (input: CallProviderInput) => Promise<ProviderResponse>
+>;
+
+/**
+ * Provider calls from a workflow, for application workflows in their own worker as much as for Junction's:
+ * each call is Junction's `callProvider` activity on the provider's task queue, where Junction's workers
+ * add credentials, pacing, the circuit breaker and retries by `Retry-After`.
+ *
+ * ```ts
+ * const github = providerCalls({ providerId: 'github', connectionId });
+ * const issue = await github.call({ method: 'GET', path: '/repos/acme/app/issues/1' });
+ * for await (const page of github.pages({ method: 'GET', path: '/repos/acme/app/issues' })) { … }
+ * ```
+ */
+export function providerCalls(options: ProviderCallOptions) {
+  const retry =
+    typeof options.retry === 'string' || options.retry === undefined
+      ? PROVIDER_RETRY_PRESETS[options.retry ?? 'standard']
+      : options.retry;
+  const activities = proxyActivities<CallProviderActivity>({
+    taskQueue: providerTaskQueue(options.providerId),
+    startToCloseTimeout: options.attemptTimeoutMs ?? 120_000,
+    retry: toRetryPolicy(retry),
+  });
+  const call = (request: ProviderRequest, page = false) =>
+    activities[CALL_PROVIDER_ACTIVITY]({
+      providerId: options.providerId,
+      connectionId: options.connectionId,
+      request,
+      ...(page ? { page } : {}),
+    });
+
+  return {
+    /** One call; resolves with the provider's answer, or throws an ActivityFailure whose cause type says why. */
+    call: (request: ProviderRequest) => call(request),
+    /** Every page of a listing, one activity per page, following the provider's declared pagination. */
+    async *pages(request: ProviderRequest, limits: { maxPages?: number } = {}): AsyncGenerator<unknown[]> {
+      let next: ProviderRequest | undefined = request;
+      for (let count = 0; next && count < (limits.maxPages ?? Number.POSITIVE_INFINITY); count++) {
+        const response: ProviderResponse = await call(next, true);
+        yield response.page?.items ?? [];
+        next = response.page?.next;
+      }
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { CallBudgets } from '../../src/calls/budget';
+import { callSettingsSchema } from '../../src/calls/settings';
+
+test('per-connection budget spaces calls and reserves only waits it will honour', () => {
+  let now = 1_000_000;
+  const budgets = new CallBudgets(() => now);
+  const settings = callSettingsSchema.parse({ rateLimit: { perConnectionPerSecond: 4 } });
+  expect(budgets.delayBefore('p', 'c1', settings, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('p', 'c1', settings, 1_000)).toEqual({
+    delayMs: 250,
+    reason: 'connection_budget',
+  });
+  expect(budgets.delayBefore('p', 'c1', settings, 1_000).delayMs).toBe(500);
+  // Another connection has its own budget; calls without a connection are not paced.
+  expect(budgets.delayBefore('p', 'c2', settings, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('p', undefined, settings, 1_000).delayMs).toBe(0);
+  // A wait longer than the caller will do inline is not reserved.
+  expect(budgets.delayBefore('p', 'c1', settings, 100).delayMs).toBe(750);
+  expect(budgets.delayBefore('p', 'c1', settings, 100).delayMs).toBe(750);
+  now += 1_000;
+  expect(budgets.delayBefore('p', 'c1', settings, 1_000).delayMs).toBe(0);
+});
+
+test('a reported quota near zero holds calls until the reset', () => {
+  let now = Date.parse('2026-11-28T12:00:00Z');
+  const budgets = new CallBudgets(() => now);
+  const settings = callSettingsSchema.parse({ rateLimit: { quotaHeaders: { slowDownBelow: 2 } } });
+  const headers = (remaining: number) => (name: string) =>
+    ({ 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(now / 1000 + 30) })[name];
+  budgets.noteResponse('gh', 'c', settings, headers(10));
+  expect(budgets.delayBefore('gh', 'c', settings, 0).delayMs).toBe(0);
+  budgets.noteResponse('gh', 'c', settings, headers(2));
+  expect(budgets.delayBefore('gh', 'c', settings, 0)).toEqual({ delayMs: 30_000, reason: 'provider_quota' });
+  now += 30_001;
+  expect(budgets.delayBefore('gh', 'c', settings, 0).delayMs).toBe(0);
+});
