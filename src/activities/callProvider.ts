@@ -19,11 +19,11 @@ import type {
 
 /** Auth headers for a connection, and one forced refresh after the provider answers 401. */
 export interface CallCredentials {
-  authHeaders(connectionId: string): Promise<{ headers: Record<string, string> }>;
+  authHeaders(connectionId: string): Promise<{ headers: Record<string, string>; apiBaseUrl?: string }>;
   authHeadersAfterUnauthorized(
     connectionId: string,
     rejected: Record<string, string>,
-  ): Promise<{ headers: Record<string, string> }>;
+  ): Promise<{ headers: Record<string, string>; apiBaseUrl?: string }>;
 }
 
 export interface CallProviderDeps {
@@ -56,7 +56,7 @@ interface Exchange {
   error?: unknown;
 }
 
-function buildUrl(provider: CallProvider, request: ProviderRequest): URL {
+function buildUrl(apiBaseUrl: string, request: ProviderRequest): URL {
   if (!request.path.startsWith('/') || request.path.startsWith('//')) {
     throw ApplicationFailure.create({
       type: 'invalid_request',
@@ -64,7 +64,7 @@ function buildUrl(provider: CallProvider, request: ProviderRequest): URL {
       nonRetryable: true,
     });
   }
-  const base = new URL(provider.apiBaseUrl);
+  const base = new URL(apiBaseUrl);
   // Credentials go only to the provider's own origin: a path cannot change it.
   const url = new URL(base.pathname.replace(/\/$/, '') + request.path, base.origin);
   if (url.origin !== base.origin) {
@@ -90,6 +90,27 @@ function parseBody(response: RawResponse): unknown {
     }
   }
   return text;
+}
+
+/** Connection states no retry can fix: the call fails at once and says why. */
+const CONNECTION_GONE = new Set(['needs_reauth', 'connection_deleted', 'connection_not_found']);
+
+/** Gets a connection's credentials; a connection that needs a person (re-auth, deleted) fails for good. */
+async function lookupCredentials<T>(lookup: () => Promise<T>): Promise<T> {
+  try {
+    return await lookup();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_GONE.has(code)) {
+      throw ApplicationFailure.create({
+        type: 'connection_unavailable',
+        message: (error as Error).message,
+        nonRetryable: true,
+        details: [{ reason: code }],
+      });
+    }
+    throw error;
+  }
 }
 
 /** Waits out a pacing delay; cancellation of the activity ends the wait with the cancellation itself. */
@@ -153,7 +174,6 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
         details: [options.details ?? { attempt }],
       });
 
-    const url = buildUrl(provider, input.request);
     const pace = deps.budgets.delayBefore(provider.id, input.connectionId, settings, maxInlineWaitMs);
     if (pace.delayMs > 0) {
       deps.metrics?.rateLimitWaits.inc({ provider: provider.id, reason: pace.reason ?? 'unknown' });
@@ -171,14 +191,19 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
     }
 
     let auth: Record<string, string> = {};
+    // Where the provider's API is: its declaration, or the connection's own (Salesforce's instance URL).
+    let baseUrl = provider.apiBaseUrl;
     if (input.connectionId) {
       if (!deps.credentials) {
         throw fail('connection_unavailable', 'this worker has no connection credentials configured', {
           retry: false,
         });
       }
-      auth = (await deps.credentials.authHeaders(input.connectionId)).headers;
+      const credentials = await lookupCredentials(() => deps.credentials!.authHeaders(input.connectionId!));
+      auth = credentials.headers;
+      baseUrl = credentials.apiBaseUrl ?? baseUrl;
     }
+    const url = buildUrl(baseUrl, input.request);
 
     const exchange = async (authHeaders: Record<string, string>): Promise<Exchange> => {
       const headers: Record<string, string> = {
@@ -226,7 +251,13 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
         // One forced refresh (shared by every caller that saw the same stale token), then one more try.
         log.info('provider answered 401: refreshing the connection once');
         deps.metrics?.unauthorizedRefreshes.inc({ provider: provider.id });
-        auth = (await deps.credentials.authHeadersAfterUnauthorized(input.connectionId, auth)).headers;
+        const connectionId = input.connectionId;
+        const rejected = auth;
+        auth = (
+          await lookupCredentials(() =>
+            deps.credentials!.authHeadersAfterUnauthorized(connectionId, rejected),
+          )
+        ).headers;
         result = await deps.breakers.run(provider.id, settings.breaker, () => exchange(auth));
       }
     } catch (error) {
@@ -265,13 +296,15 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
         if (!settings.pagination) {
           throw fail('invalid_request', `provider "${provider.id}" declares no pagination`, { retry: false });
         }
+        const itemsPath = typeof input.page === 'object' ? input.page.itemsPath : undefined;
         const next = nextPageRequest(
           settings.pagination,
           input.request,
           { body, headers: answer.headers },
-          provider.apiBaseUrl,
+          baseUrl,
+          itemsPath,
         );
-        answer.page = { items: pageItems(settings.pagination, body), ...(next ? { next } : {}) };
+        answer.page = { items: pageItems(settings.pagination, body, itemsPath), ...(next ? { next } : {}) };
       }
       return answer;
     }

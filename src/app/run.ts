@@ -18,6 +18,8 @@ import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { ProviderCatalogue } from '../providers/catalogue';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
+import { createCredentialCache } from '../connections';
+import { startProviderWorkers } from '../workers/providerWorkers';
 import { createJunctionWorker } from '../workers/worker';
 
 export interface RunOptions {
@@ -145,10 +147,26 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
         dataConverter,
       });
       const running = worker;
-      workerDone = running.run();
+      // Provider calls run on one activity worker per provider task queue (rate limits hold across workers).
+      const providerWorkers = await startProviderWorkers({
+        connection: nativeConnection,
+        namespace,
+        catalogue: config.providers,
+        credentials: createCredentialCache({
+          client,
+          taskQueue: config.temporal.taskQueue,
+          minValidityMs: config.connections.callerMarginSeconds * 1_000,
+        }),
+        logger,
+        registry: metrics.registry,
+        shutdownGraceMs: config.temporal.shutdownGraceMs,
+        dataConverter,
+      });
+      readiness.push(providerWorkers.readiness);
+      workerDone = Promise.race([running.run(), providerWorkers.done]);
       cleanups.push(async () => {
         if (running.getState() === 'RUNNING') running.shutdown();
-        await workerDone.catch(() => undefined);
+        await Promise.allSettled([workerDone, providerWorkers.shutdown()]);
       });
       readiness.push({
         name: 'worker',

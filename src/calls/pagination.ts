@@ -23,9 +23,13 @@ export function nextLink(header: string | undefined): string | undefined {
   return undefined;
 }
 
-/** The items of one page, per the provider's pagination style. */
-export function pageItems(settings: PaginationSettings, body: unknown): unknown[] {
-  const items = settings.itemsPath ? readPath(body, settings.itemsPath) : body;
+/** The items of one page, per the provider's pagination style (or a per-call items path). */
+export function pageItems(
+  settings: PaginationSettings,
+  body: unknown,
+  itemsPath = settings.itemsPath,
+): unknown[] {
+  const items = itemsPath ? readPath(body, itemsPath) : body;
   return Array.isArray(items) ? items : [];
 }
 
@@ -42,11 +46,18 @@ export function nextPageRequest(
   request: ProviderRequest,
   response: { body: unknown; headers: Record<string, string> },
   apiBaseUrl: string,
+  itemsPath?: string,
 ): ProviderRequest | undefined {
-  const items = pageItems(settings, response.body);
+  const items = pageItems(settings, response.body, itemsPath);
   switch (settings.style) {
     case 'cursor': {
-      const cursor = readPath(response.body, settings.nextCursorPath);
+      if (settings.hasMorePath && readPath(response.body, settings.hasMorePath) !== true) return undefined;
+      const last = items.at(-1);
+      const cursor = settings.nextCursorFromLastItem
+        ? last === undefined
+          ? undefined
+          : readPath(last, settings.nextCursorFromLastItem)
+        : readPath(response.body, settings.nextCursorPath);
       if (typeof cursor === 'number') return withQuery(request, { [settings.cursorParam]: cursor });
       if (typeof cursor !== 'string' || cursor === '') return undefined;
       return withQuery(request, { [settings.cursorParam]: cursor });

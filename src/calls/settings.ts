@@ -63,6 +63,10 @@ const paginationSchema = z.discriminatedUnion('style', [
       cursorParam: z.string().default('cursor'),
       /** Dotted path of the next cursor in the response body; absent/null/"" ends the listing. */
       nextCursorPath: z.string().default('next_cursor'),
+      /** Instead: the cursor is this field of the page's last item (Stripe's `starting_after` = last `id`). */
+      nextCursorFromLastItem: z.string().optional(),
+      /** Dotted path of a boolean that says whether more pages follow (Stripe's `has_more`). */
+      hasMorePath: z.string().optional(),
       itemsPath: z.string().default('data'),
       limitParam: z.string().optional(),
     })

@@ -24,6 +24,19 @@ export const BUILTIN_PROVIDERS: Record<string, Record<string, unknown>> = {
     },
     apiBaseUrl: 'https://api.github.com',
     docsUrl: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
+    // "Rate limits for the REST API": x-ratelimit-remaining / x-ratelimit-reset (epoch seconds); an
+    // exhausted quota is answered 403 or 429. "Using pagination in the REST API": Link headers.
+    calls: {
+      rateLimit: {
+        quotaHeaders: {
+          remainingHeader: 'x-ratelimit-remaining',
+          resetHeader: 'x-ratelimit-reset',
+          resetFormat: 'epoch-seconds',
+          slowDownBelow: 1,
+        },
+      },
+      pagination: { style: 'link' },
+    },
   },
   google: {
     displayName: 'Google',
@@ -40,6 +53,15 @@ export const BUILTIN_PROVIDERS: Record<string, Record<string, unknown>> = {
     },
     apiBaseUrl: 'https://www.googleapis.com',
     docsUrl: 'https://developers.google.com/identity/protocols/oauth2/web-server',
+    // Google APIs page with `pageToken` / `nextPageToken`; the items key differs per API (`items`, `files`…).
+    calls: {
+      pagination: {
+        style: 'cursor',
+        cursorParam: 'pageToken',
+        nextCursorPath: 'nextPageToken',
+        itemsPath: 'items',
+      },
+    },
   },
   'google-service-account': {
     displayName: 'Google (service account)',
@@ -65,6 +87,16 @@ export const BUILTIN_PROVIDERS: Record<string, Record<string, unknown>> = {
     },
     apiBaseUrl: 'https://slack.com/api',
     docsUrl: 'https://api.slack.com/authentication/oauth-v2',
+    // "Pagination through cursors": `cursor` / `response_metadata.next_cursor`; 429 with Retry-After.
+    calls: {
+      pagination: {
+        style: 'cursor',
+        cursorParam: 'cursor',
+        nextCursorPath: 'response_metadata.next_cursor',
+        itemsPath: 'members',
+        limitParam: 'limit',
+      },
+    },
   },
   salesforce: {
     displayName: 'Salesforce',
@@ -100,5 +132,17 @@ export const BUILTIN_PROVIDERS: Record<string, Record<string, unknown>> = {
     auth: { mode: 'api_key', header: 'authorization', prefix: 'Bearer ' },
     apiBaseUrl: 'https://api.stripe.com',
     docsUrl: 'https://docs.stripe.com/api/authentication',
+    // "Pagination": `starting_after` = the last object's id while `has_more`; "Rate limits": 100/s live mode.
+    calls: {
+      rateLimit: { perSecond: 100, mode: 'average' },
+      pagination: {
+        style: 'cursor',
+        cursorParam: 'starting_after',
+        nextCursorFromLastItem: 'id',
+        hasMorePath: 'has_more',
+        itemsPath: 'data',
+        limitParam: 'limit',
+      },
+    },
   },
 };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { actionsSchema } from '../calls/actions';
+import { callSettingsSchema } from '../calls/settings';
 
 const identifier = z
   .string()
@@ -127,8 +129,8 @@ export const providerClientSchema = z
   .strict();
 
 /**
- * A provider declaration: how to authenticate and where its API is. Data, validated at start-up; issue 5
- * adds rate limits, retry headers, pagination and actions beside `auth` and `apiBaseUrl`.
+ * A provider declaration: how to authenticate, where its API is, how to call it (retry preset, timeouts,
+ * rate limit, quota headers, circuit breaker, pagination) and its named actions. Data, validated at start-up.
  */
 export const providerSchema = z
   .object({
@@ -140,6 +142,8 @@ export const providerSchema = z
     apiBaseUrlFromToken: z.string().min(1).optional(),
     docsUrl: z.string().url().optional(),
     client: providerClientSchema.optional(),
+    calls: callSettingsSchema.prefault({}),
+    actions: actionsSchema.default({}),
   })
   .strict()
   .superRefine((provider, ctx) => {

@@ -26,8 +26,11 @@ export interface CallProviderInput {
   /** The connection whose credentials authenticate the call; none for public endpoints. */
   connectionId?: string;
   request: ProviderRequest;
-  /** Read the answer as one page of a listing (per the provider's pagination style). */
-  page?: boolean;
+  /**
+   * Read the answer as one page of a listing, per the provider's pagination style; `itemsPath` overrides
+   * where the items are for endpoints that differ from the provider's default.
+   */
+  page?: boolean | { itemsPath?: string };
 }
 
 /** One page of a listing: its items and the request for the next page (absent on the last one). */

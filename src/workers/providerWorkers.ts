@@ -1,4 +1,12 @@
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { Registry } from 'prom-client';
+import type { CallCredentials } from '../activities/callProvider';
+import { CallBudgets } from '../calls/budget';
+import { ProviderBreakers } from '../calls/breaker';
+import { createCallMetrics, recordBreakerState } from '../calls/metrics';
+import type { Logger } from '../logging/logger';
+import type { ProviderDeclaration } from '../providers/schema';
 import { createCallProviderActivity, type CallProviderDeps } from '../activities/callProvider';
 import { taskQueueRate, type CallProvider } from '../calls/settings';
 import { CALL_PROVIDER_ACTIVITY, providerTaskQueue } from '../shared/calls';
@@ -35,4 +43,68 @@ export async function createProviderWorkers(options: ProviderWorkerOptions): Pro
       }),
     ),
   );
+}
+
+export interface RunningProviderWorkers {
+  breakers: ProviderBreakers;
+  /** Settles when any provider worker stops on its own. */
+  done: Promise<void>;
+  /** Breaker states for `/readyz` (always ok: a provider being down is not this process being unready). */
+  readiness: { name: string; check: () => Promise<{ ok: boolean; detail?: unknown }> };
+  shutdown(): Promise<void>;
+}
+
+/** Provider declarations as the call activity needs them. */
+export function callProvidersOf(catalogue: readonly ProviderDeclaration[]): CallProvider[] {
+  return catalogue.map((provider) => ({
+    id: provider.id,
+    apiBaseUrl: provider.apiBaseUrl,
+    calls: provider.calls,
+  }));
+}
+
+/**
+ * Starts a provider worker for every provider in the catalogue, sharing one breaker registry, one set of
+ * pacing budgets and the call metrics, and reports breaker transitions as metrics and log lines.
+ */
+export async function startProviderWorkers(options: {
+  connection: NativeConnection;
+  namespace: string;
+  catalogue: readonly ProviderDeclaration[];
+  credentials?: CallCredentials;
+  logger: Logger;
+  registry: Registry;
+  shutdownGraceMs: number;
+  dataConverter?: DataConverter;
+}): Promise<RunningProviderWorkers> {
+  const metrics = createCallMetrics(options.registry);
+  const breakers = new ProviderBreakers(options.logger, {
+    onTransition: (providerId, state) => recordBreakerState(metrics, providerId, state),
+  });
+  const providers = callProvidersOf(options.catalogue);
+  const workers = await createProviderWorkers({
+    connection: options.connection,
+    namespace: options.namespace,
+    providers,
+    shutdownGraceMs: options.shutdownGraceMs,
+    workerOptions: options.dataConverter ? { dataConverter: options.dataConverter } : {},
+    deps: {
+      findProvider: (id) => providers.find((provider) => provider.id === id),
+      credentials: options.credentials,
+      breakers,
+      budgets: new CallBudgets(),
+      metrics,
+      logger: options.logger,
+    },
+  });
+  const runs = workers.map((worker) => worker.run());
+  return {
+    breakers,
+    done: runs.length > 0 ? Promise.race(runs) : new Promise(() => undefined),
+    readiness: { name: 'providers', check: async () => ({ ok: true, detail: breakers.snapshot() }) },
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(runs);
+    },
+  };
 }

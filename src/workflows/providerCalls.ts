@@ -49,7 +49,7 @@ export function providerCalls(options: ProviderCallOptions) {
     startToCloseTimeout: options.attemptTimeoutMs ?? 120_000,
     retry: toRetryPolicy(retry),
   });
-  const call = (request: ProviderRequest, page = false) =>
+  const call = (request: ProviderRequest, page: CallProviderInput['page'] = false) =>
     activities[CALL_PROVIDER_ACTIVITY]({
       providerId: options.providerId,
       connectionId: options.connectionId,
@@ -61,10 +61,14 @@ export function providerCalls(options: ProviderCallOptions) {
     /** One call; resolves with the provider's answer, or throws an ActivityFailure whose cause type says why. */
     call: (request: ProviderRequest) => call(request),
     /** Every page of a listing, one activity per page, following the provider's declared pagination. */
-    async *pages(request: ProviderRequest, limits: { maxPages?: number } = {}): AsyncGenerator<unknown[]> {
+    async *pages(
+      request: ProviderRequest,
+      options: { maxPages?: number; itemsPath?: string } = {},
+    ): AsyncGenerator<unknown[]> {
       let next: ProviderRequest | undefined = request;
-      for (let count = 0; next && count < (limits.maxPages ?? Number.POSITIVE_INFINITY); count++) {
-        const response: ProviderResponse = await call(next, true);
+      const page = options.itemsPath ? { itemsPath: options.itemsPath } : true;
+      for (let count = 0; next && count < (options.maxPages ?? Number.POSITIVE_INFINITY); count++) {
+        const response: ProviderResponse = await call(next, page);
         yield response.page?.items ?? [];
         next = response.page?.next;
       }
