@@ -84,11 +84,14 @@ export function resolveAction(action: ActionDeclaration, input: unknown): Provid
   const path = action.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_match, name: string) => {
     const value = rest[name];
     delete rest[name];
-    if (value === undefined || value === null || value === '' || typeof value === 'object') {
+    if (
+      (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') ||
+      value === ''
+    ) {
       missing.push(name);
       return '';
     }
-    return encodeURIComponent(String(value as string | number | boolean));
+    return encodeURIComponent(String(value));
   });
   if (missing.length > 0) {
     throw new ActionInputError(
