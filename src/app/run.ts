@@ -14,6 +14,7 @@ import { startDevServer, type DevServer } from '../temporal/devServer';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
+import { loadWebhookTargets } from '../webhooks/targets';
 import { createJunctionWorker } from '../workers/worker';
 
 export interface RunOptions {
@@ -111,10 +112,15 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
       const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
       cleanups.push(() => nativeConnection.close());
+      const targets = await loadWebhookTargets(config);
       const activities = createActivities({
         logger,
-        findForwardTarget: (sourceId, routeName) =>
-          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === routeName)?.forward,
+        findForwardTarget: targets.forward,
+        targets,
+        // The application's workflows receive plain JSON: this client keeps the default data converter.
+        appWorkflowClient: new Client({ connection: clientConnection, namespace }),
+        junctionClient: client,
+        taskQueue: config.temporal.taskQueue,
       });
       logger.info('bundling workflow code');
       worker = await createJunctionWorker({

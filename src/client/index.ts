@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { JunctionError } from '../errors';
 import { webhookWorkflowId } from '../shared/ids';
+import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
 import { JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import {
   WEBHOOK_DELIVERY_WORKFLOW,
@@ -17,7 +18,7 @@ import {
   type WebhookDeliveryInput,
   type WebhookDeliveryStatus,
 } from '../shared/webhooks';
-import type { webhookDelivery } from '../workflows';
+import type { webhookDelivery, webhookSequencer } from '../workflows';
 export { isTemporalUnavailable } from './errors';
 
 export interface StartOutcome {
@@ -80,17 +81,48 @@ export class JunctionClient {
           { key: JUNCTION_STATE, value: input.targets.length > 0 ? 'delivering' : 'unrouted' },
         ],
       });
-    try {
+    const withDeadline = async (call: () => Promise<unknown>) => {
       if (options.timeoutMs !== undefined) {
-        await this.client.connection.withDeadline(Date.now() + options.timeoutMs, start);
+        await this.client.connection.withDeadline(Date.now() + options.timeoutMs, call);
       } else {
-        await start();
+        await call();
       }
-      return { status: 'accepted', workflowId };
+    };
+    let status: StartOutcome['status'] = 'accepted';
+    try {
+      await withDeadline(start);
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return { status: 'duplicate', workflowId };
-      throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      status = 'duplicate';
     }
+    // Ordered routes: put the delivery in line before answering, so the line follows arrival order. A
+    // duplicate is put in line again (the sequencer ignores a delivery it holds, or one already finished),
+    // which repairs an earlier attempt whose start was stored but whose enqueue was not.
+    for (const [sequencerId, route] of orderedRoutes(input)) {
+      await withDeadline(() => this.enqueueOrdered(sequencerId, input.event.sourceId, route, workflowId));
+    }
+    return { status, workflowId };
+  }
+
+  /** Signal-with-start: the sequencer for a route and key gets the delivery in line (started if idle). */
+  async enqueueOrdered(
+    sequencerId: string,
+    sourceId: string,
+    route: string,
+    workflowId: string,
+  ): Promise<void> {
+    await this.client.workflow.signalWithStart<typeof webhookSequencer, [string]>(
+      WEBHOOK_SEQUENCER_WORKFLOW,
+      {
+        workflowId: sequencerId,
+        taskQueue: this.taskQueue,
+        args: [{ sourceId, route } satisfies SequencerInput],
+        signal: enqueueSignal,
+        signalArgs: [workflowId],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: sourceId }],
+      },
+    );
   }
 
   /** Lists dead-lettered events (a visibility query), newest first. */
@@ -143,6 +175,13 @@ export class JunctionClient {
       );
     }
   }
+}
+
+/** The sequencers an event's ordered targets wait on, each with its route. */
+function orderedRoutes(input: WebhookDeliveryInput): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const target of input.targets) if (target.orderedBy) routes.set(target.orderedBy, target.route);
+  return routes;
 }
 
 function toDeadLetter(info: WorkflowExecutionInfo): DeadLetter {

@@ -1,1 +1,2 @@
 export { webhookDelivery } from './webhookDelivery';
+export { webhookSequencer } from './webhookSequencer';

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../src/logging/logger';
 import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
 import { buildServer } from '../../src/server/app';
 import { installRuntime } from '../../src/temporal/runtime';
+import { loadWebhookTargets } from '../../src/webhooks/targets';
 import { createJunctionWorker } from '../../src/workers/worker';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
 
@@ -74,14 +75,18 @@ export async function startTestJunction(
   if (options.worker ?? true) {
     await installRuntime(logger, { metrics: false });
     nativeConnection = await NativeConnection.connect({ address });
+    const targets = await loadWebhookTargets(config);
     worker = await createJunctionWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities({
         logger,
-        findForwardTarget: (sourceId, route) =>
-          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === route)?.forward,
+        findForwardTarget: targets.forward,
+        targets,
+        appWorkflowClient: new Client({ connection, namespace: config.temporal.namespace }),
+        junctionClient: client,
+        taskQueue: config.temporal.taskQueue,
       }),
       workflowBundle: testWorkflowBundle(),
       shutdownGraceMs: config.temporal.shutdownGraceMs,
