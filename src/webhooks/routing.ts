@@ -11,10 +11,20 @@ export interface CompiledRoute {
   orderingKey: string | undefined;
 }
 
+/**
+ * Event types are not paths: Shopify's `orders/create` must match `*` as `invoice.paid` does. picomatch
+ * stops `*` at `/`, so the slash is swapped for a look-alike character in both pattern and type.
+ */
+const SLASH = '\u2215';
+export function eventMatcher(glob: string): (eventType: string) => boolean {
+  const match = picomatch(glob.replaceAll('/', SLASH), { dot: true });
+  return (eventType) => match(eventType.replaceAll('/', SLASH));
+}
+
 /** Compiles a source's routes once; matching an event type is then a few regex tests. */
 export function compileRoutes(source: SourceConfig): CompiledRoute[] {
   return source.routes.map((route) => {
-    const matchers = route.events.map((glob) => picomatch(glob, { dot: true }));
+    const matchers = route.events.map(eventMatcher);
     return {
       name: route.name,
       matches: (eventType) => matchers.some((match) => match(eventType)),

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import picomatch from 'picomatch';
 import type { ForwardTarget, JunctionConfig, RouteConfig, WorkflowTarget } from '../config/schema';
 import { ConfigError } from '../errors';
+import { eventMatcher } from './routing';
 
 /** What a transform module's default export receives. */
 export interface TransformEvent {
@@ -99,7 +99,7 @@ export async function loadWebhookTargets(config: JunctionConfig): Promise<Webhoo
             cause: error,
           });
         }
-        compiled.push({ pattern, matches: picomatch(pattern, { dot: true }), validate });
+        compiled.push({ pattern, matches: eventMatcher(pattern), validate });
       }
       validators.set(source.id, (eventType, payload) =>
         compiled

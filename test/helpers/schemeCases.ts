@@ -2,6 +2,7 @@
  * One table of every scheme for the verifier tests: how to configure a source, how the provider's library
  * signs, whether it accepts, and what Junction should read from a valid request.
  */
+import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load';
 import type { SourceConfig, WebhookScheme } from '../../src/config/schema';
 import { HttpError } from '../../src/errors';
@@ -86,17 +87,17 @@ export const SCHEME_CASES: SchemeCase[] = [
             authToken: key.signing as string,
             publicUrl: TWILIO_PUBLIC_URL,
             body: o.body,
-            token: 'tok-1',
+            token: `tok-${randomUUID()}`,
           })
         : p.twilioFormVector({
             authToken: key.signing as string,
             publicUrl: TWILIO_PUBLIC_URL,
-            token: 'tok-1',
+            token: `tok-${randomUUID()}`,
           }),
     libraryAccepts: (v, key) => p.twilioAccepts(v, key.signing as string, TWILIO_PUBLIC_URL),
     signatureHeaders: ['x-twilio-signature'],
     timestamped: false,
-    expected: () => ({ deliveryId: 'tok-1', eventType: 'message.received' }),
+    expected: (v) => ({ deliveryId: v.headers['i-twilio-idempotency-token'], eventType: 'message.received' }),
   },
   {
     scheme: 'sendgrid',
