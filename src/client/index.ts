@@ -39,6 +39,8 @@ export interface DeadLetter {
 export interface JunctionClientOptions {
   client: Client;
   taskQueue: string;
+  /** Tuning for new ordering sequencers (tests make them continue-as-new or idle out quickly). */
+  sequencer?: Pick<SequencerInput, 'maxTicketsPerRun' | 'idleTimeoutMs' | 'holderCheckMs'>;
 }
 
 /** Escapes a value for a visibility query string literal. */
@@ -53,10 +55,12 @@ function quote(value: string): string {
 export class JunctionClient {
   readonly client: Client;
   readonly taskQueue: string;
+  private readonly sequencer: JunctionClientOptions['sequencer'];
 
   constructor(options: JunctionClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
+    this.sequencer = options.sequencer;
   }
 
   /**
@@ -116,7 +120,7 @@ export class JunctionClient {
       {
         workflowId: sequencerId,
         taskQueue: this.taskQueue,
-        args: [{ sourceId, route } satisfies SequencerInput],
+        args: [{ sourceId, route, ...this.sequencer } satisfies SequencerInput],
         signal: enqueueSignal,
         signalArgs: [workflowId],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities';
-import { JunctionClient } from '../../src/client';
+import { JunctionClient, type JunctionClientOptions } from '../../src/client';
 import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logging/logger';
@@ -49,7 +49,13 @@ export function captureLogs(): { stream: Writable; lines: string[] } {
  */
 export async function startTestJunction(
   rawConfig: Record<string, unknown> = {},
-  options: { worker?: boolean; temporalAddress?: string; now?: () => number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    worker?: boolean;
+    temporalAddress?: string;
+    now?: () => number;
+    env?: NodeJS.ProcessEnv;
+    sequencer?: JunctionClientOptions['sequencer'];
+  } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
   const config = parseConfig(
@@ -67,7 +73,11 @@ export async function startTestJunction(
 
   const connection = Connection.lazy({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const junction = new JunctionClient({ client, taskQueue: config.temporal.taskQueue });
+  const junction = new JunctionClient({
+    client,
+    taskQueue: config.temporal.taskQueue,
+    sequencer: options.sequencer,
+  });
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
