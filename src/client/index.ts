@@ -4,6 +4,7 @@ import {
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { JunctionError } from '../errors';
 import { webhookWorkflowId } from '../shared/ids';
 import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
@@ -70,9 +71,9 @@ export class JunctionClient {
    */
   async startWebhookDelivery(
     input: WebhookDeliveryInput,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; workflowId?: string } = {},
   ): Promise<StartOutcome> {
-    const workflowId = webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
+    const workflowId = options.workflowId ?? webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
     const start = () =>
       this.client.workflow.start<typeof webhookDelivery>(WEBHOOK_DELIVERY_WORKFLOW, {
         workflowId,
@@ -157,6 +158,35 @@ export class JunctionClient {
   async discardDeadLetter(workflowId: string, reason?: string): Promise<void> {
     await this.assertDeadLettered(workflowId);
     await this.client.workflow.getHandle(workflowId).signal(discardSignal, reason);
+  }
+
+  /**
+   * The input a delivery was started with, read from its history (decoded with this client's data
+   * converter), so a finished event can be replayed without a worker.
+   */
+  async deliveryInput(workflowId: string): Promise<{ input: WebhookDeliveryInput; running: boolean }> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new JunctionError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (description.type !== WEBHOOK_DELIVERY_WORKFLOW) {
+      throw new JunctionError(
+        'bad_request',
+        `workflow "${workflowId}" is a ${description.type}, not a webhook delivery`,
+      );
+    }
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const [input] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads);
+    return { input: input as WebhookDeliveryInput, running: description.status.name === 'RUNNING' };
   }
 
   private async assertDeadLettered(workflowId: string): Promise<void> {
