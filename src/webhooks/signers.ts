@@ -34,7 +34,7 @@ function setJsonField(body: string, field: string, value: string): string {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     refuse('the body must be a JSON object');
-  return JSON.stringify({ ...(parsed), [field]: value });
+  return JSON.stringify({ ...parsed, [field]: value });
 }
 
 function firstSecret(source: SourceConfig): string {

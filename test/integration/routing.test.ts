@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WebhookDeliveryStatus } from '../../src/shared/webhooks';
+import type { TargetProgress, WebhookDeliveryStatus } from '../../src/shared/webhooks';
+import type { webhookDelivery } from '../../src/workflows';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTarget, type Target } from '../helpers/target';
@@ -105,8 +106,8 @@ async function startedInput(workflowId: string): Promise<{ encoding: string; arg
 test('fan-out: one failing target is retried alone; the others are delivered once; the app workflow starts once', async () => {
   const { workflowId, signed } = await send('shop', { id: 41 });
   const dead = await waitForState(workflowId, 'dead_lettered');
-  const byName = (status: WebhookDeliveryStatus) =>
-    Object.fromEntries(status.targets.map((t) => [t.target.target, t]));
+  const byName = (status: WebhookDeliveryStatus): Record<string, TargetProgress> =>
+    Object.fromEntries(status.targets.map((t) => [t.target.target ?? '', t]));
   expect(byName(dead)).toMatchObject({
     ok: { status: 'delivered', attempts: 1 },
     flaky: { status: 'failed', attempts: 1, lastError: { code: 'target_rejected', status: 422 } },
@@ -180,7 +181,7 @@ test('a payload that fails its JSON schema is dead-lettered with the reasons, an
   });
   expect(listed.lastError).toMatchObject({ code: 'schema_invalid' });
   await junction.junction.discardDeadLetter(workflowId, 'bad producer');
-  const result = await junction.client.workflow.getHandle(workflowId).result();
+  const result = await junction.client.workflow.getHandle<typeof webhookDelivery>(workflowId).result();
   expect(result).toMatchObject({ state: 'discarded', discardReason: 'bad producer' });
 
   const valid = await send('strict', { id: 5 });
