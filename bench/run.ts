@@ -1,8 +1,12 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
 import { benchIngest } from './ingest';
+import { benchOrdering } from './ordering';
+import { benchSchemes } from './schemes';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  schemes: benchSchemes,
+  ordering: benchOrdering,
 };
 
 async function main() {

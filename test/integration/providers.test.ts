@@ -75,6 +75,17 @@ describe.each(SCHEME_CASES)('$scheme over HTTP', (c) => {
   });
 });
 
+test('no secret, key or signature appears in the logs', () => {
+  const everything = junction.logs.join('\n');
+  for (const c of SCHEME_CASES) {
+    const key = keys.get(c.scheme)!;
+    if (typeof key.signing === 'string') expect(everything).not.toContain(key.signing);
+  }
+  for (const name of ['stripe-signature', 'x-hub-signature-256', 'x-slack-signature', 'x-twilio-signature']) {
+    expect(everything).not.toContain(name);
+  }
+});
+
 test('Slack url_verification: 200 with the challenge, nothing started', async () => {
   const secret = keys.get('slack')!.signing as string;
   const body = JSON.stringify({ token: 't', challenge: 'abc-123', type: 'url_verification' });
