@@ -28,7 +28,13 @@ afterAll(async () => {
   await target?.close();
 });
 
+/** Every signature sent, to check none of them reaches a log line. */
+const signaturesSent: string[] = [];
+
 async function post(scheme: string, vector: Vector) {
+  for (const [name, value] of Object.entries(vector.headers)) {
+    if (/signature|hmac/.test(name)) signaturesSent.push(value.replace(/^(sha256=|v0=|t=\d+,v1=)/, ''));
+  }
   return fetch(`${junction.url}${vector.url ?? `/webhooks/${sourceId(scheme)}`}`, {
     method: 'POST',
     headers: vector.headers,
@@ -81,9 +87,8 @@ test('no secret, key or signature appears in the logs', () => {
     const key = keys.get(c.scheme)!;
     if (typeof key.signing === 'string') expect(everything).not.toContain(key.signing);
   }
-  for (const name of ['stripe-signature', 'x-hub-signature-256', 'x-slack-signature', 'x-twilio-signature']) {
-    expect(everything).not.toContain(name);
-  }
+  expect(signaturesSent.length).toBeGreaterThan(10);
+  for (const signature of signaturesSent) expect(everything).not.toContain(signature);
 });
 
 test('Slack url_verification: 200 with the challenge, nothing started', async () => {
