@@ -41,7 +41,7 @@ beforeAll(async () => {
         },
       ],
     },
-    { sequencer: { maxTicketsPerRun: 3, idleTimeoutMs: 2_000 } },
+    { sequencer: { maxTicketsPerRun: 3, idleTimeoutMs: 2_000, holderCheckMs: 1_000 } },
   );
 });
 
@@ -135,3 +135,31 @@ test('without an ordering key, events run in parallel; an event missing the key 
   const status = await junction.junction.deliveryStatus(keyless.workflowId);
   expect(status.targets[0]?.target.orderedBy).toBeUndefined();
 });
+
+test.each(['cancelled', 'terminated'] as const)(
+  'a dead letter holding its key that is %s lets the next event of the key through',
+  async (ending) => {
+    const customer = `cus_${ending}`;
+    target.behave((request) =>
+      (JSON.parse(request.body.toString('utf8')) as { data: { seq: number } }).data.seq === 1
+        ? { status: 400 }
+        : { status: 200 },
+    );
+    const first = await send('invoice.paid', { customer, seq: 1 });
+    const second = await send('invoice.paid', { customer, seq: 2 });
+    await eventually(
+      async () => (await junction.junction.deliveryStatus(first.workflowId)).state === 'dead_lettered',
+    );
+    expect((await junction.junction.deliveryStatus(second.workflowId)).targets[0]?.status).toBe('waiting');
+    const handle = junction.client.workflow.getHandle(first.workflowId);
+    // Cancelled: the delivery hands its turn back itself. Terminated: it cannot, and the sequencer notices.
+    if (ending === 'cancelled') await handle.cancel();
+    else await handle.terminate('operator gave up');
+    await eventually(
+      async () => (await junction.junction.deliveryStatus(second.workflowId)).state === 'delivered',
+      {
+        what: 'the next event of the key',
+      },
+    );
+  },
+);
