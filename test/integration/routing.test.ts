@@ -1,12 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TargetProgress, WebhookDeliveryStatus } from '../../src/shared/webhooks';
 import type { webhookDelivery } from '../../src/workflows';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTarget, type Target } from '../helpers/target';
-import { eventually, uniqueName } from '../helpers/temporal';
+import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
 
 const secret = newStandardSecret();
 const appQueue = uniqueName('app');
@@ -19,6 +20,9 @@ writeFileSync(
 let ok: Target;
 let flaky: Target;
 let junction: TestJunction;
+let appWorker: Worker;
+let appWorkerRun: Promise<void>;
+let appConnection: NativeConnection;
 
 beforeAll(async () => {
   ok = await startTarget();
@@ -67,9 +71,20 @@ beforeAll(async () => {
       },
     ],
   });
+  // The application's own worker: default data converter, its own task queue, none of Junction's code.
+  appConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  appWorker = await Worker.create({
+    connection: appConnection,
+    taskQueue: appQueue,
+    workflowsPath: require.resolve('../fixtures/appWorkflows'),
+  });
+  appWorkerRun = appWorker.run();
 });
 
 afterAll(async () => {
+  if (appWorker?.getState() === 'RUNNING') appWorker.shutdown();
+  await appWorkerRun?.catch(() => undefined);
+  await appConnection?.close();
   await junction?.stop();
   await ok?.close();
   await flaky?.close();
@@ -131,6 +146,10 @@ test('fan-out: one failing target is retried alone; the others are delivered onc
   ]);
   const description = await junction.client.workflow.getHandle(`${workflowId}/orders/app`).describe();
   expect(description).toMatchObject({ type: 'handleOrder', taskQueue: appQueue });
+  // …and the application's worker ran it with that input.
+  expect(await junction.client.workflow.getHandle(`${workflowId}/orders/app`).result()).toBe(
+    'shop:order.created:41:extra-arg',
+  );
 
   flaky.behave(() => ({ status: 200 }));
   await junction.junction.retryDeadLetter(workflowId);
