@@ -101,7 +101,7 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     changes++;
   });
 
-  const deadLetter = async (): Promise<NonNullable<typeof decision>> => {
+  const markDeadLettered = () => {
     status.deadLetteredAt = new Date().toISOString();
     setState('dead_lettered');
     upsertMemo({
@@ -115,13 +115,17 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
       workflowId,
       lastError: status.lastError,
     });
-    await condition(() => decision !== undefined);
+  };
+  /** Takes the operator's decision; a retry puts the event back to `delivering`. */
+  const takeDecision = (): NonNullable<typeof decision> => {
     const chosen = decision as NonNullable<typeof decision>;
     decision = undefined;
     if (chosen.action === 'retry') {
       status.deadLetteredAt = undefined;
       upsertMemo({ deadLetteredAt: null, lastError: null } satisfies DeadLetterMemo);
       setState('delivering');
+    } else {
+      status.discardReason = chosen.reason;
     }
     return chosen;
   };
@@ -156,10 +160,10 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     }
     status.validationErrors = errors;
     status.lastError = { code: 'schema_invalid', message: errors.join('; ') };
-    const chosen = await deadLetter();
-    if (chosen.action === 'discard') {
+    markDeadLettered();
+    await condition(() => decision !== undefined);
+    if (takeDecision().action === 'discard') {
       for (const t of targets) t.status = 'discarded';
-      status.discardReason = chosen.reason;
       setState('discarded');
       // A turn given while the event waited here is handed back; later turns find the workflow closed.
       for (const sequencerId of proceeded) await release(sequencerId);
@@ -242,20 +246,21 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
           await release(sequencerId);
       }
       if (targets.every(terminal)) break;
-      const seen = changes;
+      if (decision) {
+        const chosen = takeDecision();
+        for (const t of targets) {
+          if (t.status === 'failed') t.status = chosen.action === 'retry' ? 'pending' : 'discarded';
+        }
+        continue;
+      }
+      // Dead-lettered once nothing is in flight and a target has failed. Targets still waiting for their
+      // turn are not held up by it: they go when their sequencer lets them, dead letter or not.
       const stuck =
         inFlight.size === 0 &&
         targets.some((t) => t.status === 'failed') &&
         !targets.some((t) => t.status === 'pending');
-      if (stuck) {
-        const chosen = await deadLetter();
-        for (const t of targets) {
-          if (t.status !== 'failed') continue;
-          t.status = chosen.action === 'retry' ? 'pending' : 'discarded';
-        }
-        if (chosen.action === 'discard') status.discardReason = chosen.reason;
-        continue;
-      }
+      if (stuck && status.state !== 'dead_lettered') markDeadLettered();
+      const seen = changes;
       await condition(() => changes !== seen);
     }
   } catch (error) {

@@ -37,6 +37,7 @@ beforeAll(async () => {
               forward: { url: `${target.url}/ordered` },
             },
             { name: 'parallel', events: ['charge.*'], forward: { url: `${target.url}/parallel` } },
+            { name: 'audit', events: ['invoice.audited'], forward: { url: `${target.url}/audit` } },
           ],
         },
       ],
@@ -163,3 +164,36 @@ test.each(['cancelled', 'terminated'] as const)(
     );
   },
 );
+
+test("a dead letter on another route does not hold the ordered route's key", async () => {
+  target.behave((request) => {
+    if (request.url === '/audit') return { status: 400 };
+    const { seq } = (JSON.parse(request.body.toString('utf8')) as { data: { seq: number } }).data;
+    return { status: 200, delayMs: seq === 0 ? 1_500 : 0 };
+  });
+  // seq 0 holds the key for a while, so the audited event is dead-lettered before its ordered turn comes.
+  await send('invoice.paid', { customer: 'cus_mixed', seq: 0 });
+  const audited = await send('invoice.audited', { customer: 'cus_mixed', seq: 1 });
+  await eventually(
+    async () => (await junction.junction.deliveryStatus(audited.workflowId)).state === 'dead_lettered',
+  );
+  expect(
+    (await junction.junction.deliveryStatus(audited.workflowId)).targets.find(
+      (t) => t.target.route === 'ordered',
+    )?.status,
+  ).toBe('waiting');
+  const next = await send('invoice.paid', { customer: 'cus_mixed', seq: 2 });
+  const dead = await eventually(async () => {
+    const status = await junction.junction.deliveryStatus(audited.workflowId);
+    const ordered = status.targets.find((t) => t.target.route === 'ordered');
+    return status.state === 'dead_lettered' && ordered?.status === 'delivered' ? status : undefined;
+  });
+  expect(Object.fromEntries(dead.targets.map((t) => [t.target.route, t.status]))).toEqual({
+    ordered: 'delivered',
+    audit: 'failed',
+  });
+  await eventually(
+    async () => (await junction.junction.deliveryStatus(next.workflowId)).state === 'delivered',
+  );
+  await junction.junction.discardDeadLetter(audited.workflowId);
+});
