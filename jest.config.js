@@ -9,8 +9,13 @@ module.exports = {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  // oauth4webapi and jose ship only ECMAScript modules; swc turns them into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(oauth4webapi|jose)/)'],
+  // oauth4webapi and jose (runtime) and @octokit/webhooks-methods (GitHub's signing library, a test
+  // dependency) ship only ECMAScript modules; swc turns them into CommonJS for jest. The octokit package
+  // exports its module under the `import` condition alone, so jest is pointed at that file.
+  transformIgnorePatterns: ['/node_modules/(?!(oauth4webapi|jose|@octokit/webhooks-methods)/)'],
+  moduleNameMapper: {
+    '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
+  },
   // One Temporal dev server and one workflow bundle per test run.
   globalSetup: '<rootDir>/test/setup/globalSetup.ts',
   globalTeardown: '<rootDir>/test/setup/globalTeardown.ts',

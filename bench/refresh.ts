@@ -17,6 +17,7 @@ import { createLogger } from '../src/logging/logger';
 import { loadOAuth } from '../src/oauth/lib';
 import { ProviderCatalogue } from '../src/providers/catalogue';
 import { installRuntime } from '../src/temporal/runtime';
+import { loadWebhookTargets } from '../src/webhooks/targets';
 import { createJunctionWorker } from '../src/workers/worker';
 import { startOAuthServer } from '../test/helpers/oauthServer';
 import { benchTemporal, numberFromEnv } from './lib/env';
@@ -68,6 +69,7 @@ export async function benchRefresh(): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, dataConverter });
   const catalogue = new ProviderCatalogue(config.providers);
+  const targets = await loadWebhookTargets(config);
   await installRuntime(logger, { metrics: false });
   const startWorker = async (): Promise<{ worker: Worker; run: Promise<void>; native: NativeConnection }> => {
     const native = await NativeConnection.connect({ address: temporal.address });
@@ -79,7 +81,11 @@ export async function benchRefresh(): Promise<void> {
       dataConverter,
       activities: createActivities({
         logger,
-        findForwardTarget: () => undefined,
+        findForwardTarget: targets.forward,
+        targets,
+        appWorkflowClient: client,
+        junctionClient: client,
+        taskQueue,
         connections: {
           providers: () => catalogue,
           connectionsConfig: () => config.connections,

@@ -1,10 +1,14 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables. */
 import { benchCalls } from './calls';
 import { benchIngest } from './ingest';
+import { benchOrdering } from './ordering';
 import { benchRefresh } from './refresh';
+import { benchSchemes } from './schemes';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  schemes: benchSchemes,
+  ordering: benchOrdering,
   refresh: benchRefresh,
   calls: benchCalls,
 };

@@ -1,15 +1,18 @@
 import { createConnectionActivities, type ConnectionActivityDeps } from './connections';
 import { createForwardActivity, type ForwardDeps } from './forward';
+import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 
-export type ActivityDeps = ForwardDeps & {
-  /** Connection activities' dependencies; without them those activities are not registered. */
-  connections?: Omit<ConnectionActivityDeps, 'logger'>;
-};
+export type ActivityDeps = ForwardDeps &
+  WebhookActivityDeps & {
+    /** Connection activities' dependencies; without them those activities are not registered. */
+    connections?: Omit<ConnectionActivityDeps, 'logger'>;
+  };
 
 /** Every activity Junction's worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     forwardWebhook: createForwardActivity(deps),
+    ...createWebhookActivities(deps),
     ...createConnectionActivities({
       providers: () => {
         throw new Error('connection activities were not configured');

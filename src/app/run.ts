@@ -20,6 +20,7 @@ import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
 import { createCredentialCache } from '../connections';
 import { startProviderWorkers } from '../workers/providerWorkers';
+import { loadWebhookTargets } from '../webhooks/targets';
 import { createJunctionWorker } from '../workers/worker';
 
 export interface RunOptions {
@@ -126,10 +127,15 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
       cleanups.push(() => nativeConnection.close());
       const catalogue = new ProviderCatalogue(config.providers);
+      const targets = await loadWebhookTargets(config);
       const activities = createActivities({
         logger,
-        findForwardTarget: (sourceId, routeName) =>
-          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === routeName)?.forward,
+        findForwardTarget: targets.forward,
+        targets,
+        // The application's workflows receive plain JSON: this client keeps the default data converter.
+        appWorkflowClient: new Client({ connection: clientConnection, namespace }),
+        junctionClient: client,
+        taskQueue: config.temporal.taskQueue,
         connections: {
           providers: () => catalogue,
           connectionsConfig: () => config.connections,

@@ -3,6 +3,7 @@ import { JunctionError } from '../errors';
 import { registerDlqCommands } from './dlq';
 import { registerRunCommands } from './run';
 import { registerTemporalCommands } from './temporal';
+import { registerWebhookCommands } from './webhooks';
 
 /** Builds the `junction` command line. */
 export function buildCli(): Command {
@@ -13,6 +14,7 @@ export function buildCli(): Command {
   registerRunCommands(program);
   registerDlqCommands(program);
   registerTemporalCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

@@ -4,8 +4,10 @@ import {
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { JunctionError } from '../errors';
 import { webhookWorkflowId } from '../shared/ids';
+import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
 import { JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import {
   WEBHOOK_DELIVERY_WORKFLOW,
@@ -17,7 +19,7 @@ import {
   type WebhookDeliveryInput,
   type WebhookDeliveryStatus,
 } from '../shared/webhooks';
-import type { webhookDelivery } from '../workflows';
+import type { webhookDelivery, webhookSequencer } from '../workflows';
 export { isTemporalUnavailable } from './errors';
 
 export interface StartOutcome {
@@ -38,6 +40,8 @@ export interface DeadLetter {
 export interface JunctionClientOptions {
   client: Client;
   taskQueue: string;
+  /** Tuning for new ordering sequencers (tests make them continue-as-new or idle out quickly). */
+  sequencer?: Pick<SequencerInput, 'maxTicketsPerRun' | 'idleTimeoutMs' | 'holderCheckMs'>;
 }
 
 /** Escapes a value for a visibility query string literal. */
@@ -52,10 +56,12 @@ function quote(value: string): string {
 export class JunctionClient {
   readonly client: Client;
   readonly taskQueue: string;
+  private readonly sequencer: JunctionClientOptions['sequencer'];
 
   constructor(options: JunctionClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
+    this.sequencer = options.sequencer;
   }
 
   /**
@@ -65,9 +71,9 @@ export class JunctionClient {
    */
   async startWebhookDelivery(
     input: WebhookDeliveryInput,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; workflowId?: string } = {},
   ): Promise<StartOutcome> {
-    const workflowId = webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
+    const workflowId = options.workflowId ?? webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
     const start = () =>
       this.client.workflow.start<typeof webhookDelivery>(WEBHOOK_DELIVERY_WORKFLOW, {
         workflowId,
@@ -80,17 +86,48 @@ export class JunctionClient {
           { key: JUNCTION_STATE, value: input.targets.length > 0 ? 'delivering' : 'unrouted' },
         ],
       });
-    try {
+    const withDeadline = async (call: () => Promise<unknown>) => {
       if (options.timeoutMs !== undefined) {
-        await this.client.connection.withDeadline(Date.now() + options.timeoutMs, start);
+        await this.client.connection.withDeadline(Date.now() + options.timeoutMs, call);
       } else {
-        await start();
+        await call();
       }
-      return { status: 'accepted', workflowId };
+    };
+    let status: StartOutcome['status'] = 'accepted';
+    try {
+      await withDeadline(start);
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return { status: 'duplicate', workflowId };
-      throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      status = 'duplicate';
     }
+    // Ordered routes: put the delivery in line before answering, so the line follows arrival order. A
+    // duplicate is put in line again (the sequencer ignores a delivery it holds, or one already finished),
+    // which repairs an earlier attempt whose start was stored but whose enqueue was not.
+    for (const [sequencerId, route] of orderedRoutes(input)) {
+      await withDeadline(() => this.enqueueOrdered(sequencerId, input.event.sourceId, route, workflowId));
+    }
+    return { status, workflowId };
+  }
+
+  /** Signal-with-start: the sequencer for a route and key gets the delivery in line (started if idle). */
+  async enqueueOrdered(
+    sequencerId: string,
+    sourceId: string,
+    route: string,
+    workflowId: string,
+  ): Promise<void> {
+    await this.client.workflow.signalWithStart<typeof webhookSequencer, [string]>(
+      WEBHOOK_SEQUENCER_WORKFLOW,
+      {
+        workflowId: sequencerId,
+        taskQueue: this.taskQueue,
+        args: [{ sourceId, route, ...this.sequencer } satisfies SequencerInput],
+        signal: enqueueSignal,
+        signalArgs: [workflowId],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: sourceId }],
+      },
+    );
   }
 
   /** Lists dead-lettered events (a visibility query), newest first. */
@@ -123,6 +160,35 @@ export class JunctionClient {
     await this.client.workflow.getHandle(workflowId).signal(discardSignal, reason);
   }
 
+  /**
+   * The input a delivery was started with, read from its history (decoded with this client's data
+   * converter), so a finished event can be replayed without a worker.
+   */
+  async deliveryInput(workflowId: string): Promise<{ input: WebhookDeliveryInput; running: boolean }> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new JunctionError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (description.type !== WEBHOOK_DELIVERY_WORKFLOW) {
+      throw new JunctionError(
+        'bad_request',
+        `workflow "${workflowId}" is a ${description.type}, not a webhook delivery`,
+      );
+    }
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const [input] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads);
+    return { input: input as WebhookDeliveryInput, running: description.status.name === 'RUNNING' };
+  }
+
   private async assertDeadLettered(workflowId: string): Promise<void> {
     let description;
     try {
@@ -143,6 +209,13 @@ export class JunctionClient {
       );
     }
   }
+}
+
+/** The sequencers an event's ordered targets wait on, each with its route. */
+function orderedRoutes(input: WebhookDeliveryInput): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const target of input.targets) if (target.orderedBy) routes.set(target.orderedBy, target.route);
+  return routes;
 }
 
 function toDeadLetter(info: WorkflowExecutionInfo): DeadLetter {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseCodecKeyList } from '../codec/aesGcm';
@@ -70,6 +70,17 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return config;
 }
 
+/** Paths in the file (transform modules, JSON schema files) are relative to the file's own folder. */
+function resolveConfigPaths(config: JunctionConfig, dir: string): JunctionConfig {
+  for (const source of config.sources) {
+    for (const route of source.routes) if (route.transform) route.transform = resolve(dir, route.transform);
+    for (const [pattern, ref] of Object.entries(source.schemas ?? {})) {
+      if (typeof ref === 'string' && source.schemas) source.schemas[pattern] = resolve(dir, ref);
+    }
+  }
+  return config;
+}
+
 /**
  * Reads the YAML file named by `JUNCTION_CONFIG` (default `junction.config.yaml`). A file named explicitly
  * must exist; without one, Junction runs on its defaults (no webhook sources).
@@ -91,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${file}: not valid YAML: ${detail}`, { cause: error });
   }
   try {
-    return { config: parseConfig(raw, env), file };
+    return { config: resolveConfigPaths(parseConfig(raw, env), dirname(file)), file };
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(`${file}: ${error.message}`, { cause: error });
     throw error;

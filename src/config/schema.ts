@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adminSchema, codecSchema, connectionsSchema, providersSchema } from './connections';
+import { checkSchemeKeys, uniqueNames } from './sourceRules';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
 const eventGlob = z.string().min(1, 'an event pattern must not be empty');
@@ -42,30 +43,80 @@ export const forwardTargetSchema = z
   })
   .strict();
 
+/** Starts the application's own workflow (any SDK) on its task queue with the verified event. */
+export const workflowTargetSchema = z
+  .object({
+    /** The workflow type name the application's worker registers. */
+    type: z.string().min(1, 'must name a workflow type'),
+    taskQueue: z.string().min(1, 'must name the task queue the application polls'),
+    /** Extra arguments passed after the event. */
+    args: z.array(z.unknown()).default([]),
+    /** Bounds one start call against Temporal. */
+    timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  })
+  .strict();
+
+const targetSchema = z
+  .object({
+    name: identifier.optional(),
+    forward: forwardTargetSchema.optional(),
+    workflow: workflowTargetSchema.optional(),
+  })
+  .strict()
+  .superRefine((target, ctx) => {
+    if ((target.forward === undefined) === (target.workflow === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a target is exactly one of `forward` or `workflow`' });
+    }
+  });
+
+/** A dot path into the payload (`data.object.customer`, `items.0.id`). */
+const payloadPath = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dot path into the payload, e.g. data.object.customer');
+
 export const routeSchema = z
   .object({
     name: identifier.optional(),
     events: z.array(eventGlob).min(1, 'a route needs at least one event pattern'),
-    forward: forwardTargetSchema,
+    /** Shorthand for a single forward target named `forward`. */
+    forward: forwardTargetSchema.optional(),
+    targets: z.array(targetSchema).optional(),
+    /** Events with the same value here are delivered one at a time, in arrival order. */
+    orderingKey: payloadPath.optional(),
+    /** A module whose default export maps the event's payload before delivery (a pure function). */
+    transform: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    if (route.forward === undefined && (route.targets === undefined || route.targets.length === 0)) {
+      ctx.addIssue({ code: 'custom', message: 'a route needs `forward` or at least one entry in `targets`' });
+    }
+  });
 
-/** Standard Webhooks secrets are `whsec_` followed by base64 of the key bytes. */
-const standardWebhooksSecret = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((value) => {
-    const raw = value.startsWith('whsec_') ? value.slice('whsec_'.length) : value;
-    return raw.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(raw) && Buffer.from(raw, 'base64').length >= 16;
-  }, 'must be a Standard Webhooks secret: "whsec_" followed by base64 of at least 16 bytes');
+export const WEBHOOK_SCHEMES = [
+  'stripe',
+  'github',
+  'slack',
+  'shopify',
+  'twilio',
+  'sendgrid',
+  'standard-webhooks',
+] as const;
+export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
+
+/** A JSON Schema, inline or as a file path (relative to the config file). */
+const eventSchemaRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
 export const sourceSchema = z
   .object({
     id: identifier,
-    scheme: z.literal('standard-webhooks'),
-    secrets: z
-      .array(standardWebhooksSecret)
-      .min(1, 'a source needs at least one secret; verification is never skipped'),
+    scheme: z.enum(WEBHOOK_SCHEMES),
+    /** HMAC secrets (and, for Standard Webhooks, `whpk_` ed25519 public keys); several for rotation. */
+    secrets: z.array(z.string().min(1, 'must not be empty')).optional(),
+    /** SendGrid verification keys. */
+    publicKeys: z.array(z.string().min(1, 'must not be empty')).optional(),
+    /** The URL the provider signs (Twilio), as configured at the provider. */
+    publicUrl: httpUrl.optional(),
     toleranceSeconds: z.number().int().positive().max(3_600).default(300),
     maxBodyBytes: z
       .number()
@@ -74,25 +125,48 @@ export const sourceSchema = z
       .max(16 * 1024 * 1024)
       .optional(),
     retry: retryPolicySchema.partial().strict().optional(),
+    /** Event-type glob → JSON Schema; every matching schema must accept the payload before delivery. */
+    schemas: z.record(eventGlob, eventSchemaRef).optional(),
     routes: z.array(routeSchema).default([]),
   })
   .strict()
+  .superRefine(checkSchemeKeys)
   .transform((source) => ({
     ...source,
-    routes: source.routes.map((route, index) => ({ ...route, name: route.name ?? `route-${index}` })),
+    secrets: source.secrets ?? [],
+    publicKeys: source.publicKeys ?? [],
+    routes: source.routes.map(({ targets, ...route }, index) => ({
+      ...route,
+      name: route.name ?? `route-${index}`,
+      targets: [
+        ...(route.forward ? [{ name: 'forward', kind: 'forward' as const, forward: route.forward }] : []),
+        ...(targets ?? []).map((target, i) =>
+          target.forward
+            ? { name: target.name ?? `target-${i}`, kind: 'forward' as const, forward: target.forward }
+            : {
+                name: target.name ?? `target-${i}`,
+                kind: 'workflow' as const,
+                workflow: target.workflow as z.output<typeof workflowTargetSchema>,
+              },
+        ),
+      ],
+    })),
   }))
   .superRefine((source, ctx) => {
-    const seen = new Set<string>();
-    source.routes.forEach((route, index) => {
-      if (seen.has(route.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', index, 'name'],
-          message: `duplicate route name "${route.name}"`,
-        });
-      }
-      seen.add(route.name);
-    });
+    uniqueNames(
+      source.routes.map((route) => route.name),
+      ctx,
+      (index) => ['routes', index, 'name'],
+      'route',
+    );
+    source.routes.forEach((route, routeIndex) =>
+      uniqueNames(
+        route.targets.map((target) => target.name),
+        ctx,
+        (index) => ['routes', routeIndex, 'targets', index, 'name'],
+        'target',
+      ),
+    );
   });
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
@@ -164,7 +238,9 @@ export const configSchema = z
 export type JunctionConfig = z.output<typeof configSchema>;
 export type SourceConfig = JunctionConfig['sources'][number];
 export type RouteConfig = SourceConfig['routes'][number];
-export type ForwardTarget = RouteConfig['forward'];
+export type ForwardTarget = z.output<typeof forwardTargetSchema>;
+export type WorkflowTarget = z.output<typeof workflowTargetSchema>;
+export type RouteTargetConfig = RouteConfig['targets'][number];
 export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;
 export type CodecConfig = JunctionConfig['codec'];
 export type ConnectionsConfig = JunctionConfig['connections'];

@@ -14,3 +14,11 @@ export function parseWebhookWorkflowId(
   if (!match) return undefined;
   return { sourceId: match[1] as string, deliveryId: match[2] as string };
 }
+
+/**
+ * The application workflow a `workflow` target starts for a delivery: derived from the delivery's own
+ * workflow id, so activity retries and redeliveries find the same execution.
+ */
+export function appWorkflowId(deliveryWorkflowId: string, route: string, target: string): string {
+  return `${deliveryWorkflowId}/${route}/${target}`;
+}

@@ -22,19 +22,28 @@ export interface WebhookEvent {
 /** One place an event goes. Only names travel: URLs and headers are read from configuration at delivery time. */
 export interface DeliveryTarget {
   route: string;
-  kind: 'forward';
-  /** The forward timeout configured when the event arrived; bounds the activity's start-to-close time. */
+  /** The target's name in its route; absent on deliveries recorded before routes had several targets. */
+  target?: string;
+  kind: 'forward' | 'workflow';
+  /** The timeout configured when the event arrived; bounds the activity's start-to-close time. */
   timeoutMs: number;
+  /** The sequencer workflow that orders this route's deliveries for the event's ordering key. */
+  orderedBy?: string;
 }
 
 export interface WebhookDeliveryInput {
   event: WebhookEvent;
   targets: DeliveryTarget[];
   retry: RetrySettings;
+  /** The source declares JSON schemas: validate the payload (as configured now) before delivering. */
+  validate?: boolean;
+  /** Set on a replay: the workflow id of the delivery this one re-runs. */
+  replayOf?: string;
 }
 
 export type DeliveryState = 'delivering' | 'delivered' | 'dead_lettered' | 'discarded' | 'unrouted';
-export type TargetStatus = 'pending' | 'delivered' | 'failed' | 'discarded';
+/** `waiting`: an ordered target waits for its turn behind earlier events with the same key. */
+export type TargetStatus = 'waiting' | 'pending' | 'delivered' | 'failed' | 'discarded';
 
 /** Why a delivery failed, as recorded on the workflow (never a secret: codes, statuses, short messages). */
 export interface DeliveryError {
@@ -50,6 +59,8 @@ export interface TargetProgress {
   attempts: number;
   lastError?: DeliveryError;
   deliveredAt?: string;
+  /** For a `workflow` target: the application workflow started for this event. */
+  workflowId?: string;
 }
 
 export interface WebhookDeliveryStatus {
@@ -61,6 +72,8 @@ export interface WebhookDeliveryStatus {
   lastError?: DeliveryError;
   deadLetteredAt?: string;
   discardReason?: string;
+  /** Why the payload failed its JSON schema, when it did (the event is dead-lettered with these). */
+  validationErrors?: string[];
 }
 
 export type WebhookDeliveryResult = WebhookDeliveryStatus;
@@ -82,11 +95,48 @@ export interface ForwardInput {
   deliveryId: string;
   eventType: string;
   route: string;
+  /** The target's name in its route (absent: the route's `forward`). */
+  target?: string;
+  receivedAt?: string;
   contentType: string | undefined;
   body: RawBody;
   /** Attempts made in earlier rounds, so the `junction-attempt` header keeps counting across retries. */
   priorAttempts: number;
   timeoutMs: number;
+}
+
+/**
+ * What the application's own workflow receives as its first argument: plain JSON, readable from any SDK.
+ * `payload` is the parsed (or transformed) body; `body` is the raw body, present only when it did not parse.
+ */
+export interface AppWorkflowEvent {
+  source: string;
+  deliveryId: string;
+  eventType: string;
+  receivedAt: string;
+  contentType: string | undefined;
+  payload: unknown;
+  body?: RawBody;
+}
+
+export interface StartAppWorkflowInput extends Omit<ForwardInput, 'target'> {
+  target: string;
+  /** The Junction delivery workflow that starts it; the application workflow's id derives from it. */
+  deliveryWorkflowId: string;
+}
+
+export interface StartAppWorkflowResult {
+  workflowId: string;
+  /** False when an earlier attempt (or delivery) had already started it. */
+  started: boolean;
+  attempt: number;
+}
+
+export interface ValidateEventInput {
+  sourceId: string;
+  eventType: string;
+  contentType: string | undefined;
+  body: RawBody;
 }
 
 /** Memo kept on a dead-lettered execution, so listing dead letters needs no running worker. */

@@ -4,6 +4,8 @@ import type { SourceConfig } from '../config/schema';
 export interface InboundWebhook {
   headers: Readonly<Record<string, string | string[] | undefined>>;
   rawBody: Buffer;
+  /** The request target as received (path and query), for schemes that sign the URL (Twilio). */
+  url?: string;
 }
 
 /** What a scheme vouches for once the signature holds. */
@@ -11,6 +13,13 @@ export interface VerifiedWebhook {
   /** The provider's own delivery id, the dedupe key. */
   deliveryId: string;
   eventType: string;
+  /** The body as the scheme parsed it (JSON, or form fields), when it did; ordering keys are read from it. */
+  payload?: unknown;
+  /**
+   * An answer the scheme requires instead of a hand-off (Slack's `url_verification` challenge): the
+   * request was verified, nothing is started, and this is sent back as it is.
+   */
+  reply?: { statusCode: number; body: Record<string, unknown> };
 }
 
 /** A pure verifier over the raw bytes: throws an HttpError (401/400) or returns the verified identity. */

@@ -2,3 +2,4 @@ export { webhookDelivery } from './webhookDelivery';
 export { connection } from './connection';
 export { oauthAuthorization } from './oauthAuthorization';
 export { providerAction } from './providerAction';
+export { webhookSequencer } from './webhookSequencer';

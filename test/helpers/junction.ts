@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities';
-import { JunctionClient } from '../../src/client';
+import { JunctionClient, type JunctionClientOptions } from '../../src/client';
 import { ConnectionsClient } from '../../src/client/connections';
 import { AesGcmPayloadCodec, createPayloadCodec, junctionDataConverter } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
@@ -13,6 +13,7 @@ import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry'
 import { ProviderCatalogue } from '../../src/providers/catalogue';
 import { buildServer } from '../../src/server/app';
 import { installRuntime } from '../../src/temporal/runtime';
+import { loadWebhookTargets } from '../../src/webhooks/targets';
 import { createJunctionWorker } from '../../src/workers/worker';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
 
@@ -53,7 +54,13 @@ export function captureLogs(): { stream: Writable; lines: string[] } {
  */
 export async function startTestJunction(
   rawConfig: Record<string, unknown> = {},
-  options: { worker?: boolean; temporalAddress?: string; now?: () => number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    worker?: boolean;
+    temporalAddress?: string;
+    now?: () => number;
+    env?: NodeJS.ProcessEnv;
+    sequencer?: JunctionClientOptions['sequencer'];
+  } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
   const config = parseConfig(
@@ -78,7 +85,11 @@ export async function startTestJunction(
 
   const connection = Connection.lazy({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const junction = new JunctionClient({ client, taskQueue: config.temporal.taskQueue });
+  const junction = new JunctionClient({
+    client,
+    taskQueue: config.temporal.taskQueue,
+    sequencer: options.sequencer,
+  });
   const connections = new ConnectionsClient(client, config.temporal.taskQueue);
   const catalogue = new ProviderCatalogue(config.providers);
 
@@ -88,14 +99,19 @@ export async function startTestJunction(
   if (options.worker ?? true) {
     await installRuntime(logger, { metrics: false });
     nativeConnection = await NativeConnection.connect({ address });
+    const targets = await loadWebhookTargets(config);
     worker = await createJunctionWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities({
         logger,
-        findForwardTarget: (sourceId, route) =>
-          config.sources.find((s) => s.id === sourceId)?.routes.find((r) => r.name === route)?.forward,
+        findForwardTarget: targets.forward,
+        targets,
+        // The application's workflows receive plain JSON: this client keeps the default data converter.
+        appWorkflowClient: new Client({ connection, namespace: config.temporal.namespace }),
+        junctionClient: client,
+        taskQueue: config.temporal.taskQueue,
         connections: {
           providers: () => catalogue,
           connectionsConfig: () => config.connections,

@@ -48,8 +48,8 @@ test('${VAR} and ${VAR:-fallback} are interpolated; $${ escapes', () => {
     { A_SECRET: secret },
   );
   expect(config.sources[0]?.secrets).toEqual([secret]);
-  expect(config.sources[0]?.routes[0]?.forward.url).toBe('http://127.0.0.1:4000/hooks');
-  expect(config.sources[0]?.routes[0]?.forward.headers['x-note']).toBe('cost ${price}');
+  expect(config.sources[0]?.routes[0]?.forward?.url).toBe('http://127.0.0.1:4000/hooks');
+  expect(config.sources[0]?.routes[0]?.forward?.headers['x-note']).toBe('cost ${price}');
   expect(config.sources[0]?.routes[0]?.name).toBe('route-0');
 });
 

@@ -93,10 +93,16 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             );
           }
           const verified = VERIFIERS[entry.source.scheme](
-            { headers: request.headers, rawBody },
+            { headers: request.headers, rawBody, url: request.url },
             entry.source,
             deps.now(),
           );
+          if (verified.reply) {
+            // A verified handshake (Slack's url_verification): answered as the provider expects, nothing started.
+            Object.assign(request.logFields, { outcome: 'challenge', eventType: verified.eventType });
+            observe('challenge');
+            return reply.code(verified.reply.statusCode).send(verified.reply.body);
+          }
           const workflowId = webhookWorkflowId(sourceId, verified.deliveryId);
           // The request's one log line carries the correlation ids (a child logger per request costs more).
           Object.assign(request.logFields, { workflowId, deliveryId: verified.deliveryId });
@@ -110,8 +116,11 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               contentType: firstHeader(request, 'content-type'),
               body: toRawBody(rawBody),
             },
-            targets: selectTargets(entry.routes, verified.eventType),
+            targets: selectTargets(entry.routes, verified.eventType, sourceId, verified.payload),
             retry: { ...deps.config.delivery.retry, ...entry.source.retry },
+            ...(entry.source.schemas && Object.keys(entry.source.schemas).length > 0
+              ? { validate: true }
+              : {}),
           };
           let outcome;
           try {

@@ -1,0 +1,189 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Logger } from '../logging/logger';
+import { appWorkflowId } from '../shared/ids';
+import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
+import { JUNCTION_SOURCE } from '../shared/searchAttributes';
+import type {
+  AppWorkflowEvent,
+  ForwardFailureDetails,
+  RawBody,
+  StartAppWorkflowInput,
+  StartAppWorkflowResult,
+  ValidateEventInput,
+} from '../shared/webhooks';
+import { parsePayload } from '../webhooks/payload';
+import type { WebhookTargets } from '../webhooks/targets';
+
+export interface WebhookActivityDeps {
+  targets: WebhookTargets;
+  /**
+   * Starts the application's workflows. Its data converter must stay the plain default (JSON): the
+   * application's worker may be written with any SDK and holds none of Junction's keys, so this client
+   * never gets Junction's payload codec.
+   */
+  appWorkflowClient: Client;
+  /** Junction's own client (with Junction's data converter), for Junction's own workflows. */
+  junctionClient: Client;
+  /** Junction's task queue, where its sequencer workflows run. */
+  taskQueue: string;
+  logger: Logger;
+}
+
+function rawBytes(body: RawBody): Buffer {
+  return Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * The payload a target receives: the parsed body, or what the route's transform makes of it. A transform
+ * that throws fails the delivery for good (it is pure: another attempt would throw again).
+ */
+export function deliveredPayload(
+  targets: WebhookTargets,
+  input: {
+    sourceId: string;
+    route: string;
+    deliveryId: string;
+    eventType: string;
+    receivedAt?: string;
+    contentType: string | undefined;
+    body: RawBody;
+  },
+  attempt: number,
+): { payload: unknown; transformed: boolean } {
+  const payload = parsePayload(input.contentType, rawBytes(input.body));
+  const transform = targets.transform(input.sourceId, input.route);
+  if (!transform) return { payload, transformed: false };
+  let result: unknown;
+  try {
+    result = transform({
+      source: input.sourceId,
+      deliveryId: input.deliveryId,
+      eventType: input.eventType,
+      receivedAt: input.receivedAt,
+      payload,
+    });
+  } catch (error) {
+    throw ApplicationFailure.create({
+      type: 'transform_failed',
+      message: `the route's transform threw: ${error instanceof Error ? error.message : String(error)}`,
+      nonRetryable: true,
+      details: [{ attempt } satisfies ForwardFailureDetails],
+    });
+  }
+  if (result === undefined) {
+    throw ApplicationFailure.create({
+      type: 'transform_failed',
+      message: "the route's transform returned nothing",
+      nonRetryable: true,
+      details: [{ attempt } satisfies ForwardFailureDetails],
+    });
+  }
+  return { payload: result, transformed: true };
+}
+
+/** Activities for routing beyond HTTP forwards: application workflows, validation, ordering. */
+export function createWebhookActivities(deps: WebhookActivityDeps) {
+  return {
+    /**
+     * Starts the application's workflow type on its task queue with the event as plain JSON, under a
+     * workflow id derived from the delivery and target: a retried attempt, or a redelivery, finds it
+     * started and is a success, never a second execution.
+     */
+    async startAppWorkflow(input: StartAppWorkflowInput): Promise<StartAppWorkflowResult> {
+      const context = Context.current();
+      const attempt = input.priorAttempts + context.info.attempt;
+      const target = deps.targets.workflow(input.sourceId, input.route, input.target);
+      if (!target) {
+        throw ApplicationFailure.create({
+          type: 'route_not_configured',
+          message: `source "${input.sourceId}" has no workflow target "${input.route}/${input.target}" in the current configuration`,
+          nonRetryable: true,
+          details: [{ attempt } satisfies ForwardFailureDetails],
+        });
+      }
+      const { payload } = deliveredPayload(deps.targets, input, attempt);
+      const event: AppWorkflowEvent = {
+        source: input.sourceId,
+        deliveryId: input.deliveryId,
+        eventType: input.eventType,
+        receivedAt: input.receivedAt ?? new Date().toISOString(),
+        contentType: input.contentType,
+        payload: payload ?? null,
+        ...(payload === undefined ? { body: input.body } : {}),
+      };
+      const workflowId = appWorkflowId(input.deliveryWorkflowId, input.route, input.target);
+      const log = deps.logger.child({
+        workflowId: input.deliveryWorkflowId,
+        deliveryId: input.deliveryId,
+        route: input.route,
+        target: input.target,
+        attempt,
+      });
+      try {
+        await deps.appWorkflowClient.workflow.start(target.type, {
+          workflowId,
+          taskQueue: target.taskQueue,
+          args: [event, ...target.args],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: input.sourceId }],
+        });
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          log.info({ appWorkflowId: workflowId }, 'application workflow was already started');
+          return { workflowId, started: false, attempt };
+        }
+        log.warn({ err: error }, 'starting the application workflow failed');
+        throw ApplicationFailure.create({
+          type: 'workflow_start_failed',
+          message: `could not start workflow ${target.type} on ${target.taskQueue}: ${error instanceof Error ? error.message : String(error)}`,
+          details: [{ attempt } satisfies ForwardFailureDetails],
+        });
+      }
+      log.info(
+        { appWorkflowId: workflowId, workflowType: target.type, taskQueue: target.taskQueue },
+        'application workflow started',
+      );
+      return { workflowId, started: true, attempt };
+    },
+
+    /** Checks the payload against the source's JSON schemas as configured now; returns the reasons it fails. */
+    async validateWebhookEvent(input: ValidateEventInput): Promise<string[]> {
+      const validator = deps.targets.validator(input.sourceId);
+      if (!validator) return [];
+      const payload = parsePayload(input.contentType, rawBytes(input.body));
+      if (payload === undefined) return ['(payload) is not JSON or form data'];
+      return validator(input.eventType, payload);
+    },
+
+    /** Puts a delivery in its sequencer's line again (signal-with-start); the sequencer ignores repeats. */
+    async enqueueOrdered(input: {
+      sequencerId: string;
+      sourceId: string;
+      route: string;
+      workflowId: string;
+    }): Promise<void> {
+      await deps.junctionClient.workflow.signalWithStart(WEBHOOK_SEQUENCER_WORKFLOW, {
+        workflowId: input.sequencerId,
+        taskQueue: deps.taskQueue,
+        args: [{ sourceId: input.sourceId, route: input.route } satisfies SequencerInput],
+        signal: enqueueSignal,
+        signalArgs: [input.workflowId],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: input.sourceId }],
+      });
+    },
+
+    /** Whether a workflow is still running (the sequencer asks about the delivery holding the turn). */
+    async isWorkflowOpen(workflowId: string): Promise<boolean> {
+      try {
+        const description = await deps.junctionClient.workflow.getHandle(workflowId).describe();
+        return description.status.name === 'RUNNING';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load';
+import type { JunctionConfig, SourceConfig } from '../config/schema';
+import { JunctionError } from '../errors';
+import type { WebhookDeliveryInput } from '../shared/webhooks';
+import { parsePayload } from '../webhooks/payload';
+import { compileRoutes, selectTargets } from '../webhooks/routing';
+import { signWebhook } from '../webhooks/signers';
+import { connectJunction } from './connect';
+
+function findSource(config: JunctionConfig, id: string): SourceConfig {
+  const source = config.sources.find((s) => s.id === id);
+  if (!source) {
+    const known = config.sources.map((s) => s.id).join(', ') || 'none';
+    throw new JunctionError(
+      'unknown_source',
+      `no webhook source "${id}" in the configuration (configured: ${known})`,
+    );
+  }
+  return source;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new JunctionError('bad_request', `cannot read ${what} ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A replay re-runs a finished event as a new delivery, routed by the routes as configured now (the reason
+ * to replay is usually a fixed route or target). Its id says what it replays.
+ */
+export function replayInput(
+  original: WebhookDeliveryInput,
+  config: JunctionConfig,
+  replayOf: string,
+): WebhookDeliveryInput {
+  const source = findSource(config, original.event.sourceId);
+  const body = Buffer.from(
+    original.event.body.data,
+    original.event.body.encoding === 'base64' ? 'base64' : 'utf8',
+  );
+  const payload = parsePayload(original.event.contentType, body);
+  return {
+    event: original.event,
+    targets: selectTargets(compileRoutes(source), original.event.eventType, source.id, payload),
+    retry: { ...config.delivery.retry, ...source.retry },
+    ...(source.schemas && Object.keys(source.schemas).length > 0 ? { validate: true } : {}),
+    replayOf,
+  };
+}
+
+export function registerWebhookCommands(program: Command): void {
+  const webhooks = program.command('webhooks').description('send test webhooks and replay finished ones');
+
+  webhooks
+    .command('send <source>')
+    .description(
+      'sign a body with the source’s configured secret, as its provider would, and post it to a running Junction',
+    )
+    .requiredOption('--file <path>', 'the request body')
+    .option(
+      '--event <type>',
+      'event type (a header for GitHub/Shopify, the JSON "type" for Stripe/Standard Webhooks)',
+    )
+    .option('--id <deliveryId>', 'delivery id (random by default)')
+    .option('--content-type <type>', 'content type of the body', 'application/json')
+    .option(
+      '--private-key <pem file>',
+      'signing key for public-key schemes (SendGrid, Standard Webhooks v1a)',
+    )
+    .option('--url <base>', 'where Junction listens (default: server.host and server.port from the config)')
+    .action(
+      async (
+        sourceId: string,
+        options: {
+          file: string;
+          event?: string;
+          id?: string;
+          contentType: string;
+          privateKey?: string;
+          url?: string;
+        },
+      ) => {
+        const { config } = loadConfig();
+        const source = findSource(config, sourceId);
+        const signed = signWebhook(source, readText(options.file, 'body file'), {
+          eventType: options.event,
+          deliveryId: options.id,
+          contentType: options.contentType,
+          privateKeyPem: options.privateKey ? readText(options.privateKey, 'private key') : undefined,
+        });
+        const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
+        const base = (
+          options.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`
+        ).replace(/\/$/, '');
+        let response: Response;
+        try {
+          response = await fetch(`${base}/webhooks/${encodeURIComponent(sourceId)}${signed.query}`, {
+            method: 'POST',
+            headers: signed.headers,
+            body: signed.body,
+          });
+        } catch (error) {
+          throw new JunctionError(
+            'bad_request',
+            `cannot reach Junction at ${base}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        const text = await response.text();
+        process.stdout.write(`${response.status} ${text}\n`);
+        if (!response.ok) process.exitCode = 1;
+      },
+    );
+
+  webhooks
+    .command('replay <workflowId>')
+    .description('re-run a finished delivery as a new one, routed by the current configuration')
+    .action(async (workflowId: string) => {
+      const { config } = loadConfig();
+      const { junction, close } = await connectJunction();
+      try {
+        const { input, running } = await junction.deliveryInput(workflowId);
+        if (running) {
+          throw new JunctionError(
+            'bad_request',
+            `workflow "${workflowId}" is still running; use \`junction dlq retry\` for a dead letter`,
+          );
+        }
+        const replayId = `${workflowId}:replay:${Date.now().toString(36)}`;
+        const outcome = await junction.startWebhookDelivery(replayInput(input, config, workflowId), {
+          workflowId: replayId,
+        });
+        process.stdout.write(`replay started: ${outcome.workflowId}\n`);
+      } finally {
+        await close();
+      }
+    });
+}

@@ -1,0 +1,32 @@
+/**
+ * Reads a webhook body the way its content type says: JSON, or HTML form fields (Twilio, Slack commands).
+ * Form fields become an object; a field sent more than once becomes an array of its values.
+ */
+export function formFields(text: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const existing = fields[key];
+    if (existing === undefined) fields[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[key] = [existing, value];
+  }
+  return fields;
+}
+
+function isForm(contentType: string | undefined): boolean {
+  return /^application\/x-www-form-urlencoded\b/i.test(contentType?.trim() ?? '');
+}
+
+/**
+ * The event payload for routing, ordering keys, validation and transforms: parsed JSON, or form fields,
+ * or undefined when the body is neither (it is still delivered byte for byte).
+ */
+export function parsePayload(contentType: string | undefined, rawBody: Buffer | string): unknown {
+  const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+  if (isForm(contentType)) return formFields(text);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,91 @@
+import { createHmac } from 'node:crypto';
+import type { SourceConfig } from '../../config/schema';
+import { HttpError } from '../../errors';
+import { parsePayload } from '../payload';
+import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
+import {
+  checkTolerance,
+  contentDeliveryId,
+  deliveryId,
+  fromHex,
+  invalidSignature,
+  jsonBody,
+  sameBytes,
+  signatureHeader,
+  stringField,
+  timestampSeconds,
+} from './common';
+
+/** What a verified Slack request is: an Events API envelope, an interaction, or a slash command. */
+function slackEvent(request: InboundWebhook): VerifiedWebhook {
+  const payload = parsePayload(headerValue(request, 'content-type'), request.rawBody);
+  if (payload === undefined)
+    throw new HttpError(400, 'malformed_body', 'the body is neither JSON nor a form');
+  const fields = payload as Record<string, unknown>;
+  // Interactivity posts a form whose `payload` field is the JSON interaction.
+  if (typeof fields.payload === 'string') {
+    const interaction = jsonBody(Buffer.from(fields.payload, 'utf8'));
+    const type = stringField(interaction, 'type') ?? 'interaction';
+    const trigger = stringField(interaction, 'trigger_id');
+    return {
+      deliveryId: trigger ? deliveryId(trigger, 'trigger_id') : contentDeliveryId(request.rawBody),
+      eventType: type,
+      payload: interaction,
+    };
+  }
+  if (typeof fields.command === 'string') {
+    const trigger = stringField(fields, 'trigger_id');
+    return {
+      deliveryId: trigger ? deliveryId(trigger, 'trigger_id') : contentDeliveryId(request.rawBody),
+      eventType: 'slash_command',
+      payload,
+    };
+  }
+  const type = stringField(payload, 'type');
+  if (type === undefined) throw new HttpError(400, 'malformed_body', 'a Slack event has a string "type"');
+  if (type === 'url_verification') {
+    const challenge = stringField(payload, 'challenge');
+    if (challenge === undefined)
+      throw new HttpError(400, 'malformed_body', 'url_verification without a challenge');
+    return {
+      deliveryId: 'url_verification',
+      eventType: type,
+      payload,
+      reply: { statusCode: 200, body: { challenge } },
+    };
+  }
+  if (type === 'event_callback') {
+    const eventId = stringField(payload, 'event_id');
+    const inner = stringField(fields.event, 'type');
+    if (eventId === undefined || inner === undefined) {
+      throw new HttpError(400, 'malformed_body', 'an event_callback has "event_id" and "event.type"');
+    }
+    return { deliveryId: deliveryId(eventId, 'event_id'), eventType: inner, payload };
+  }
+  return { deliveryId: contentDeliveryId(request.rawBody), eventType: type, payload };
+}
+
+/**
+ * Slack (https://api.slack.com/authentication/verifying-requests-from-slack): `X-Slack-Signature: v0=<hex>`,
+ * HMAC-SHA256 with the signing secret over `v0:<X-Slack-Request-Timestamp>:<raw body>`, the timestamp within
+ * the tolerance both ways. A verified `url_verification` is answered with its challenge and starts nothing.
+ * Events API deliveries dedupe by `event_id` (Slack's retries keep it).
+ */
+export const verifySlackWebhook: WebhookVerifier = (
+  request: InboundWebhook,
+  source: SourceConfig,
+  nowMs: number,
+): VerifiedWebhook => {
+  const header = signatureHeader(request, 'x-slack-signature');
+  const timestamp = signatureHeader(request, 'x-slack-request-timestamp');
+  const seconds = timestampSeconds(timestamp, 'x-slack-request-timestamp');
+  const candidate = header.startsWith('v0=') ? fromHex(header.slice('v0='.length)) : undefined;
+  const signed = Buffer.concat([Buffer.from(`v0:${timestamp}:`, 'utf8'), request.rawBody]);
+  let valid = false;
+  for (const secret of source.secrets) {
+    if (sameBytes(candidate, createHmac('sha256', secret).update(signed).digest())) valid = true;
+  }
+  if (!valid) throw invalidSignature('x-slack-signature does not match a configured signing secret');
+  checkTolerance(seconds, nowMs, source.toleranceSeconds, 'x-slack-request-timestamp');
+  return slackEvent(request);
+};

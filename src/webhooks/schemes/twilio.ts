@@ -1,0 +1,114 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { SourceConfig } from '../../config/schema';
+import { HttpError } from '../../errors';
+import { formFields, parsePayload } from '../payload';
+import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
+import {
+  contentDeliveryId,
+  deliveryId,
+  fromBase64,
+  fromHex,
+  invalidSignature,
+  sameBytes,
+  signatureHeader,
+  stringField,
+} from './common';
+
+/** `X-Twilio-Webhooks-Signature-Settings: …,algorithm=HMAC_SHA256` opts into SHA-256; SHA-1 otherwise. */
+function hashName(request: InboundWebhook): 'sha1' | 'sha256' {
+  const settings = headerValue(request, 'x-twilio-webhooks-signature-settings') ?? '';
+  for (const part of settings.split(',')) {
+    const [key, value] = part.split('=').map((s) => s.trim());
+    if (key !== 'algorithm' || !value) continue;
+    if (value.toUpperCase() === 'HMAC_SHA256') return 'sha256';
+    if (value.toUpperCase() === 'HMAC_SHA1') return 'sha1';
+    throw new HttpError(400, 'malformed_headers', `unsupported Twilio signature algorithm "${value}"`);
+  }
+  return 'sha1';
+}
+
+/**
+ * Twilio signs the URL as configured, with or without the port depending on the product; both forms are
+ * tried, as Twilio's own helper does.
+ */
+function urlVariants(url: string): string[] {
+  const match = /^(https?:\/\/)([^/?#]*)(.*)$/i.exec(url);
+  if (!match) return [url];
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string];
+  const portAt = authority.lastIndexOf(':');
+  const hasPort = portAt > authority.lastIndexOf(']');
+  const host = hasPort ? authority.slice(0, portAt) : authority;
+  const withPort = hasPort ? authority : `${host}:${scheme.toLowerCase() === 'https://' ? 443 : 80}`;
+  return [`${scheme}${host}${rest}`, `${scheme}${withPort}${rest}`];
+}
+
+/** The form fields in Twilio's signing order: keys sorted, each key's distinct values sorted. */
+function sortedFields(fields: Record<string, string | string[]>): string {
+  let data = '';
+  for (const key of Object.keys(fields).sort()) {
+    const value = fields[key] as string | string[];
+    const values = Array.isArray(value) ? [...new Set(value)].sort() : [value];
+    for (const item of values) data += key + item;
+  }
+  return data;
+}
+
+function eventTypeOf(payload: unknown): string {
+  const fields = payload as Record<string, unknown> | undefined;
+  const explicit = stringField(fields, 'EventType') ?? stringField(fields, 'type');
+  if (explicit) return explicit;
+  const messageStatus = stringField(fields, 'MessageStatus') ?? stringField(fields, 'SmsStatus');
+  if (messageStatus) return `message.${messageStatus}`;
+  const callStatus = stringField(fields, 'CallStatus');
+  if (callStatus) return `call.${callStatus}`;
+  return 'request';
+}
+
+/**
+ * Twilio (https://www.twilio.com/docs/usage/security#validating-requests): `X-Twilio-Signature`, base64
+ * HMAC-SHA1 keyed with the auth token over the public URL followed by the form fields sorted by name
+ * (name then value). For JSON bodies the URL carries `bodySHA256` (hex SHA-256 of the body) and only the
+ * URL is signed. The public URL comes from configuration, with the request's query appended, because
+ * Junction sits behind proxies. No timestamp: the `I-Twilio-Idempotency-Token` dedupe is the replay defence.
+ */
+export const verifyTwilioWebhook: WebhookVerifier = (
+  request: InboundWebhook,
+  source: SourceConfig,
+): VerifiedWebhook => {
+  const candidate = fromBase64(signatureHeader(request, 'x-twilio-signature'));
+  const algorithm = hashName(request);
+  const target = request.url ?? '';
+  const queryAt = target.indexOf('?');
+  const query = queryAt >= 0 ? target.slice(queryAt) : '';
+  const url = `${source.publicUrl ?? ''}${query}`;
+  const bodyHash = queryAt >= 0 ? new URLSearchParams(query.slice(1)).get('bodySHA256') : null;
+  const contentType = headerValue(request, 'content-type');
+  const fieldsText = bodyHash === null ? sortedFields(formFields(request.rawBody.toString('utf8'))) : '';
+
+  let valid = false;
+  for (const variant of urlVariants(url)) {
+    for (const secret of source.secrets) {
+      const expected = createHmac(algorithm, secret)
+        .update(Buffer.from(variant + fieldsText, 'utf8'))
+        .digest();
+      if (sameBytes(candidate, expected)) valid = true;
+    }
+  }
+  if (valid && bodyHash !== null) {
+    valid = sameBytes(fromHex(bodyHash.toLowerCase()), createHash('sha256').update(request.rawBody).digest());
+  }
+  if (!valid) throw invalidSignature('x-twilio-signature does not match a configured auth token');
+
+  const token = headerValue(request, 'i-twilio-idempotency-token')?.trim();
+  const payload = parsePayload(
+    bodyHash === null ? 'application/x-www-form-urlencoded' : contentType,
+    request.rawBody,
+  );
+  return {
+    deliveryId: token
+      ? deliveryId(token, 'i-twilio-idempotency-token')
+      : contentDeliveryId(url, '\n', request.rawBody),
+    eventType: eventTypeOf(payload),
+    payload,
+  };
+};
