@@ -4,12 +4,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
 import type { PayloadCodec } from '@temporalio/common';
+import type { ActionsClient } from '../client/actions';
 import type { ConnectionsClient } from '../client/connections';
 import { HttpError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { errorHandler, sendError } from './errors';
 import './requestLog';
+import { registerActionRoutes } from './routes/actions';
 import { registerCodecRoutes } from './routes/codec';
 import { registerConnectionRoutes } from './routes/connections';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
@@ -25,6 +27,8 @@ export interface ServerDeps {
   now?: () => number;
   /** Connection management and the OAuth flow; served when given. */
   connections?: ConnectionsClient;
+  /** Durable provider actions (`/actions/...`); served when given. */
+  actions?: ActionsClient;
   /** The payload codec, for the Temporal UI's codec endpoints (`/codec/encode`, `/codec/decode`). */
   codec?: PayloadCodec;
   /** HMAC key for OAuth `state` (from config, or derived from the codec key). */
@@ -97,6 +101,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       now,
     });
   }
+  if (deps.actions) registerActionRoutes(app, { config: deps.config, actions: deps.actions });
   if (deps.connections) {
     const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
     if (!stateSecret)

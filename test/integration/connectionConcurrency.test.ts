@@ -70,12 +70,13 @@ test('200 concurrent getFreshToken calls on an expired token, two workers → ex
 
   const workerA = await startWorkerProcess();
   const workerB = await startWorkerProcess();
-  closers.push(async () => {
+  const stopBoth = async () => {
     for (const w of [workerA, workerB]) {
-      w.kill('SIGTERM');
+      if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
       await exited(w);
     }
-  });
+  };
+  closers.push(stopBoth);
   // Two callers' processes (two caches, two clients), 100 concurrent callers each, plus 20 raw updates
   // with no in-process sharing at all.
   const caches = [
@@ -94,6 +95,8 @@ test('200 concurrent getFreshToken calls on an expired token, two workers → ex
   expect(results.every((r) => (r.expiresAt ?? 0) > Date.now() - 1_000)).toBe(true);
   expect((after.grants.refresh_token ?? 0) - (before.grants.refresh_token ?? 0)).toBe(1);
   expect(after.tokenRequests - before.tokenRequests).toBe(1);
+  // The next test needs to know which worker runs the refresh: these two must be gone.
+  await stopBoth();
 });
 
 test('a worker killed during a refresh: the refresh is retried elsewhere and the connection stays valid', async () => {

@@ -1,0 +1,196 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActionInputError, resolveAction } from '../calls/actions';
+import { JunctionError } from '../errors';
+import type { ProviderCatalogue } from '../providers/catalogue';
+import { PROVIDER_ACTION_WORKFLOW, actionWorkflowId, type ProviderActionInput } from '../shared/actions';
+import type { CallFailureDetails, ProviderResponse } from '../shared/calls';
+import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE } from '../shared/searchAttributes';
+import type { providerAction } from '../workflows';
+
+export interface ActionRequest {
+  providerId: string;
+  action: string;
+  connectionId?: string;
+  input?: unknown;
+  /** The same key (per provider and action) runs the action once; a later call gets that run's outcome. */
+  idempotencyKey?: string;
+}
+
+export type ActionOutcome =
+  | { status: 'completed'; workflowId: string; result: ProviderResponse }
+  | {
+      status: 'failed';
+      workflowId: string;
+      error: { type: string; message: string; status?: number; body?: unknown };
+    }
+  | { status: 'running'; workflowId: string };
+
+/** Memo on an action's workflow: what was asked, so a reused idempotency key with other input is caught. */
+interface ActionMemo {
+  requestHash?: string;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function requestHash(request: ActionRequest): string {
+  const canonical = JSON.stringify([
+    request.providerId,
+    request.action,
+    request.connectionId ?? null,
+    request.input ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * Durable actions: resolves a declared action against the provider catalogue, runs it as a
+ * `providerAction` workflow (the idempotency key is the workflow id), and reports its outcome. Used by
+ * `POST /actions/:provider/:action` and by application services directly.
+ */
+export class ActionsClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly catalogue: ProviderCatalogue,
+  ) {}
+
+  /** Validates and starts the action (or finds the run its idempotency key already started). */
+  async start(request: ActionRequest): Promise<{ workflowId: string }> {
+    const provider = this.catalogue.get(request.providerId);
+    if (!provider)
+      throw new JunctionError('unknown_provider', `no provider "${request.providerId}" is configured`);
+    const action = provider.actions[request.action];
+    if (!action) {
+      const known = Object.keys(provider.actions);
+      throw new JunctionError(
+        'unknown_action',
+        `provider "${provider.id}" has no action "${request.action}"${known.length ? `; known: ${known.join(', ')}` : ''}`,
+      );
+    }
+    // Every auth mode's credentials (API keys and basic ones too) live on a connection.
+    if (!request.connectionId) {
+      throw new JunctionError(
+        'connection_required',
+        `actions of "${provider.id}" run for a connection: send connectionId`,
+      );
+    }
+    if (request.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(request.idempotencyKey)) {
+      throw new JunctionError('bad_request', 'Idempotency-Key must be 1 to 200 printable ASCII characters');
+    }
+    let resolved;
+    try {
+      resolved = resolveAction(action, request.input);
+    } catch (error) {
+      if (error instanceof ActionInputError) {
+        throw new JunctionError(
+          'invalid_input',
+          `invalid input for ${provider.id}.${request.action}: ${error.message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    const input: ProviderActionInput = {
+      providerId: provider.id,
+      action: request.action,
+      connectionId: request.connectionId,
+      request: resolved,
+      retry: action.retry ?? provider.calls.retry,
+    };
+    const workflowId = actionWorkflowId(provider.id, request.action, request.idempotencyKey ?? randomUUID());
+    const hash = requestHash(request);
+    try {
+      await this.client.workflow.start<typeof providerAction>(PROVIDER_ACTION_WORKFLOW, {
+        workflowId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // A second request while the first still runs attaches to it instead of failing.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: { requestHash: hash } satisfies ActionMemo,
+        typedSearchAttributes: [
+          { key: JUNCTION_SOURCE, value: provider.id },
+          { key: JUNCTION_CONNECTION_ID, value: request.connectionId },
+        ],
+      });
+    } catch (error) {
+      // Finished already: the run this key started answers (after the input check below).
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    if (request.idempotencyKey !== undefined) {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      const memo = (description.memo ?? {}) as ActionMemo;
+      if (memo.requestHash !== hash) {
+        throw new JunctionError(
+          'idempotency_key_reused',
+          `Idempotency-Key "${request.idempotencyKey}" was already used for a different ${provider.id}.${request.action} request`,
+        );
+      }
+    }
+    return { workflowId };
+  }
+
+  /** The action's outcome, waiting up to `waitMs` for it to finish. */
+  async outcome(workflowId: string, waitMs: number): Promise<ActionOutcome> {
+    const handle = this.client.workflow.getHandle<typeof providerAction>(workflowId);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), waitMs);
+    try {
+      const result = await this.client.connection.withAbortSignal(controller.signal, () => handle.result());
+      return { status: 'completed', workflowId, result };
+    } catch (error) {
+      if (controller.signal.aborted) {
+        // Still running (or the wait ran out exactly as it finished: the next poll tells).
+        await handle.describe().catch((e: unknown) => {
+          if (e instanceof WorkflowNotFoundError)
+            throw new JunctionError('workflow_not_found', `no action run "${workflowId}"`);
+          throw e;
+        });
+        return { status: 'running', workflowId };
+      }
+      if (error instanceof WorkflowNotFoundError) {
+        throw new JunctionError('workflow_not_found', `no action run "${workflowId}"`, { cause: error });
+      }
+      if (error instanceof WorkflowFailedError)
+        return { status: 'failed', workflowId, error: describeFailure(error) };
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Starts (or finds) the action and waits up to `waitMs` for its outcome. */
+  async run(request: ActionRequest, waitMs: number): Promise<ActionOutcome> {
+    const { workflowId } = await this.start(request);
+    return this.outcome(workflowId, waitMs);
+  }
+}
+
+function describeFailure(error: WorkflowFailedError): {
+  type: string;
+  message: string;
+  status?: number;
+  body?: unknown;
+} {
+  let cause: unknown = error.cause;
+  if (cause instanceof ActivityFailure) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as CallFailureDetails | undefined;
+    return {
+      type: cause.type ?? 'action_failed',
+      message: cause.message,
+      status: details?.status,
+      body: details?.body,
+    };
+  }
+  return { type: 'action_failed', message: cause instanceof Error ? cause.message : error.message };
+}

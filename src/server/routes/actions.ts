@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ActionOutcome, ActionsClient } from '../../client/actions';
+import type { JunctionConfig } from '../../config/schema';
+import { HttpError, JunctionError } from '../../errors';
+import { registerAdminRoutes } from '../auth/bearer';
+import { sendError } from '../errors';
+import '../requestLog';
+
+const STATUS_BY_CODE: Partial<Record<string, number>> = {
+  unknown_provider: 404,
+  unknown_action: 404,
+  workflow_not_found: 404,
+  connection_required: 400,
+  invalid_input: 400,
+  bad_request: 400,
+  idempotency_key_reused: 409,
+};
+
+/** Default and longest wait for an action's outcome before answering 202 with the run to poll. */
+export const DEFAULT_ACTION_WAIT_MS = 10_000;
+export const MAX_ACTION_WAIT_MS = 60_000;
+
+function waitMs(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_ACTION_WAIT_MS;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || value > MAX_ACTION_WAIT_MS) {
+    throw new HttpError(
+      400,
+      'bad_request',
+      `waitMs must be a whole number of milliseconds, at most ${MAX_ACTION_WAIT_MS}`,
+    );
+  }
+  return value;
+}
+
+function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
+  Object.assign(reply.request.logFields, { workflowId: outcome.workflowId, outcome: outcome.status });
+  const poll = `/actions/runs/${encodeURIComponent(outcome.workflowId)}`;
+  switch (outcome.status) {
+    case 'completed':
+      return reply.code(200).send(outcome);
+    case 'running':
+      return reply
+        .code(202)
+        .header('location', poll)
+        .send({ ...outcome, poll });
+    case 'failed':
+      return reply.code(502).send({
+        code: 'action_failed',
+        message: `the action failed: ${outcome.error.message}`,
+        ...outcome,
+      });
+  }
+}
+
+function toHttp(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof JunctionError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status) return new HttpError(status, error.code, error.message, { cause: error });
+  }
+  return undefined;
+}
+
+/**
+ * Durable actions over HTTP, behind admin authentication:
+ * `POST /actions/:provider/:action` `{ connectionId, input }` (header `Idempotency-Key`; `?waitMs=`) runs the
+ * action as a workflow and answers its outcome (200), its failure (502) or, when it outlasts the wait, 202
+ * with the run to poll at `GET /actions/runs/:workflowId`.
+ */
+export function registerActionRoutes(
+  app: FastifyInstance,
+  deps: { config: JunctionConfig; actions: ActionsClient },
+) {
+  registerAdminRoutes(
+    app,
+    () => deps.config.admin.apiKeys,
+    (scope) => {
+      scope.post<{
+        Params: { provider: string; action: string };
+        Querystring: { waitMs?: string };
+        Body: { connectionId?: unknown; input?: unknown } | undefined;
+      }>('/actions/:provider/:action', async (request, reply) => {
+        try {
+          const body = request.body ?? {};
+          if (typeof body !== 'object' || Array.isArray(body)) {
+            throw new HttpError(400, 'bad_request', 'the body must be a JSON object { connectionId, input }');
+          }
+          if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
+            throw new HttpError(400, 'bad_request', 'connectionId must be a string');
+          }
+          const key = request.headers['idempotency-key'];
+          const wait = waitMs(request.query.waitMs);
+          const { workflowId } = await deps.actions.start({
+            providerId: request.params.provider,
+            action: request.params.action,
+            connectionId: body.connectionId,
+            input: body.input,
+            idempotencyKey: typeof key === 'string' ? key : undefined,
+          });
+          return send(reply, await deps.actions.outcome(workflowId, wait));
+        } catch (error) {
+          const http = toHttp(error);
+          if (http) return sendError(reply, http);
+          throw error;
+        }
+      });
+
+      scope.get<{ Params: { workflowId: string }; Querystring: { waitMs?: string } }>(
+        '/actions/runs/:workflowId',
+        async (request, reply) => {
+          try {
+            if (!request.params.workflowId.startsWith('action:')) {
+              throw new HttpError(404, 'workflow_not_found', `no action run "${request.params.workflowId}"`);
+            }
+            const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
+            return send(reply, await deps.actions.outcome(request.params.workflowId, wait));
+          } catch (error) {
+            const http = toHttp(error);
+            if (http) return sendError(reply, http);
+            throw error;
+          }
+        },
+      );
+    },
+  );
+}
