@@ -19,7 +19,9 @@ import type {
 
 /** Auth headers for a connection, and one forced refresh after the provider answers 401. */
 export interface CallCredentials {
-  authHeaders(connectionId: string): Promise<{ headers: Record<string, string>; apiBaseUrl?: string }>;
+  authHeaders(
+    connectionId: string,
+  ): Promise<{ headers: Record<string, string>; apiBaseUrl?: string; providerId?: string }>;
   authHeadersAfterUnauthorized(
     connectionId: string,
     rejected: Record<string, string>,
@@ -200,6 +202,13 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
         });
       }
       const credentials = await lookupCredentials(() => deps.credentials!.authHeaders(input.connectionId!));
+      if (credentials.providerId !== undefined && credentials.providerId !== provider.id) {
+        throw fail(
+          'connection_unavailable',
+          `connection "${input.connectionId}" belongs to provider "${credentials.providerId}", not "${provider.id}"`,
+          { retry: false },
+        );
+      }
       auth = credentials.headers;
       baseUrl = credentials.apiBaseUrl ?? baseUrl;
     }

@@ -4,6 +4,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../activities';
 import { JunctionClient } from '../client';
+import { ActionsClient } from '../client/actions';
 import { ConnectionsClient } from '../client/connections';
 import { createPayloadCodec, junctionDataConverter } from '../codec';
 import { devOperatorToken } from '../codec/devAccess';
@@ -195,6 +196,9 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       codec: options.api ? codec : undefined,
       codecAccess,
       connections: junction ? new ConnectionsClient(client, config.temporal.taskQueue) : undefined,
+      actions: junction
+        ? new ActionsClient(client, config.temporal.taskQueue, new ProviderCatalogue(config.providers))
+        : undefined,
       stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     });
     await app.listen({ host: config.server.host, port: config.server.port });

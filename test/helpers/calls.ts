@@ -40,6 +40,8 @@ export interface CallHarness {
   listEverything(options: ProviderCallOptions, request: ProviderRequest): ReturnType<typeof listEverything>;
   /** Starts another set of provider workers (a second worker process's worth) on the same queues. */
   addProviderWorkers(): Promise<void>;
+  /** Declares more providers and starts their workers. */
+  addProviders(providers: CallProvider[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,27 +70,32 @@ export async function startCallHarness(
     runs.push(worker.run());
   };
   const connections: NativeConnection[] = [nativeConnection];
-  const addProviderWorkers = async () => {
-    // A second set of workers on the same queues needs its own connection, as a second process would have.
-    const connection = workers.length === 0 ? nativeConnection : await NativeConnection.connect({ address });
-    if (connection !== nativeConnection) connections.push(connection);
+  const known: CallProvider[] = [...providers];
+  const budgets = new CallBudgets();
+  const workersFor = async (list: CallProvider[], connection: NativeConnection) => {
     const created = await createProviderWorkers({
       connection,
       namespace: 'default',
-      providers,
+      providers: list,
       shutdownGraceMs: 1_000,
       deps: {
-        findProvider: (id) => providers.find((provider) => provider.id === id),
+        findProvider: (id) => known.find((provider) => provider.id === id),
         credentials: options.credentials,
         breakers,
-        budgets: new CallBudgets(),
+        budgets,
         metrics,
         logger,
       },
     });
     created.forEach(start);
   };
-  await addProviderWorkers();
+  const addProviderWorkers = async () => {
+    // A second set of workers on the same queues needs its own connection, as a second process would have.
+    const connection = await NativeConnection.connect({ address });
+    connections.push(connection);
+    await workersFor(known, connection);
+  };
+  await workersFor(known, nativeConnection);
 
   const taskQueue = uniqueName('app');
   start(
@@ -116,6 +123,10 @@ export async function startCallHarness(
     callOnce: (callOptions, request) => run('callOnce', [callOptions, request]),
     listEverything: (callOptions, request) => run('listEverything', [callOptions, request]),
     addProviderWorkers,
+    async addProviders(list) {
+      known.push(...list);
+      await workersFor(list, nativeConnection);
+    },
     async stop() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.allSettled(runs);

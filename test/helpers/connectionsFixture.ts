@@ -27,7 +27,18 @@ export interface ConnectionsEnv {
  * server) configured with those providers, and an HTTP receiver for connection events.
  */
 export async function startConnectionsEnv(
-  options: { fastTtl?: number; taskQueue?: string } = {},
+  options: {
+    fastTtl?: number;
+    taskQueue?: string;
+    /** More provider declarations, given the OAuth server's issuer and the client-credentials client. */
+    extraProviders?: (oauth: {
+      issuer: string;
+      clientId: string;
+      clientSecret: string;
+    }) => Record<string, unknown>[];
+    /** Provider ids to run provider-call workers for. */
+    providerWorkers?: string[];
+  } = {},
 ): Promise<ConnectionsEnv> {
   const port = await freePort();
   const junctionPort = await freePort();
@@ -145,9 +156,10 @@ export async function startConnectionsEnv(
         apiBaseUrl: `${issuer}/api`,
       },
       { id: 'test-basic', auth: { mode: 'basic' }, apiBaseUrl: `${issuer}/api` },
+      ...(options.extraProviders?.({ issuer, clientId: 'cc', clientSecret: ccSecret }) ?? []),
     ],
   };
-  const junction = await startTestJunction(rawConfig);
+  const junction = await startTestJunction(rawConfig, { providerWorkers: options.providerWorkers });
   const admin = async (method: string, path: string, body?: unknown, key = adminKey) => {
     const response = await fetch(`${junction.url}${path}`, {
       method,

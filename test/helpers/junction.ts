@@ -4,7 +4,10 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities';
 import { JunctionClient, type JunctionClientOptions } from '../../src/client';
+import { ActionsClient } from '../../src/client/actions';
 import { ConnectionsClient } from '../../src/client/connections';
+import { createCredentialCache } from '../../src/connections';
+import { startProviderWorkers, type RunningProviderWorkers } from '../../src/workers/providerWorkers';
 import { AesGcmPayloadCodec, createPayloadCodec, junctionDataConverter } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
@@ -60,6 +63,8 @@ export async function startTestJunction(
     now?: () => number;
     env?: NodeJS.ProcessEnv;
     sequencer?: JunctionClientOptions['sequencer'];
+    /** Provider ids to run provider-call workers for (their task queues are global: use unique ids). */
+    providerWorkers?: string[];
   } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
@@ -95,6 +100,7 @@ export async function startTestJunction(
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
+  let providers: RunningProviderWorkers | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (options.worker ?? true) {
     await installRuntime(logger, { metrics: false });
@@ -123,6 +129,18 @@ export async function startTestJunction(
       shutdownGraceMs: config.temporal.shutdownGraceMs,
     });
     workerRun = worker.run();
+    if (options.providerWorkers?.length) {
+      providers = await startProviderWorkers({
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        catalogue: config.providers.filter((provider) => options.providerWorkers?.includes(provider.id)),
+        credentials: createCredentialCache({ client, taskQueue: config.temporal.taskQueue }),
+        logger,
+        registry: metrics.registry,
+        shutdownGraceMs: 1_000,
+        dataConverter,
+      });
+    }
   }
 
   const app = await buildServer({
@@ -131,6 +149,7 @@ export async function startTestJunction(
     metrics,
     junction,
     connections,
+    actions: new ActionsClient(client, config.temporal.taskQueue, catalogue),
     codec,
     stateSecret: codec.deriveKey('junction oauth state'),
     now: options.now,
@@ -151,6 +170,7 @@ export async function startTestJunction(
   const stopWorker = async () => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun?.catch(() => undefined);
+    await providers?.shutdown();
     await nativeConnection?.close().catch(() => undefined);
     nativeConnection = undefined;
   };
