@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment -- JSON answers of the HTTP API */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- JSON answers of the HTTP API */
 import { startFakeProvider, type FakeProvider } from '../../src/demo/fakeProvider';
 import { startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { uniqueName } from '../helpers/temporal';
