@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { runJunction, type RunOptions } from '../app/run';
 import { loadConfig } from '../config/load';
+import { prepareDemo } from '../demo/demo';
 import { createLogger } from '../logging/logger';
 
 type Role = Pick<RunOptions, 'devServer' | 'worker' | 'api'>;
 
-async function runUntilSignal(role: Role): Promise<void> {
+async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Promise<void> {
   const { config, file } = loadConfig();
+  const demo = options.demo ? await prepareDemo(config) : undefined;
   const logger = createLogger({ level: config.log.level });
   if (!file) {
     logger.warn(
@@ -30,6 +32,7 @@ async function runUntilSignal(role: Role): Promise<void> {
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
   ];
+  if (demo) lines.push('', ...(await demo.connect(running.apiUrl)));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   await new Promise<void>((resolve) => {
@@ -41,11 +44,17 @@ async function runUntilSignal(role: Role): Promise<void> {
       }
       signalled = true;
       logger.info({ signal }, 'shutting down: closing HTTP, draining the worker, stopping Temporal');
-      running.stop().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exitCode = 1;
-        resolve();
-      });
+      running.stop().then(
+        async () => {
+          await demo?.stop();
+          resolve();
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exitCode = 1;
+          resolve();
+        },
+      );
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -66,7 +75,13 @@ export function registerRunCommands(program: Command): void {
   program
     .command('dev')
     .description('start a Temporal dev server (with UI), the worker and the HTTP server in one process')
-    .action(() => runUntilSignal({ devServer: true, worker: true, api: true }));
+    .option(
+      '--demo',
+      'also run a fake provider (provider "demo", connection "demo") to try provider calls and actions',
+    )
+    .action((options: { demo?: boolean }) =>
+      runUntilSignal({ devServer: true, worker: true, api: true }, options),
+    );
   program
     .command('worker')
     .description('run only the worker (needs a Temporal server: TEMPORAL_ADDRESS or a profile)')

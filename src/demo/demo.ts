@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type { JunctionConfig } from '../config/schema';
+import { buildCatalogue } from '../providers/catalogue';
+import { startFakeProvider, type FakeProvider } from './fakeProvider';
+
+export const DEMO_PROVIDER_ID = 'demo';
+export const DEMO_CONNECTION_ID = 'demo';
+
+export interface Demo {
+  provider: FakeProvider;
+  adminKey: string;
+  /** After Junction is up: creates the demo connection through the API and returns how to try it. */
+  connect(apiUrl: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `junction dev --demo`: a fake provider on loopback (paginated items, switchable misbehaviour) declared as
+ * provider `demo` with actions, an admin key when none is configured, and a connection to it, so provider
+ * calls can be tried without any account anywhere.
+ */
+export async function prepareDemo(config: JunctionConfig): Promise<Demo> {
+  const apiKey = `demo_${randomBytes(12).toString('hex')}`;
+  const provider = await startFakeProvider({
+    acceptToken: (token) => token === apiKey,
+    quota: { limit: 100, windowMs: 10_000 },
+  });
+  const declared = buildCatalogue([
+    {
+      id: DEMO_PROVIDER_ID,
+      displayName: 'Demo (fake provider)',
+      auth: { mode: 'api_key', header: 'authorization', prefix: 'Bearer ' },
+      apiBaseUrl: provider.url,
+      calls: {
+        retry: 'standard',
+        rateLimit: { perSecond: 20, quotaHeaders: {} },
+        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
+        pagination: {
+          style: 'cursor',
+          cursorParam: 'cursor',
+          nextCursorPath: 'next_cursor',
+          itemsPath: 'data',
+        },
+      },
+      actions: {
+        listItems: {
+          method: 'GET',
+          path: '/items',
+          input: {
+            type: 'object',
+            properties: { cursor: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+          },
+        },
+        getItem: {
+          method: 'GET',
+          path: '/items/{id}',
+          input: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        },
+        createItem: {
+          method: 'POST',
+          path: '/items',
+          input: {
+            type: 'object',
+            required: ['name'],
+            properties: { name: { type: 'string', minLength: 1 } },
+            additionalProperties: false,
+          },
+        },
+      },
+    },
+  ]).filter((entry) => entry.id === DEMO_PROVIDER_ID);
+  config.providers = [...config.providers.filter((entry) => entry.id !== DEMO_PROVIDER_ID), ...declared];
+  const adminKey = config.admin.apiKeys[0] ?? `demo-admin-${randomBytes(16).toString('hex')}`;
+  if (config.admin.apiKeys.length === 0) config.admin.apiKeys = [adminKey];
+
+  return {
+    provider,
+    adminKey,
+    async connect(apiUrl) {
+      const create = () =>
+        fetch(`${apiUrl}/connections`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            providerId: DEMO_PROVIDER_ID,
+            connectionId: DEMO_CONNECTION_ID,
+            credentials: { apiKey },
+          }),
+        });
+      let response = await create();
+      if (response.status === 409) {
+        // Left from an earlier demo run with another key: replace it.
+        await fetch(`${apiUrl}/connections/${DEMO_CONNECTION_ID}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        response = await create();
+      }
+      if (response.status !== 201) {
+        throw new Error(
+          `the demo connection could not be created: HTTP ${response.status} ${await response.text()}`,
+        );
+      }
+      const auth = `-H 'authorization: Bearer ${adminKey}'`;
+      return [
+        'Demo: a fake provider is running as provider "demo", with connection "demo".',
+        `  Fake provider:  ${provider.url}  (misbehave: curl -X POST ${provider.url}/_control -d '{"outage":{"mode":"status"}}'; recover: -d '{}')`,
+        `  Admin key:      ${adminKey}`,
+        `  Try:            curl -X POST ${apiUrl}/actions/demo/getItem ${auth} -H 'content-type: application/json' -d '{"connectionId":"demo","input":{"id":7}}'`,
+        `                  curl -X POST ${apiUrl}/actions/demo/createItem ${auth} -H 'content-type: application/json' -H 'idempotency-key: k1' -d '{"connectionId":"demo","input":{"name":"x"}}'`,
+      ];
+    },
+    stop: () => provider.close(),
+  };
+}

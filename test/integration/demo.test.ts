@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort } from '../../src/temporal/runtime';
+import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+
+test('`junction dev --demo` runs a fake provider with a connection, and its actions work (twice: restart-safe)', async () => {
+  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'junction-demo-'));
+  writeFileSync(join(dir, 'junction.config.yaml'), stringify({ dev: { port: temporalPort, uiPort } }));
+  const env = {
+    PORT: String(apiPort),
+    JUNCTION_DATA_DIR: join(dir, 'data'),
+    TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
+    TEMPORAL_ADDRESS: '',
+    JUNCTION_CODEC_KEYS: '',
+  };
+  for (let run = 0; run < 2; run++) {
+    const dev = spawnCli(['dev', '--demo'], env, dir);
+    const banner = await waitForOutput(dev, /Try: /);
+    const adminKey = /Admin key:\s+(\S+)/.exec(banner)?.[1];
+    const fakeUrl = /Fake provider:\s+(\S+)/.exec(banner)?.[1];
+    expect(adminKey).toBeDefined();
+    const action = (name: string, input: unknown, headers: Record<string, string> = {}) =>
+      fetch(`http://127.0.0.1:${apiPort}/actions/demo/${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ connectionId: 'demo', input }),
+      });
+    const got = await action('getItem', { id: 7 });
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({
+      status: 'completed',
+      result: { body: { id: 7, name: 'item 7' } },
+    });
+    const created = await action(
+      'createItem',
+      { name: 'from the demo' },
+      { 'idempotency-key': `demo-${run}` },
+    );
+    expect(await created.json()).toMatchObject({ status: 'completed', result: { status: 201 } });
+    // The fake provider's misbehaviour switch works from outside too.
+    const control = await fetch(`${fakeUrl}/_control`, {
+      method: 'POST',
+      body: '{"failNext":{"count":1,"status":404}}',
+    });
+    expect(control.status).toBe(200);
+    expect((await action('getItem', { id: 1 })).status).toBe(502);
+    dev.kill('SIGTERM');
+    expect(await exited(dev)).toBe(0);
+  }
+});
