@@ -1,5 +1,5 @@
 import { quotaRemaining, quotaResetDelay, type HeaderLookup } from '../http/classify';
-import type { CallSettings } from './settings';
+import { taskQueueRate, type CallSettings } from './settings';
 
 interface Bucket {
   /** Earliest time the next call may start (GCRA's theoretical arrival time). */
@@ -23,7 +23,7 @@ export class CallBudgets {
   constructor(private readonly now: () => number = Date.now) {}
 
   private key(providerId: string, connectionId: string | undefined): string {
-    return `${providerId}\u0000${connectionId ?? ''}`;
+    return `${providerId}\u0000${connectionId ?? '*'}`;
   }
 
   /**
@@ -35,25 +35,45 @@ export class CallBudgets {
     connectionId: string | undefined,
     settings: CallSettings,
     reserveUpTo: number,
-  ): { delayMs: number; reason?: 'connection_budget' | 'provider_quota' } {
+  ): { delayMs: number; reason?: 'provider_rate' | 'connection_budget' | 'provider_quota' } {
     const now = this.now();
-    const key = this.key(providerId, connectionId);
-    const quota = this.quotas.get(key);
+    const quota = this.quotas.get(this.key(providerId, connectionId));
     const slowDownBelow = settings.rateLimit?.quotaHeaders?.slowDownBelow ?? 0;
     if (quota && quota.remaining <= slowDownBelow && quota.resetAt > now) {
       return { delayMs: quota.resetAt - now, reason: 'provider_quota' };
     }
-    const perSecond = settings.rateLimit?.perConnectionPerSecond;
-    if (!perSecond || !connectionId) return { delayMs: 0 };
-    const interval = 1_000 / perSecond;
-    const bucket = this.buckets.get(key) ?? { nextAt: now };
-    const startAt = Math.max(now, bucket.nextAt);
+    // Slots this call must fit: the provider's strict spacing (so calls a stalled worker held back do not
+    // reach the provider in a bunch) and the connection's own budget.
+    const slots: Array<{ key: string; interval: number; reason: 'provider_rate' | 'connection_budget' }> = [];
+    const providerRate = settings.rateLimit?.mode === 'strict' ? taskQueueRate(settings) : undefined;
+    if (providerRate)
+      slots.push({
+        key: this.key(providerId, undefined),
+        interval: 1_000 / providerRate,
+        reason: 'provider_rate',
+      });
+    const perConnection = settings.rateLimit?.perConnectionPerSecond;
+    if (perConnection && connectionId) {
+      slots.push({
+        key: this.key(providerId, connectionId),
+        interval: 1_000 / perConnection,
+        reason: 'connection_budget',
+      });
+    }
+    let startAt = now;
+    let reason: 'provider_rate' | 'connection_budget' | undefined;
+    for (const slot of slots) {
+      const nextAt = this.buckets.get(slot.key)?.nextAt ?? now;
+      if (nextAt > startAt) {
+        startAt = nextAt;
+        reason = slot.reason;
+      }
+    }
     const delayMs = startAt - now;
     if (delayMs <= reserveUpTo) {
-      bucket.nextAt = startAt + interval;
-      this.buckets.set(key, bucket);
+      for (const slot of slots) this.buckets.set(slot.key, { nextAt: startAt + slot.interval });
     }
-    return delayMs > 0 ? { delayMs, reason: 'connection_budget' } : { delayMs: 0 };
+    return delayMs > 0 ? { delayMs, reason } : { delayMs: 0 };
   }
 
   /** Records the quota a response reports, so the calls after it can slow down before a 429. */

@@ -137,12 +137,15 @@ export interface CallProvider {
 }
 
 /**
- * The `maxTaskQueueActivitiesPerSecond` for a provider's task queue. Temporal's task-queue limiter is a
- * token bucket with a burst equal to its rate, so a window of one second can see burst + rate calls;
- * `strict` halves the rate to keep any one-second window within the provider's limit.
+ * Share of the provider's limit a strict task queue is set to. Temporal's task-queue limiter is a token
+ * bucket whose burst equals its rate, so one second can see burst + rate dispatches: half the limit keeps
+ * that within the limit, and the rest of the margin absorbs jitter between dispatch and arrival.
  */
+export const STRICT_RATE_SHARE = 0.45;
+
+/** The `maxTaskQueueActivitiesPerSecond` for a provider's task queue (see {@link STRICT_RATE_SHARE}). */
 export function taskQueueRate(settings: CallSettings): number | undefined {
   const limit = settings.rateLimit?.perSecond;
   if (!limit) return undefined;
-  return settings.rateLimit?.mode === 'average' ? limit : limit / 2;
+  return settings.rateLimit?.mode === 'average' ? limit : limit * STRICT_RATE_SHARE;
 }

@@ -117,7 +117,8 @@ export const sourceSchema = z
     publicKeys: z.array(z.string().min(1, 'must not be empty')).optional(),
     /** The URL the provider signs (Twilio), as configured at the provider. */
     publicUrl: httpUrl.optional(),
-    toleranceSeconds: z.number().int().positive().max(3_600).default(300),
+    /** Replay window for schemes that sign a timestamp (Stripe, Slack, SendGrid, Standard Webhooks). */
+    toleranceSeconds: z.number().int().positive().max(3_600).optional(),
     maxBodyBytes: z
       .number()
       .int()
@@ -135,6 +136,7 @@ export const sourceSchema = z
     ...source,
     secrets: source.secrets ?? [],
     publicKeys: source.publicKeys ?? [],
+    toleranceSeconds: source.toleranceSeconds ?? 300,
     routes: source.routes.map(({ targets, ...route }, index) => ({
       ...route,
       name: route.name ?? `route-${index}`,

@@ -7,11 +7,22 @@ type RawSource = {
   secrets?: string[] | undefined;
   publicKeys?: string[] | undefined;
   publicUrl?: string | undefined;
+  toleranceSeconds?: number | undefined;
 };
+
+/** Schemes whose signature covers no timestamp: dedupe by delivery id is their only replay defence. */
+const UNTIMED_SCHEMES = new Set<WebhookScheme>(['github', 'shopify', 'twilio']);
 
 /** Per-scheme rules: which keys a scheme needs, and what its secrets look like. */
 export function checkSchemeKeys(source: RawSource, ctx: z.core.$RefinementCtx<unknown>) {
   const { scheme } = source;
+  if (source.toleranceSeconds !== undefined && UNTIMED_SCHEMES.has(scheme)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['toleranceSeconds'],
+      message: `${scheme} signs no timestamp, so there is no window to set; redeliveries are caught by delivery id`,
+    });
+  }
   if (scheme === 'sendgrid') {
     if (source.secrets !== undefined) {
       ctx.addIssue({

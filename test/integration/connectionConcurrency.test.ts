@@ -97,7 +97,7 @@ test('200 concurrent getFreshToken calls on an expired token, two workers → ex
   expect(after.tokenRequests - before.tokenRequests).toBe(1);
   // The next test needs to know which worker runs the refresh: these two must be gone.
   await stopBoth();
-});
+}, 180_000);
 
 test('a worker killed during a refresh: the refresh is retried elsewhere and the connection stays valid', async () => {
   const worker = await startWorkerProcess();
@@ -127,4 +127,4 @@ test('a worker killed during a refresh: the refresh is retried elsewhere and the
   expect(stats.tokenRequests - before.tokenRequests).toBeGreaterThanOrEqual(2);
   const headers = await createCredentialCache({ client: await codecClient() }).authHeaders(connectionId);
   expect(headers.headers.authorization).toMatch(/^Bearer /);
-});
+}, 120_000);

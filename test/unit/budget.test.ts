@@ -34,3 +34,21 @@ test('a reported quota near zero holds calls until the reset', () => {
   now += 30_001;
   expect(budgets.delayBefore('gh', 'c', settings, 0).delayMs).toBe(0);
 });
+
+test('strict providers space their calls in each worker, so held-back calls do not arrive in a bunch', () => {
+  let now = 0;
+  const budgets = new CallBudgets(() => now);
+  const settings = callSettingsSchema.parse({ rateLimit: { perSecond: 20 } });
+  const interval = 1_000 / 9; // 20/s × 0.45
+  expect(budgets.delayBefore('p', 'a', settings, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('p', 'b', settings, 1_000)).toEqual({
+    delayMs: interval,
+    reason: 'provider_rate',
+  });
+  now += 5_000; // a stall: the next call goes at once, but the one after it still waits its interval
+  expect(budgets.delayBefore('p', 'a', settings, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('p', 'a', settings, 1_000).delayMs).toBeCloseTo(interval);
+  const average = callSettingsSchema.parse({ rateLimit: { perSecond: 20, mode: 'average' } });
+  expect(budgets.delayBefore('q', 'a', average, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('q', 'a', average, 1_000).delayMs).toBe(0);
+});

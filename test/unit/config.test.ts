@@ -142,3 +142,12 @@ test('the documented example parses', () => {
   const { config } = loadConfig({ JUNCTION_CONFIG: example, ACME_WEBHOOK_SECRET: secret });
   expect(config.sources[0]?.id).toBe('acme');
 });
+
+test('toleranceSeconds on a scheme that signs no timestamp is an error, not a silent no-op', () => {
+  const github = { id: 'gh', scheme: 'github', secrets: ['a-github-webhook-secret'], toleranceSeconds: 60 };
+  expect(message(() => parseConfig({ sources: [github] }, {}))).toContain(
+    'sources[0].toleranceSeconds: github signs no timestamp',
+  );
+  const { toleranceSeconds: _omit, ...withoutWindow } = github;
+  expect(parseConfig({ sources: [withoutWindow] }, {}).sources[0]?.toleranceSeconds).toBe(300);
+});

@@ -62,8 +62,8 @@ test('page and offset: advance while pages have items; offset stops at the total
   ).toBeUndefined();
 });
 
-test('strict rate limits halve the task-queue rate (token bucket burst = rate)', () => {
-  expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20 } }))).toBe(10);
+test('strict rate limits set the task queue below half the limit (token bucket burst = rate)', () => {
+  expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20 } }))).toBe(9);
   expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20, mode: 'average' } }))).toBe(20);
   expect(taskQueueRate(callSettingsSchema.parse({}))).toBeUndefined();
 });
