@@ -170,10 +170,12 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
         dataConverter,
       });
       readiness.push(providerWorkers.readiness);
-      workerDone = Promise.race([running.run(), providerWorkers.done]);
+      const mainRun = running.run();
+      workerDone = Promise.race([mainRun, providerWorkers.done]);
       cleanups.push(async () => {
         if (running.getState() === 'RUNNING') running.shutdown();
-        await Promise.allSettled([workerDone, providerWorkers.shutdown()]);
+        // Every worker must be done before the connection they share is closed.
+        await Promise.allSettled([mainRun, providerWorkers.shutdown()]);
       });
       readiness.push({
         name: 'worker',
