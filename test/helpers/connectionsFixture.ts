@@ -19,6 +19,8 @@ export interface ConnectionsEnv {
   /** The raw config used (for starting more workers on the same task queue). */
   rawConfig: Record<string, unknown>;
   admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>;
+  /** A connect link from `POST /connect/sessions`, as the application would get one for its user. */
+  connectLink(provider: string, connectionId: string, returnTo?: string, scopes?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -157,6 +159,17 @@ export async function startConnectionsEnv(
     const text = await response.text();
     return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
   };
+  const connectLink = async (
+    provider: string,
+    connectionId: string,
+    returnTo = `${RETURN_TO}done`,
+    scopes?: string[],
+  ) => {
+    const answer = await admin('POST', '/connect/sessions', { provider, connectionId, returnTo, scopes });
+    if (answer.status !== 201)
+      throw new Error(`no connect link: ${answer.status} ${JSON.stringify(answer.json)}`);
+    return (answer.json as { url: string }).url;
+  };
   return {
     oauth,
     junction,
@@ -172,6 +185,7 @@ export async function startConnectionsEnv(
     rawConfig,
     assertionPem: assertionKey.pem,
     admin,
+    connectLink,
     stop: async () => {
       await junction.stop();
       await oauth.close();
