@@ -29,7 +29,7 @@ export interface ConnectionsEnv {
  * server) configured with those providers, and an HTTP receiver for connection events.
  */
 export async function startConnectionsEnv(
-  options: { fastTtl?: number; taskQueue?: string } = {},
+  options: { fastTtl?: number; taskQueue?: string; historyEventLimit?: number } = {},
 ): Promise<ConnectionsEnv> {
   const port = await freePort();
   const junctionPort = await freePort();
@@ -106,6 +106,7 @@ export async function startConnectionsEnv(
     temporal: { taskQueue: options.taskQueue ?? uniqueName('conn') },
     admin: { apiKeys: [adminKey] },
     connections: {
+      ...(options.historyEventLimit ? { historyEventLimit: options.historyEventLimit } : {}),
       returnToAllowlist: [RETURN_TO],
       events: { url: `${events.url}/events`, headers: { authorization: 'Bearer app-events-token' } },
     },
