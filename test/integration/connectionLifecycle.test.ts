@@ -172,3 +172,23 @@ test('an idle connection refreshes its tokens on its own, with no caller asking'
   expect(served.headers.authorization).not.toBe(`Bearer ${tokens.accessToken}`);
   await env.admin('DELETE', `/connections/${connectionId}`);
 });
+
+test('refreshing a connection with nothing to refresh (API key, basic) answers its status and keeps it active', async () => {
+  for (const [providerId, credentials] of [
+    ['stripe', { apiKey: 'sk_test_nothing_to_refresh' }],
+    ['test-basic', { username: 'robot', password: 'nothing-to-refresh' }],
+  ] as const) {
+    const connectionId = uniqueName('norefresh');
+    expect((await env.admin('POST', '/connections', { connectionId, providerId, credentials })).status).toBe(
+      201,
+    );
+    const before = (await env.oauth.stats()).tokenRequests;
+    const refreshed = await env.admin('POST', `/connections/${connectionId}/refresh`);
+    expect(refreshed).toMatchObject({ status: 200, json: { state: 'active', refreshCount: 0 } });
+    expect(await status(connectionId)).toMatchObject({ state: 'active' });
+    expect((await env.oauth.stats()).tokenRequests).toBe(before);
+    const served = await createCredentialCache({ client: env.junction.client }).authHeaders(connectionId);
+    expect(served.headers.authorization).toMatch(/^(Bearer sk_test_nothing_to_refresh|Basic \S+)$/);
+    await env.admin('DELETE', `/connections/${connectionId}`);
+  }
+});
