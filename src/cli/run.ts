@@ -27,6 +27,11 @@ async function runUntilSignal(role: Role): Promise<void> {
     `Junction is running`,
     `  API:      ${running.apiUrl}`,
     ...(running.uiUrl ? [`  UI:       ${running.uiUrl}`] : []),
+    ...(running.codecSignIn
+      ? [
+          `  Codec:    ${running.codecSignIn.url}${running.codecSignIn.tokenFile ? ` (operator token in ${running.codecSignIn.tokenFile})` : ''}`,
+        ]
+      : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
   ];

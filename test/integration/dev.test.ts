@@ -56,6 +56,9 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
   expect(banner).toContain(`API:      http://127.0.0.1:${apiPort}`);
   expect(banner).toContain(`UI:       http://127.0.0.1:${uiPort}`);
   expect(banner).toContain(`Metrics:  http://127.0.0.1:${apiPort}/metrics`);
+  expect(banner).toContain(
+    `Codec:    http://127.0.0.1:${apiPort}/codec/login (operator token in ${join(dir, 'data', 'operator-token')})`,
+  );
 
   await eventually(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200, {
     what: 'readyz',
