@@ -91,6 +91,11 @@ test('200 concurrent getFreshToken calls on an expired token, two workers → ex
   expect(results.every((r) => (r.expiresAt ?? 0) > Date.now() - 1_000)).toBe(true);
   expect((after.grants.refresh_token ?? 0) - (before.grants.refresh_token ?? 0)).toBe(1);
   expect(after.tokenRequests - before.tokenRequests).toBe(1);
+  // The next test decides which worker runs the refresh: these two must not be polling any more.
+  for (const w of [workerA, workerB]) {
+    w.kill('SIGTERM');
+    await exited(w);
+  }
 });
 
 test('a worker killed during a refresh: the refresh is retried elsewhere and the connection stays valid', async () => {
