@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
@@ -7,7 +8,7 @@ import { JunctionClient } from '../client';
 import { ActionsClient } from '../client/actions';
 import { ConnectionsClient } from '../client/connections';
 import { createPayloadCodec, junctionDataConverter } from '../codec';
-import { devOperatorToken } from '../codec/devAccess';
+import { DEV_OPERATOR_TOKEN_FILE, devOperatorToken } from '../codec/devAccess';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import { createMetrics, sdkMetricsSource } from '../metrics/registry';
@@ -38,6 +39,8 @@ export interface RunOptions {
 export interface RunningJunction {
   apiUrl: string;
   uiUrl: string | undefined;
+  /** Where an operator signs in so the UI can decode payloads, and where the dev token is (with a dev server). */
+  codecSignIn?: { url: string; tokenFile?: string };
   metricsUrl: string;
   temporalAddress: string;
   namespace: string;
@@ -213,6 +216,16 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
     return {
       apiUrl,
       uiUrl: devServer?.uiUrl,
+      codecSignIn:
+        codecAccess && options.api
+          ? {
+              url: `${apiUrl}/codec/login`,
+              tokenFile:
+                codecAccess.operatorTokens.length > 0
+                  ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
+                  : undefined,
+            }
+          : undefined,
       metricsUrl: `${apiUrl}/metrics`,
       temporalAddress: address,
       namespace,

@@ -29,6 +29,11 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
     `Junction is running`,
     `  API:      ${running.apiUrl}`,
     ...(running.uiUrl ? [`  UI:       ${running.uiUrl}`] : []),
+    ...(running.codecSignIn
+      ? [
+          `  Codec:    ${running.codecSignIn.url}${running.codecSignIn.tokenFile ? ` (operator token in ${running.codecSignIn.tokenFile})` : ''}`,
+        ]
+      : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
   ];

@@ -120,20 +120,35 @@ export class ConnectionsClient {
     }
   }
 
-  /** Starts the pending authorization that the callback completes (single use, ten minutes). */
+  /**
+   * Starts the pending authorization that the callback completes (single use, ten minutes). Its id comes
+   * from the connect session, so a session already used (its authorization running or closed) is refused
+   * with `connect_session_used`.
+   */
   async startAuthorization(input: AuthorizationInput): Promise<void> {
-    await this.client.workflow.start<typeof oauthAuthorization>(OAUTH_AUTHORIZATION_WORKFLOW, {
-      workflowId: authorizationWorkflowId(input.stateId),
-      taskQueue: this.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      workflowExecutionTimeout: input.expiresAt - Date.now() + 5 * 60_000,
-      typedSearchAttributes: [
-        { key: JUNCTION_SOURCE, value: input.providerId },
-        { key: JUNCTION_CONNECTION_ID, value: input.connectionId },
-      ],
-    });
+    try {
+      await this.client.workflow.start<typeof oauthAuthorization>(OAUTH_AUTHORIZATION_WORKFLOW, {
+        workflowId: authorizationWorkflowId(input.stateId),
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowExecutionTimeout: input.expiresAt - Date.now() + 5 * 60_000,
+        typedSearchAttributes: [
+          { key: JUNCTION_SOURCE, value: input.providerId },
+          { key: JUNCTION_CONNECTION_ID, value: input.connectionId },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new JunctionError(
+          'connect_session_used',
+          'this connect link was already used; ask the application for a new one',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   /** Hands the callback to its pending authorization; refused (`state_used`) for a second callback. */

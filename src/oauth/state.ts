@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { HttpError } from '../errors';
-import { loadJose } from './lib';
+import { signPurposeJwt, verifyPurposeJwt, type JwtPurpose } from './signedJwt';
 
 /** How long a `state` (and its pending authorization) is honoured. */
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -11,12 +10,7 @@ export interface StateClaims {
   providerId: string;
 }
 
-const AUDIENCE = 'junction:oauth-state';
-
-function keyBytes(secret: string | Uint8Array): Uint8Array {
-  // HS256 wants 32 bytes; hashing also separates this use from any other use of the same secret.
-  return createHash('sha256').update('junction oauth state\0').update(secret).digest();
-}
+const STATE: JwtPurpose = { keyLabel: 'junction oauth state', audience: 'junction:oauth-state' };
 
 /**
  * Signs the OAuth `state` (RFC 6749 §10.12) as a compact HS256 JWT (jose) carrying the pending authorization's
@@ -27,15 +21,13 @@ export async function signState(
   secret: string | Uint8Array,
   now: number,
 ): Promise<string> {
-  const jose = await loadJose();
-  const seconds = Math.floor(now / 1000);
-  return new jose.SignJWT({ cid: claims.connectionId, pid: claims.providerId })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setJti(claims.stateId)
-    .setAudience(AUDIENCE)
-    .setIssuedAt(seconds)
-    .setExpirationTime(seconds + STATE_TTL_MS / 1000)
-    .sign(keyBytes(secret));
+  return signPurposeJwt(
+    STATE,
+    { cid: claims.connectionId, pid: claims.providerId },
+    { jti: claims.stateId, ttlMs: STATE_TTL_MS },
+    secret,
+    now,
+  );
 }
 
 /** Verifies a `state`: signature, audience and expiry. Throws 400 `invalid_state` or `state_expired`. */
@@ -44,35 +36,25 @@ export async function verifyState(
   secret: string | Uint8Array,
   now: number,
 ): Promise<StateClaims> {
-  const jose = await loadJose();
-  try {
-    const { payload } = await jose.jwtVerify(state, keyBytes(secret), {
-      algorithms: ['HS256'],
-      audience: AUDIENCE,
-      currentDate: new Date(now),
-      clockTolerance: 0,
-    });
-    if (
-      typeof payload.jti !== 'string' ||
-      typeof payload.cid !== 'string' ||
-      typeof payload.pid !== 'string'
-    ) {
-      throw new Error('incomplete state');
-    }
-    return { stateId: payload.jti, connectionId: payload.cid, providerId: payload.pid };
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_JWT_EXPIRED') {
+  const verified = await verifyPurposeJwt(STATE, state, secret, now);
+  if ('refusal' in verified) {
+    if (verified.refusal === 'expired') {
       throw new HttpError(
         400,
         'state_expired',
         'the authorization took longer than 10 minutes; start again',
         {
-          cause: error,
+          cause: verified.cause,
         },
       );
     }
     throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered', {
-      cause: error,
+      cause: verified.cause,
     });
   }
+  const { jti, cid, pid } = verified.payload;
+  if (typeof jti !== 'string' || typeof cid !== 'string' || typeof pid !== 'string') {
+    throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered');
+  }
+  return { stateId: jti, connectionId: cid, providerId: pid };
 }

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -262,6 +263,13 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
   setHandler(
     refreshNowUpdate,
     async () => {
+      // API keys, basic credentials and tokens without a refresh token have nothing to refresh: asking the
+      // token endpoint would fail and wrongly mark the connection needs_reauth. Patched: histories written
+      // before this asked anyway.
+      if (!hasGrant() && patched('refresh-now-needs-a-grant')) {
+        refuseUnusable();
+        return { ...status };
+      }
       await refresh('requested');
       refuseUnusable();
       return { ...status };

@@ -37,8 +37,8 @@ test('a person connects in headless Chromium: connect → login → consent → 
   await page.route(`${RETURN_TO}**`, (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<p id="app">back in the app</p>' }),
   );
-  const query = new URLSearchParams({ connectionId, returnTo: `${RETURN_TO}connected` });
-  await page.goto(`${env.junction.url}/connect/test-oauth?${query.toString()}`);
+  // The application asks Junction for a connect link (admin API) and sends its user's browser there.
+  await page.goto(await env.connectLink('test-oauth', connectionId, `${RETURN_TO}connected`));
   await page.fill('#login', 'alice');
   await page.fill('#password', 'secret-password');
   await page.click('#sign-in');

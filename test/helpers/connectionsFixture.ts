@@ -19,6 +19,8 @@ export interface ConnectionsEnv {
   /** The raw config used (for starting more workers on the same task queue). */
   rawConfig: Record<string, unknown>;
   admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>;
+  /** A connect link from `POST /connect/sessions`, as the application would get one for its user. */
+  connectLink(provider: string, connectionId: string, returnTo?: string, scopes?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startConnectionsEnv(
   options: {
     fastTtl?: number;
     taskQueue?: string;
+    historyEventLimit?: number;
     /** More provider declarations, given the OAuth server's issuer and the client-credentials client. */
     extraProviders?: (oauth: {
       issuer: string;
@@ -115,6 +118,7 @@ export async function startConnectionsEnv(
     temporal: { taskQueue: options.taskQueue ?? uniqueName('conn') },
     admin: { apiKeys: [adminKey] },
     connections: {
+      ...(options.historyEventLimit ? { historyEventLimit: options.historyEventLimit } : {}),
       returnToAllowlist: [RETURN_TO],
       events: { url: `${events.url}/events`, headers: { authorization: 'Bearer app-events-token' } },
     },
@@ -169,6 +173,17 @@ export async function startConnectionsEnv(
     const text = await response.text();
     return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
   };
+  const connectLink = async (
+    provider: string,
+    connectionId: string,
+    returnTo = `${RETURN_TO}done`,
+    scopes?: string[],
+  ) => {
+    const answer = await admin('POST', '/connect/sessions', { provider, connectionId, returnTo, scopes });
+    if (answer.status !== 201)
+      throw new Error(`no connect link: ${answer.status} ${JSON.stringify(answer.json)}`);
+    return (answer.json as { url: string }).url;
+  };
   return {
     oauth,
     junction,
@@ -184,6 +199,7 @@ export async function startConnectionsEnv(
     rawConfig,
     assertionPem: assertionKey.pem,
     admin,
+    connectLink,
     stop: async () => {
       await junction.stop();
       await oauth.close();

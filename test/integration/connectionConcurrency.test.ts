@@ -52,10 +52,7 @@ async function codecClient() {
 
 async function connect(provider: string) {
   const connectionId = uniqueName('burst');
-  const query = new URLSearchParams({ connectionId, returnTo: `${RETURN_TO}done` });
-  await authorizeWithoutBrowser(`${env.junction.url}/connect/${provider}?${query.toString()}`, {
-    returnToPrefix: RETURN_TO,
-  });
+  await authorizeWithoutBrowser(await env.connectLink(provider, connectionId), { returnToPrefix: RETURN_TO });
   return connectionId;
 }
 

@@ -18,13 +18,8 @@ beforeAll(async () => {
 });
 afterAll(async () => env?.stop());
 
-function connectUrl(provider: string, connectionId: string, returnTo = `${RETURN_TO}done`) {
-  const query = new URLSearchParams({ connectionId, returnTo });
-  return `${env.junction.url}/connect/${provider}?${query.toString()}`;
-}
-
 async function connect(provider = 'test-oauth', connectionId = uniqueName('gh')) {
-  const result = await authorizeWithoutBrowser(connectUrl(provider, connectionId), {
+  const result = await authorizeWithoutBrowser(await env.connectLink(provider, connectionId), {
     returnToPrefix: RETURN_TO,
   });
   return { connectionId, ...result };
@@ -73,7 +68,7 @@ test('authorization code + PKCE: connect → login → consent → callback → 
 
 test('a tampered, forged or expired state is rejected and starts nothing', async () => {
   const connectionId = uniqueName('tamper');
-  const { callbackUrl } = await authorizeWithoutBrowser(connectUrl('test-oauth', connectionId), {
+  const { callbackUrl } = await authorizeWithoutBrowser(await env.connectLink('test-oauth', connectionId), {
     returnToPrefix: RETURN_TO,
     stopAtCallback: true,
   });
@@ -111,18 +106,19 @@ test('a tampered, forged or expired state is rejected and starts nothing', async
 });
 
 test('returnTo off the allowlist is refused; a denied consent comes back to returnTo with the error', async () => {
-  const evil = await fetch(connectUrl('test-oauth', uniqueName('x'), 'https://evil.example/steal'), {
-    redirect: 'manual',
-  });
-  expect(evil.status).toBe(400);
-  expect(await evil.json()).toMatchObject({ code: 'return_to_not_allowed' });
-  const sibling = await fetch(connectUrl('test-oauth', uniqueName('x'), 'http://127.0.0.1:4999/other'), {
-    redirect: 'manual',
-  });
-  expect(sibling.status).toBe(400);
+  const session = (returnTo: string) =>
+    env.admin('POST', '/connect/sessions', {
+      provider: 'test-oauth',
+      connectionId: uniqueName('x'),
+      returnTo,
+    });
+  const evil = await session('https://evil.example/steal');
+  expect(evil).toMatchObject({ status: 400, json: { code: 'return_to_not_allowed' } });
+  const sibling = await session('http://127.0.0.1:4999/other');
+  expect(sibling).toMatchObject({ status: 400, json: { code: 'return_to_not_allowed' } });
 
   const connectionId = uniqueName('denied');
-  const { finalUrl } = await authorizeWithoutBrowser(connectUrl('test-oauth', connectionId), {
+  const { finalUrl } = await authorizeWithoutBrowser(await env.connectLink('test-oauth', connectionId), {
     returnToPrefix: RETURN_TO,
     consent: 'deny',
   });
@@ -269,7 +265,9 @@ test('a revoked refresh token turns the connection to needs_reauth, with the eve
   await expect(cacheFor().authHeaders(connectionId)).rejects.toMatchObject({ code: 'needs_reauth' });
 
   // Reconnecting the same id brings it back.
-  await authorizeWithoutBrowser(connectUrl('test-oauth', connectionId), { returnToPrefix: RETURN_TO });
+  await authorizeWithoutBrowser(await env.connectLink('test-oauth', connectionId), {
+    returnToPrefix: RETURN_TO,
+  });
   await eventually(
     async () => (await env.admin('GET', `/connections/${connectionId}`)).json.state === 'active',
   );

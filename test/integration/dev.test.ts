@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +56,35 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
   expect(banner).toContain(`API:      http://127.0.0.1:${apiPort}`);
   expect(banner).toContain(`UI:       http://127.0.0.1:${uiPort}`);
   expect(banner).toContain(`Metrics:  http://127.0.0.1:${apiPort}/metrics`);
+  expect(banner).toContain(
+    `Codec:    http://127.0.0.1:${apiPort}/codec/login (operator token in ${join(dir, 'data', 'operator-token')})`,
+  );
 
   await eventually(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200, {
     what: 'readyz',
   });
   expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+  // The UI was started with Junction's codec endpoint (`--ui-codec-endpoint`), and the endpoint admits the
+  // UI's origin; the local operator's token is in the data directory, readable by its owner only.
+  const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+    Codec?: { Endpoint?: string };
+  };
+  expect(settings.Codec?.Endpoint).toBe(`http://127.0.0.1:${apiPort}/codec`);
+  const preflight = await fetch(`http://127.0.0.1:${apiPort}/codec/decode`, {
+    method: 'OPTIONS',
+    headers: { origin: `http://127.0.0.1:${uiPort}`, 'access-control-request-method': 'POST' },
+  });
+  expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${uiPort}`);
+  const tokenFile = join(dir, 'data', 'operator-token');
+  expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  const decode = (authorization: string) =>
+    fetch(`http://127.0.0.1:${apiPort}/codec/decode`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: '{"payloads":[]}',
+    });
+  expect((await decode(`Bearer ${readFileSync(tokenFile, 'utf8').trim()}`)).status).toBe(200);
+  expect((await decode('Bearer not-the-operator-token')).status).toBe(401);
   const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
   expect(metrics).toContain('junction_http_requests_total');
   expect(metrics).toMatch(/^temporal_/m); // the SDK's worker metrics, merged in

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createPayloadCodec } from '../../src/codec';
 import { loadConfig } from '../../src/config/load';
 import { newStandardSecret } from '../helpers/sign';
 
@@ -60,7 +62,35 @@ test('Temporal waits for its schema; Junction waits for Temporal', () => {
   }
 });
 
+/** What an operator's .env holds for each required variable (generated here, as the README says). */
+const operatorEnv: Record<string, () => string> = {
+  JUNCTION_CODEC_KEYS: () => `k1:${randomBytes(32).toString('base64')}`,
+  JUNCTION_STATE_SECRET: () => randomBytes(32).toString('hex'),
+};
+
+/** The service's environment as compose resolves it from `.env`: `${X:?…}` required, `${X:-fallback}`. */
+function resolveEnvironment(env: Record<string, string>, dotEnv: Record<string, string>) {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => {
+      const required = /^\$\{([A-Z_]+):\?.*\}$/.exec(value);
+      if (required) {
+        const name = required[1]!;
+        dotEnv[name] ??= (operatorEnv[name] ?? newStandardSecret)();
+        return [key, dotEnv[name]];
+      }
+      return [key, value.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')];
+    }),
+  );
+}
+
+/** Variables compose refuses to start without (`${X:?message}`). */
+const requiredIn = (env: Record<string, string>) =>
+  Object.entries(env)
+    .filter(([, value]) => /^\$\{[A-Z_]+:\?.+\}$/.test(value))
+    .map(([key]) => key);
+
 test("Junction's environment and mounted config satisfy the config schema", () => {
+  const dotEnv: Record<string, string> = {};
   for (const name of ['junction-server', 'junction-worker']) {
     const service = services[name]!;
     const env = service.environment ?? {};
@@ -72,16 +102,63 @@ test("Junction's environment and mounted config satisfy the config schema", () =
     const hostFile = join(root, mount!.split(':')[0]!);
     // Every ${VAR} the mounted file needs must come through the service's environment: compose fills
     // `${X:?…}` from the operator's .env (a generated secret here) and `${X:-fallback}` with the fallback.
-    const resolved = Object.fromEntries(
-      Object.entries(env).map(([key, value]) => {
-        if (/^\$\{[A-Z_]+:\?.*\}$/.test(value)) return [key, newStandardSecret()];
-        return [key, value.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')];
-      }),
-    );
+    const resolved = resolveEnvironment(env, dotEnv);
     const { config } = loadConfig({ ...resolved, JUNCTION_CONFIG: hostFile });
     expect(config.server.host).toBe('0.0.0.0');
     expect(config.temporal.taskQueue).toBe('junction');
   }
   expect(services['temporal-ui']?.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(services.temporal?.environment?.DB).toBe('postgres12');
+});
+
+test('server and worker get the codec keys, admin key, operator token and state secret from .env', () => {
+  const dotEnv: Record<string, string> = {};
+  const codecs = [];
+  for (const name of ['junction-server', 'junction-worker']) {
+    const service = services[name]!;
+    const env = service.environment ?? {};
+    // Required from .env: compose stops with the message instead of starting a Junction without them.
+    expect(requiredIn(env)).toEqual(
+      expect.arrayContaining([
+        'JUNCTION_CODEC_KEYS',
+        'JUNCTION_ADMIN_KEY',
+        'JUNCTION_OPERATOR_TOKEN',
+        'JUNCTION_STATE_SECRET',
+      ]),
+    );
+    const hostFile = join(root, 'deploy', 'junction.config.yaml');
+    const resolved = resolveEnvironment(env, dotEnv);
+    const { config } = loadConfig({ ...resolved, JUNCTION_CONFIG: hostFile });
+    expect(config.codec.keys.map((k) => k.id)).toEqual(['k1']);
+    expect(config.admin.apiKeys).toEqual([dotEnv.JUNCTION_ADMIN_KEY]);
+    expect(config.codec.operatorTokens).toEqual([dotEnv.JUNCTION_OPERATOR_TOKEN]);
+    expect(config.connections.stateSecret).toBe(dotEnv.JUNCTION_STATE_SECRET);
+    expect(config.connections.publicUrl).toBe('http://localhost:3000');
+    expect(config.connections.returnToAllowlist).toHaveLength(1);
+    expect(config.codec.uiOrigin).toBe('http://localhost:8080');
+    // What `junction server` and `junction worker` do at start: build the codec, never generating a key.
+    codecs.push(createPayloadCodec(config));
+    // Without the keys they would refuse to start.
+    const { config: keyless } = loadConfig({
+      ...resolved,
+      JUNCTION_CODEC_KEYS: '',
+      JUNCTION_DATA_DIR: join(root, 'no-such-dir'),
+      JUNCTION_CONFIG: hostFile,
+    });
+    expect(() => createPayloadCodec(keyless)).toThrow(/codec\.keys/);
+  }
+  // One set of keys for the whole fleet: what a server encrypts, a worker decrypts.
+  expect(codecs.map((codec) => codec.currentKeyId)).toEqual(['k1', 'k1']);
+});
+
+test('the Temporal UI decodes through the server, with the session cookie, from the allowed origin', () => {
+  const ui = services['temporal-ui']?.environment ?? {};
+  expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe('${JUNCTION_PUBLIC_URL:-http://localhost:3000}/codec');
+  expect(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
+  const server = services['junction-server']!;
+  expect(server.ports).toContain('3000:3000');
+  expect(server.environment?.JUNCTION_PUBLIC_URL).toBe('${JUNCTION_PUBLIC_URL:-http://localhost:3000}');
+  // The origin the server allows is where the UI is published.
+  expect(server.environment?.JUNCTION_UI_ORIGIN).toBe('${JUNCTION_UI_ORIGIN:-http://localhost:8080}');
+  expect(services['temporal-ui']?.ports).toContain('8080:8080');
 });

@@ -19,9 +19,14 @@ const SESSION_SECONDS = 8 * 3600;
 
 type JsonPayloads = { payloads?: unknown };
 
-/** The Payloads JSON of Temporal's remote codec protocol (proto3 JSON: bytes as base64). */
+/**
+ * The Payloads JSON of Temporal's remote codec protocol (proto3 JSON: bytes as base64). Proto3 JSON omits an
+ * empty repeated field, so `{}` is an empty list: the Go SDK (the temporal CLI) sends exactly that.
+ */
 function parsePayloads(body: unknown): temporal.api.common.v1.IPayload[] {
-  const raw = (body as JsonPayloads | undefined)?.payloads;
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'malformed_body', 'expected {"payloads": [...]}');
+  const raw = (body as JsonPayloads).payloads ?? [];
   if (!Array.isArray(raw)) throw new HttpError(400, 'malformed_body', 'expected {"payloads": [...]}');
   try {
     return temporal.api.common.v1.Payloads.fromObject({ payloads: raw }).payloads;
@@ -33,9 +38,15 @@ function parsePayloads(body: unknown): temporal.api.common.v1.IPayload[] {
 }
 
 function toJson(payloads: temporal.api.common.v1.IPayload[]) {
-  return temporal.api.common.v1.Payloads.toObject(temporal.api.common.v1.Payloads.create({ payloads }), {
-    bytes: String,
-  });
+  const json = temporal.api.common.v1.Payloads.toObject(
+    temporal.api.common.v1.Payloads.create({ payloads }),
+    {
+      bytes: String,
+    },
+  );
+  // `payloads` always present, even when empty (browser clients read it without a default); nested empty
+  // fields stay omitted, since older protojson readers (the Go SDK) refuse fields they do not know.
+  return { payloads: (json.payloads as unknown[] | undefined) ?? [] };
 }
 
 function readCookie(request: FastifyRequest, name: string): string | undefined {
