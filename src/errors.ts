@@ -40,6 +40,7 @@ export type JunctionErrorCode =
   | 'connection_exists'
   | 'connection_not_found'
   | 'unknown_action'
+  | 'forbidden'
   | 'connection_required'
   | 'invalid_input'
   | 'idempotency_key_reused'

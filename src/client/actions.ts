@@ -168,6 +168,17 @@ export class ActionsClient {
     }
   }
 
+  /** The connection an action run acts for (its search attribute); undefined when there is no such run. */
+  async connectionOf(workflowId: string): Promise<string | undefined> {
+    try {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      return description.typedSearchAttributes.get(JUNCTION_CONNECTION_ID);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   /** Starts (or finds) the action and waits up to `waitMs` for its outcome. */
   async run(request: ActionRequest, waitMs: number): Promise<ActionOutcome> {
     const { workflowId } = await this.start(request);

@@ -101,7 +101,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       now,
     });
   }
-  if (deps.actions) registerActionRoutes(app, { config: deps.config, actions: deps.actions });
+  if (deps.actions) {
+    registerActionRoutes(app, {
+      config: deps.config,
+      actions: deps.actions,
+      stateSecret: deps.stateSecret ?? deps.config.connections.stateSecret,
+      now,
+    });
+  }
   if (deps.connections) {
     const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
     if (!stateSecret)

@@ -230,3 +230,60 @@ test('a deleted connection fails the action clearly, without calling the provide
   expect(json.error).toMatchObject({ type: 'connection_unavailable' });
   expect(fake.requests).toHaveLength(0);
 });
+
+test('a connection-scoped token runs that connection’s actions and nothing else', async () => {
+  await api('POST', '/connections', { providerId, connectionId: 'acct-2', credentials: { apiKey } });
+  const issued = await api('POST', '/connections/acct-1/tokens', { ttlSeconds: 600 });
+  expect(issued.status).toBe(201);
+  expect(issued.json).toMatchObject({
+    connectionId: 'acct-1',
+    token: expect.any(String),
+    expiresAt: expect.any(String),
+  });
+  const token = issued.json.token as string;
+  const asHolder = (method: string, path: string, body?: unknown) =>
+    fetch(`${junction.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  // Its own connection, implied or named.
+  const own = await asHolder('POST', `/actions/${providerId}/getItem`, { input: { id: 5 } });
+  expect(own.status).toBe(200);
+  const ownRun = (await own.json()) as { workflowId: string };
+  expect(
+    (await asHolder('POST', `/actions/${providerId}/getItem`, { connectionId: 'acct-1', input: { id: 6 } }))
+      .status,
+  ).toBe(200);
+  expect((await asHolder('GET', `/actions/runs/${encodeURIComponent(ownRun.workflowId)}`)).status).toBe(200);
+
+  // Another connection's actions and runs: refused, and its runs look absent.
+  const other = await asHolder('POST', `/actions/${providerId}/getItem`, {
+    connectionId: 'acct-2',
+    input: { id: 5 },
+  });
+  expect(other.status).toBe(403);
+  expect(((await other.json()) as { code: string }).code).toBe('forbidden');
+  const adminRun = await api('POST', `/actions/${providerId}/getItem`, {
+    connectionId: 'acct-2',
+    input: { id: 8 },
+  });
+  const foreign = await asHolder('GET', `/actions/runs/${encodeURIComponent(adminRun.json.workflowId)}`);
+  expect(foreign.status).toBe(404);
+
+  // Not an admin key: management routes refuse it; a tampered token is refused everywhere.
+  expect((await asHolder('GET', '/connections')).status).toBe(401);
+  const tampered = `${token.slice(0, -4)}AAAA`;
+  const forged = await fetch(`${junction.url}/actions/${providerId}/getItem`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tampered}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ input: { id: 1 } }),
+  });
+  expect(forged.status).toBe(401);
+
+  expect((await api('POST', '/connections/acct-1/tokens', { ttlSeconds: 5 })).json.code).toBe('bad_request');
+  expect((await api('POST', '/connections/nobody/tokens', {})).status).toBe(404);
+  // The token never reaches the provider: the connection's own API key does.
+  expect(fake.requests.every((r) => r.headers.authorization === `Bearer ${apiKey}`)).toBe(true);
+});

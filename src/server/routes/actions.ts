@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ActionOutcome, ActionsClient } from '../../client/actions';
 import type { JunctionConfig } from '../../config/schema';
 import { HttpError, JunctionError } from '../../errors';
-import { registerAdminRoutes } from '../auth/bearer';
+import { verifyConnectionToken } from '../../connections/accessTokens';
+import { bearerToken, matchesAnyKey } from '../auth/bearer';
 import { sendError } from '../errors';
 import '../requestLog';
 
@@ -13,6 +14,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   connection_required: 400,
   invalid_input: 400,
   bad_request: 400,
+  forbidden: 403,
   idempotency_key_reused: 409,
 };
 
@@ -62,66 +64,129 @@ function toHttp(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** Who is calling: an operator or service with an admin key, or a holder of one connection's token. */
+type Principal = { kind: 'admin' } | { kind: 'connection'; connectionId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actionPrincipal?: Principal;
+  }
+}
+
 /**
- * Durable actions over HTTP, behind admin authentication:
+ * Durable actions over HTTP, for an admin key or a connection-scoped token (`POST /connections/:id/tokens`,
+ * good for that connection's actions only):
  * `POST /actions/:provider/:action` `{ connectionId, input }` (header `Idempotency-Key`; `?waitMs=`) runs the
  * action as a workflow and answers its outcome (200), its failure (502) or, when it outlasts the wait, 202
  * with the run to poll at `GET /actions/runs/:workflowId`.
  */
 export function registerActionRoutes(
   app: FastifyInstance,
-  deps: { config: JunctionConfig; actions: ActionsClient },
+  deps: {
+    config: JunctionConfig;
+    actions: ActionsClient;
+    stateSecret?: Uint8Array | string;
+    now: () => number;
+  },
 ) {
-  registerAdminRoutes(
-    app,
-    () => deps.config.admin.apiKeys,
-    (scope) => {
-      scope.post<{
-        Params: { provider: string; action: string };
-        Querystring: { waitMs?: string };
-        Body: { connectionId?: unknown; input?: unknown } | undefined;
-      }>('/actions/:provider/:action', async (request, reply) => {
+  void app.register(async (scope) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      const token = bearerToken(request);
+      if (
+        token !== undefined &&
+        matchesAnyKey(token, deps.config.admin.apiKeys) &&
+        deps.config.admin.apiKeys.length > 0
+      ) {
+        request.actionPrincipal = { kind: 'admin' };
+        return;
+      }
+      const connectionId =
+        token !== undefined && deps.stateSecret
+          ? await verifyConnectionToken(token, deps.stateSecret, deps.now())
+          : undefined;
+      if (connectionId !== undefined) {
+        request.actionPrincipal = { kind: 'connection', connectionId };
+        return;
+      }
+      Object.assign(request.logFields, { outcome: 'unauthorized' });
+      return sendError(
+        reply,
+        new HttpError(
+          401,
+          'unauthorized',
+          'send "Authorization: Bearer <admin API key or connection token>"',
+          {
+            headers: { 'www-authenticate': 'Bearer realm="junction-actions"' },
+          },
+        ),
+      );
+    });
+
+    scope.post<{
+      Params: { provider: string; action: string };
+      Querystring: { waitMs?: string };
+      Body: { connectionId?: unknown; input?: unknown } | undefined;
+    }>('/actions/:provider/:action', async (request, reply) => {
+      try {
+        const body = request.body ?? {};
+        if (typeof body !== 'object' || Array.isArray(body)) {
+          throw new HttpError(400, 'bad_request', 'the body must be a JSON object { connectionId, input }');
+        }
+        if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
+          throw new HttpError(400, 'bad_request', 'connectionId must be a string');
+        }
+        let connectionId = body.connectionId;
+        const principal = request.actionPrincipal;
+        if (principal?.kind === 'connection') {
+          if (connectionId !== undefined && connectionId !== principal.connectionId) {
+            throw new HttpError(
+              403,
+              'forbidden',
+              `this token is for connection "${principal.connectionId}" only`,
+            );
+          }
+          connectionId = principal.connectionId;
+        }
+        const key = request.headers['idempotency-key'];
+        const wait = waitMs(request.query.waitMs);
+        const { workflowId } = await deps.actions.start({
+          providerId: request.params.provider,
+          action: request.params.action,
+          connectionId,
+          input: body.input,
+          idempotencyKey: typeof key === 'string' ? key : undefined,
+        });
+        return send(reply, await deps.actions.outcome(workflowId, wait));
+      } catch (error) {
+        const http = toHttp(error);
+        if (http) return sendError(reply, http);
+        throw error;
+      }
+    });
+
+    scope.get<{ Params: { workflowId: string }; Querystring: { waitMs?: string } }>(
+      '/actions/runs/:workflowId',
+      async (request, reply) => {
         try {
-          const body = request.body ?? {};
-          if (typeof body !== 'object' || Array.isArray(body)) {
-            throw new HttpError(400, 'bad_request', 'the body must be a JSON object { connectionId, input }');
+          const { workflowId } = request.params;
+          const notFound = new HttpError(404, 'workflow_not_found', `no action run "${workflowId}"`);
+          if (!workflowId.startsWith('action:')) throw notFound;
+          const principal = request.actionPrincipal;
+          // A connection's token sees that connection's runs only; others look like they do not exist.
+          if (
+            principal?.kind === 'connection' &&
+            (await deps.actions.connectionOf(workflowId)) !== principal.connectionId
+          ) {
+            throw notFound;
           }
-          if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
-            throw new HttpError(400, 'bad_request', 'connectionId must be a string');
-          }
-          const key = request.headers['idempotency-key'];
-          const wait = waitMs(request.query.waitMs);
-          const { workflowId } = await deps.actions.start({
-            providerId: request.params.provider,
-            action: request.params.action,
-            connectionId: body.connectionId,
-            input: body.input,
-            idempotencyKey: typeof key === 'string' ? key : undefined,
-          });
+          const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
           return send(reply, await deps.actions.outcome(workflowId, wait));
         } catch (error) {
           const http = toHttp(error);
           if (http) return sendError(reply, http);
           throw error;
         }
-      });
-
-      scope.get<{ Params: { workflowId: string }; Querystring: { waitMs?: string } }>(
-        '/actions/runs/:workflowId',
-        async (request, reply) => {
-          try {
-            if (!request.params.workflowId.startsWith('action:')) {
-              throw new HttpError(404, 'workflow_not_found', `no action run "${request.params.workflowId}"`);
-            }
-            const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
-            return send(reply, await deps.actions.outcome(request.params.workflowId, wait));
-          } catch (error) {
-            const http = toHttp(error);
-            if (http) return sendError(reply, http);
-            throw error;
-          }
-        },
-      );
-    },
-  );
+      },
+    );
+  });
 }

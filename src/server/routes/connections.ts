@@ -9,6 +9,7 @@ import {
   type ConnectionSecrets,
   type ConnectionWorkflowInput,
 } from '../../shared/connections';
+import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
 import { registerAdminRoutes } from '../auth/bearer';
 import { sendError } from '../errors';
 import '../requestLog';
@@ -182,6 +183,39 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
           return fail(reply, error);
         }
       });
+
+      // A token that may run actions for this connection only (`Authorization: Bearer <token>` on /actions).
+      scope.post<{ Params: { id: string }; Body: { ttlSeconds?: unknown } | undefined }>(
+        '/connections/:id/tokens',
+        async (request, reply) => {
+          try {
+            const ttlSeconds = request.body?.ttlSeconds ?? 3_600;
+            if (
+              typeof ttlSeconds !== 'number' ||
+              !Number.isInteger(ttlSeconds) ||
+              ttlSeconds < 60 ||
+              ttlSeconds * 1_000 > MAX_CONNECTION_TOKEN_TTL_MS
+            ) {
+              throw new HttpError(
+                400,
+                'bad_request',
+                'ttlSeconds must be a whole number from 60 to 2592000 (30 days)',
+              );
+            }
+            const status = await deps.connections.status(request.params.id);
+            const issued = await signConnectionToken(
+              status.connectionId,
+              ttlSeconds * 1_000,
+              deps.stateSecret,
+              deps.now(),
+            );
+            Object.assign(request.logFields, { connectionId: status.connectionId, outcome: 'token_issued' });
+            return await reply.code(201).send({ connectionId: status.connectionId, ...issued });
+          } catch (error) {
+            return fail(reply, error);
+          }
+        },
+      );
     },
   );
 }
