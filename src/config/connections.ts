@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { buildCatalogue } from '../providers/catalogue';
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http:// or https:// URL');
+import { headerName, httpUrl } from './primitives';
 
 /** A codec key: 32 bytes of base64 (AES-256). */
 const codecKeySchema = z
@@ -58,8 +50,6 @@ export const adminSchema = z
     apiKeys: z.array(z.string().min(16, 'an admin API key needs at least 16 characters')).default([]),
   })
   .strict();
-
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
 
 /** Connections: the OAuth redirect, where `returnTo` may point, and where connection events go. */
 export const connectionsSchema = z

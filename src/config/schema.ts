@@ -1,27 +1,10 @@
 import { z } from 'zod';
 import { adminSchema, codecSchema, connectionsSchema, providersSchema } from './connections';
+import { headerName, httpUrl, identifier } from './primitives';
 import { checkSchemeKeys, uniqueNames } from './sourceRules';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
 const eventGlob = z.string().min(1, 'an event pattern must not be empty');
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http:// or https:// URL');
-
-const identifier = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-    'must be letters, digits, "_", "." or "-", starting with a letter or digit',
-  );
 
 /** Exponential backoff, capped: the declarative retry preset for deliveries to the application. */
 export const retryPolicySchema = z
@@ -36,9 +19,7 @@ export const retryPolicySchema = z
 export const forwardTargetSchema = z
   .object({
     url: httpUrl,
-    headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.string())
-      .default({}),
+    headers: z.record(headerName, z.string()).default({}),
     timeoutMs: z.number().int().positive().max(600_000).default(10_000),
   })
   .strict();

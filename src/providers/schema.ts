@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import { actionsSchema } from '../calls/actions';
 import { callSettingsSchema } from '../calls/settings';
-
-const identifier = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-    'must be letters, digits, "_", "." or "-", starting with a letter or digit',
-  );
+import { headerName, identifier } from '../config/primitives';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -98,10 +90,7 @@ export const apiKeyAuthSchema = z
   .object({
     mode: z.literal('api_key'),
     /** The header that carries the key. */
-    header: z
-      .string()
-      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
-      .default('authorization'),
+    header: headerName.default('authorization'),
     /** Put before the key in the header value, e.g. `Bearer `. */
     prefix: z.string().default('Bearer '),
   })

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, type JunctionErrorCode } from '../errors';
+import { HttpError, JunctionError, type JunctionErrorCode } from '../errors';
 
 /** The JSON body of every error answer: a stable code and a message a person can act on. */
 export interface ErrorBody {
@@ -39,4 +39,20 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const httpError = toHttpError(error);
   if (httpError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   return sendError(reply, httpError);
+}
+
+/**
+ * The HTTP answer for an error a route expects: an HttpError as is, a JunctionError whose code the route maps
+ * to a status; undefined for anything else (the error handler answers 500 and logs it).
+ */
+export function expectedHttpError(
+  error: unknown,
+  statusByCode: Partial<Record<JunctionErrorCode, number>>,
+): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof JunctionError) {
+    const status = statusByCode[error.code];
+    if (status) return new HttpError(status, error.code, error.message, { cause: error });
+  }
+  return undefined;
 }

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ActionOutcome, ActionsClient } from '../../client/actions';
 import type { JunctionConfig } from '../../config/schema';
-import { HttpError, JunctionError } from '../../errors';
+import { HttpError, type JunctionErrorCode } from '../../errors';
 import { verifyConnectionToken } from '../../connections/accessTokens';
 import { bearerToken, matchesAnyKey } from '../auth/bearer';
-import { sendError } from '../errors';
+import { expectedHttpError, sendError } from '../errors';
 import '../requestLog';
 
-const STATUS_BY_CODE: Partial<Record<string, number>> = {
+const STATUS_BY_CODE: Partial<Record<JunctionErrorCode, number>> = {
   unknown_provider: 404,
   unknown_action: 404,
   workflow_not_found: 404,
@@ -56,12 +56,7 @@ function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
 }
 
 function toHttp(error: unknown): HttpError | undefined {
-  if (error instanceof HttpError) return error;
-  if (error instanceof JunctionError) {
-    const status = STATUS_BY_CODE[error.code];
-    if (status) return new HttpError(status, error.code, error.message, { cause: error });
-  }
-  return undefined;
+  return expectedHttpError(error, STATUS_BY_CODE);
 }
 
 /** Who is calling: an operator or service with an admin key, or a holder of one connection's token. */

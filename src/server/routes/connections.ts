@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ConnectionsClient } from '../../client/connections';
 import type { JunctionConfig } from '../../config/schema';
 import { headerShape, refreshTiming } from '../../connections/input';
-import { HttpError, JunctionError } from '../../errors';
+import { HttpError, type JunctionErrorCode } from '../../errors';
 import { ProviderCatalogue } from '../../providers/catalogue';
 import {
   CONNECTION_ID_PATTERN,
@@ -11,7 +11,7 @@ import {
 } from '../../shared/connections';
 import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
 import { registerAdminRoutes } from '../auth/bearer';
-import { sendError } from '../errors';
+import { expectedHttpError, sendError } from '../errors';
 import '../requestLog';
 import { registerConnectRoutes } from './connect';
 
@@ -28,7 +28,7 @@ export interface ConnectionRouteDeps {
   now: () => number;
 }
 
-const STATUS_BY_CODE: Partial<Record<string, number>> = {
+const STATUS_BY_CODE: Partial<Record<JunctionErrorCode, number>> = {
   connection_not_found: 404,
   connection_exists: 409,
   needs_reauth: 409,
@@ -40,12 +40,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
 };
 
 function toHttp(error: unknown): HttpError | undefined {
-  if (error instanceof HttpError) return error;
-  if (error instanceof JunctionError) {
-    const status = STATUS_BY_CODE[error.code];
-    if (status) return new HttpError(status, error.code, error.message, { cause: error });
-  }
-  return undefined;
+  return expectedHttpError(error, STATUS_BY_CODE);
 }
 
 const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);

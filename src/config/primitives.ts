@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** An absolute http(s) URL (where plain http is fine: the application's own endpoints, loopback peers). */
+export const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http:// or https:// URL');
+
+/** Ids that appear in URLs, workflow ids and task queue names: sources, routes, providers. */
+export const identifier = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    'must be letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
+
+/** An HTTP header name (RFC 9110 §5.1 token). */
+export const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
