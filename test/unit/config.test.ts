@@ -141,6 +141,9 @@ test('the documented example parses', () => {
   const example = join(__dirname, '..', '..', 'junction.config.example.yaml');
   const { config } = loadConfig({ JUNCTION_CONFIG: example, ACME_WEBHOOK_SECRET: secret });
   expect(config.sources[0]?.id).toBe('acme');
+  const acme = config.providers.find((provider) => provider.id === 'acme');
+  expect(acme?.calls.rateLimit).toMatchObject({ perSecond: 20, mode: 'strict', perConnectionPerSecond: 5 });
+  expect(acme?.actions.createWidget).toMatchObject({ method: 'POST', path: '/widgets/{projectId}' });
 });
 
 test('toleranceSeconds on a scheme that signs no timestamp is an error, not a silent no-op', () => {
