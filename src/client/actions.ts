@@ -142,26 +142,29 @@ export class ActionsClient {
   /** The action's outcome, waiting up to `waitMs` for it to finish. */
   async outcome(workflowId: string, waitMs: number): Promise<ActionOutcome> {
     const handle = this.client.workflow.getHandle<typeof providerAction>(workflowId);
+    const notFound = (cause?: unknown) =>
+      new JunctionError('workflow_not_found', `no action run "${workflowId}"`, { cause });
+    let running: boolean;
+    try {
+      running = (await handle.describe()).status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw notFound(error);
+      throw error;
+    }
+    // A finished run's result is there at once; a running one is waited for up to `waitMs`.
+    if (running && waitMs <= 0) return { status: 'running', workflowId };
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), waitMs);
+    const timer = running ? setTimeout(() => controller.abort(), waitMs) : undefined;
     try {
       const result = await this.client.connection.withAbortSignal(controller.signal, () => handle.result());
       return { status: 'completed', workflowId, result };
     } catch (error) {
-      if (controller.signal.aborted) {
-        // Still running (or the wait ran out exactly as it finished: the next poll tells).
-        await handle.describe().catch((e: unknown) => {
-          if (e instanceof WorkflowNotFoundError)
-            throw new JunctionError('workflow_not_found', `no action run "${workflowId}"`);
-          throw e;
-        });
-        return { status: 'running', workflowId };
-      }
-      if (error instanceof WorkflowNotFoundError) {
-        throw new JunctionError('workflow_not_found', `no action run "${workflowId}"`, { cause: error });
-      }
-      if (error instanceof WorkflowFailedError)
+      // The wait ran out while it still runs (or exactly as it finished: the next poll tells).
+      if (controller.signal.aborted) return { status: 'running', workflowId };
+      if (error instanceof WorkflowNotFoundError) throw notFound(error);
+      if (error instanceof WorkflowFailedError) {
         return { status: 'failed', workflowId, error: describeFailure(error) };
+      }
       throw error;
     } finally {
       clearTimeout(timer);
