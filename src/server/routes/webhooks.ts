@@ -18,6 +18,8 @@ export interface WebhookRouteDeps {
   now: () => number;
 }
 
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
 /** Seconds a sender should wait before redelivering when Temporal is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 
@@ -143,6 +145,16 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             targets: input.targets.length,
           });
           observe(outcome.status);
+          if (entry.source.scheme === 'twilio') {
+            // Twilio reads the answer as TwiML: an empty <Response/> acknowledges without instructions
+            // (no reply message, no call handling) and keeps Twilio's debugger free of content-type errors.
+            return reply
+              .code(200)
+              .header('junction-status', outcome.status)
+              .header('junction-workflow-id', outcome.workflowId)
+              .type('text/xml')
+              .send(EMPTY_TWIML);
+          }
           return reply.code(202).send(outcome);
         } catch (error) {
           if (error instanceof HttpError) {
