@@ -11,13 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { Pool } from 'undici';
+import { createPayloadCodec, junctionDataConverter } from '../src/codec';
 import { parseConfig } from '../src/config/load';
 import { JUNCTION_SOURCE, JUNCTION_STATE } from '../src/shared/searchAttributes';
 import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookDeliveryInput } from '../src/shared/webhooks';
 import { benchTemporal, numberFromEnv } from './lib/env';
 import { addCpu, cpuMeter, findPid, printCpu } from './lib/cpu';
 import { combine, printTable, runLoad, type LoadResult } from './lib/load';
-import { startBareServer, startJunctionProcess } from './lib/processes';
+import { BENCH_CODEC_KEYS, startBareServer, startJunctionProcess } from './lib/processes';
 
 const REQUESTS = numberFromEnv('JUNCTION_BENCH_REQUESTS', 400);
 const CONCURRENCY = numberFromEnv('JUNCTION_BENCH_CONCURRENCY', 16);
@@ -80,6 +81,7 @@ export async function benchIngest(): Promise<void> {
   const config = parseConfig(rawConfig, {});
   // Each part in its own process, as deployed: the worker, Junction's HTTP server, the bare baseline.
   // This process only generates load (and runs the raw start loop, as an application service would).
+  // The server and worker encrypt every payload; the raw start loop uses the same codec, so both pay for it.
   const env = { TEMPORAL_ADDRESS: temporal.address };
   const [worker, server, bare] = await Promise.all([
     startJunctionProcess('worker', rawConfig, env),
@@ -88,7 +90,8 @@ export async function benchIngest(): Promise<void> {
   ]);
 
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const codec = createPayloadCodec(parseConfig({}, { JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS }));
+  const client = new Client({ connection, dataConverter: junctionDataConverter(codec) });
   const junctionPool = new Pool(server.url, { connections: CONCURRENCY });
   const barePool = new Pool(bare.url, { connections: CONCURRENCY });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,10 @@ const root = join(__dirname, '..', '..');
 const distRoot = __dirname.includes(`${join('dist', 'bench')}`)
   ? join(__dirname, '..', '..')
   : join(root, 'dist');
+
+/** One payload-encryption key for every process of a benchmark run (they must read each other's payloads). */
+export const BENCH_CODEC_KEYS =
+  process.env.JUNCTION_CODEC_KEYS || `bench:${randomBytes(32).toString('base64')}`;
 
 export interface BenchProcess {
   url: string;
@@ -55,6 +60,7 @@ export async function startJunctionProcess(
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
     env: {
       ...process.env,
+      JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS,
       ...env,
       JUNCTION_CONFIG: file,
       PORT: String(port),
