@@ -15,6 +15,25 @@ const distRoot = __dirname.includes(`${join('dist', 'bench')}`)
 export const BENCH_CODEC_KEYS =
   process.env.JUNCTION_CODEC_KEYS || `bench:${randomBytes(32).toString('base64')}`;
 
+/** Children still running; killed when the benchmark exits, however it exits short of SIGKILL. */
+const children = new Set<ChildProcess>();
+const killChildren = () => {
+  for (const child of children) child.kill('SIGKILL');
+};
+process.once('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 export interface BenchProcess {
   url: string;
   child: ChildProcess;
@@ -57,17 +76,19 @@ export async function startJunctionProcess(
     role === 'server' && process.env.BENCH_SERVER_NODE_ARGS
       ? process.env.BENCH_SERVER_NODE_ARGS.split(' ')
       : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
-    env: {
-      ...process.env,
-      JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS,
-      ...env,
-      JUNCTION_CONFIG: file,
-      PORT: String(port),
-      JUNCTION_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
+      env: {
+        ...process.env,
+        JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS,
+        ...env,
+        JUNCTION_CONFIG: file,
+        PORT: String(port),
+        JUNCTION_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);
   return { url, child, stop: stopper(child) };
@@ -76,9 +97,11 @@ export async function startJunctionProcess(
 /** Runs the bare Fastify baseline as its own process. */
 export async function startBareServer(): Promise<BenchProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(distRoot, 'bench', 'lib', 'bareServer.js'), String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = track(
+    spawn(process.execPath, [join(distRoot, 'bench', 'lib', 'bareServer.js'), String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);
   return { url, child, stop: stopper(child) };
