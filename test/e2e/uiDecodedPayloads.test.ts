@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/temporal/runtime';
+import { launchChromium } from '../helpers/browser';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { uniqueName } from '../helpers/temporal';
 
@@ -46,21 +47,8 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${apiPort}`;
   uiUrl = `http://127.0.0.1:${uiPort}`;
   temporalAddress = `127.0.0.1:${temporalPort}`;
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'junction-chromium-')), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    // Tall enough that the UI's codec settings panel is not under its sticky top bar.
-    viewport: { width: 1400, height: 1600 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  // Tall enough that the UI's codec settings panel is not under its sticky top bar.
+  browser = await launchChromium({ viewport: { width: 1400, height: 1600 } });
 });
 afterAll(async () => {
   await browser?.close();

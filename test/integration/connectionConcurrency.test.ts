@@ -20,14 +20,8 @@ beforeAll(async () => {
   env = await startConnectionsEnv({ fastTtl: 10 });
 });
 afterAll(async () => {
-  const t0 = Date.now();
-  for (const close of closers.reverse()) {
-    const t = Date.now();
-    await close();
-    if (process.env.DEBUG_CLOSE) console.log('closer', Date.now() - t);
-  }
+  for (const close of closers.reverse()) await close();
   await env?.stop();
-  if (process.env.DEBUG_CLOSE) console.log('afterAll', Date.now() - t0);
 });
 
 /** A second worker on the same task queue: `junction worker` as its own process. */
