@@ -66,6 +66,13 @@ describe.each(SCHEME_CASES)('$scheme verifier, on random input', (c) => {
       fc.property(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (index, delta) => {
         const changed = Buffer.from(bytes);
         changed[index] = (changed[index]! + delta) % 256;
+        // Twilio signs names and values concatenated with no separator, so turning one "=" into "&" (or
+        // back) can re-split the same characters into other fields under the same signature: a property of
+        // Twilio's scheme (its own validator accepts those too), documented in the README, not tested here.
+        if (c.scheme === 'twilio') {
+          const swap = new Set([bytes[index], changed[index]]);
+          fc.pre(!(swap.has(0x3d) && swap.has(0x26)));
+        }
         const rawBody = changed;
         return (
           outcome(() =>
