@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
 import { ConnectionsClient } from '../src/client/connections';
 import { AesGcmPayloadCodec, junctionDataConverter } from '../src/codec';
 import { parseConfig } from '../src/config/load';
@@ -17,10 +16,10 @@ import { createLogger } from '../src/logging/logger';
 import { loadOAuth } from '../src/oauth/lib';
 import { ProviderCatalogue } from '../src/providers/catalogue';
 import { installRuntime } from '../src/temporal/runtime';
-import { loadWebhookTargets } from '../src/webhooks/targets';
 import { createJunctionWorker } from '../src/workers/worker';
 import { startOAuthServer } from '../test/helpers/oauthServer';
 import { benchTemporal, numberFromEnv } from './lib/env';
+import { junctionActivities } from '../src/app/activities';
 
 const CALLERS = numberFromEnv('JUNCTION_BENCH_CALLERS', 200);
 const LOOKUPS = numberFromEnv('JUNCTION_BENCH_LOOKUPS', 200_000);
@@ -68,8 +67,6 @@ export async function benchRefresh(): Promise<void> {
   const logger = createLogger({ level: 'warn', pretty: false });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, dataConverter });
-  const catalogue = new ProviderCatalogue(config.providers);
-  const targets = await loadWebhookTargets(config);
   await installRuntime(logger, { metrics: false });
   const startWorker = async (): Promise<{ worker: Worker; run: Promise<void>; native: NativeConnection }> => {
     const native = await NativeConnection.connect({ address: temporal.address });
@@ -79,19 +76,7 @@ export async function benchRefresh(): Promise<void> {
       taskQueue,
       shutdownGraceMs: 0,
       dataConverter,
-      activities: createActivities({
-        logger,
-        findForwardTarget: targets.forward,
-        targets,
-        appWorkflowClient: client,
-        junctionClient: client,
-        taskQueue,
-        connections: {
-          providers: () => catalogue,
-          connectionsConfig: () => config.connections,
-          temporalClient: client,
-        },
-      }),
+      activities: await junctionActivities({ config, logger, connection, namespace: 'default', client }),
     });
     return { worker, run: worker.run(), native };
   };
@@ -103,7 +88,7 @@ export async function benchRefresh(): Promise<void> {
 
   let worker = await startWorker();
   const connections = new ConnectionsClient(client, taskQueue);
-  const provider = catalogue.get('bench')!;
+  const provider = new ProviderCatalogue(config.providers).get('bench')!;
   const connectionId = `bench-${randomBytes(4).toString('hex')}`;
   await connections.create({
     connectionId,

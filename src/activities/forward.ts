@@ -1,6 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
-import type { ForwardTarget } from '../config/schema';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { Logger } from '../logging/logger';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
@@ -8,10 +7,11 @@ import type { WebhookTargets } from '../webhooks/targets';
 import { deliveredPayload } from './webhooks';
 
 export interface ForwardDeps {
-  /** Looks up a route's forward target as configured now, so a fixed URL applies to a retried dead letter. */
-  findForwardTarget(sourceId: string, route: string, target?: string): ForwardTarget | undefined;
-  /** Route transforms as configured now; without them the original body is forwarded. */
-  targets?: Pick<WebhookTargets, 'transform'>;
+  /**
+   * Routes' targets and transforms as configured now, so a fixed URL applies to a retried dead letter;
+   * without a transform the original body is forwarded.
+   */
+  targets: WebhookTargets;
   logger: Logger;
   dispatcher?: Dispatcher;
   now?: () => number;
@@ -50,7 +50,7 @@ export function createForwardActivity(deps: ForwardDeps) {
       route: input.route,
       attempt,
     });
-    const target = deps.findForwardTarget(input.sourceId, input.route, input.target);
+    const target = deps.targets.forward(input.sourceId, input.route, input.target);
     if (!target) {
       throw ApplicationFailure.create({
         type: 'route_not_configured',
@@ -62,9 +62,9 @@ export function createForwardActivity(deps: ForwardDeps) {
     const timeoutMs = Math.min(target.timeoutMs, input.timeoutMs);
     let body = Buffer.from(input.body.data, input.body.encoding === 'base64' ? 'base64' : 'utf8');
     let contentType = input.contentType ?? 'application/octet-stream';
-    if (deps.targets?.transform(input.sourceId, input.route)) {
+    if (deps.targets.transform(input.sourceId, input.route)) {
       // A transformed event is a new JSON document: the provider's bytes are not what is sent.
-      const { payload } = deliveredPayload(deps.targets as WebhookTargets, input, attempt);
+      const { payload } = deliveredPayload(deps.targets, input, attempt);
       body = Buffer.from(JSON.stringify(payload), 'utf8');
       contentType = 'application/json';
     }

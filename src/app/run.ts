@@ -3,7 +3,6 @@ import type { Connection } from '@temporalio/client';
 import { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { createActivities } from '../activities';
 import { JunctionClient } from '../client';
 import { ActionsClient } from '../client/actions';
 import { ConnectionsClient } from '../client/connections';
@@ -22,8 +21,8 @@ import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
 import { createCredentialCache } from '../connections';
 import { startProviderWorkers } from '../workers/providerWorkers';
-import { loadWebhookTargets } from '../webhooks/targets';
 import { createJunctionWorker } from '../workers/worker';
+import { junctionActivities } from './activities';
 
 export interface RunOptions {
   config: JunctionConfig;
@@ -130,21 +129,12 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
       const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
       cleanups.push(() => nativeConnection.close());
-      const catalogue = new ProviderCatalogue(config.providers);
-      const targets = await loadWebhookTargets(config);
-      const activities = createActivities({
+      const activities = await junctionActivities({
+        config,
         logger,
-        findForwardTarget: targets.forward,
-        targets,
-        // The application's workflows receive plain JSON: this client keeps the default data converter.
-        appWorkflowClient: new Client({ connection: clientConnection, namespace }),
-        junctionClient: client,
-        taskQueue: config.temporal.taskQueue,
-        connections: {
-          providers: () => catalogue,
-          connectionsConfig: () => config.connections,
-          temporalClient: client,
-        },
+        connection: clientConnection,
+        namespace,
+        client,
       });
       logger.info('bundling workflow code');
       worker = await createJunctionWorker({

@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { createActivities } from '../../src/activities';
 import { JunctionClient, type JunctionClientOptions } from '../../src/client';
 import { ActionsClient } from '../../src/client/actions';
 import { ConnectionsClient } from '../../src/client/connections';
@@ -16,9 +15,9 @@ import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry'
 import { ProviderCatalogue } from '../../src/providers/catalogue';
 import { buildServer } from '../../src/server/app';
 import { installRuntime } from '../../src/temporal/runtime';
-import { loadWebhookTargets } from '../../src/webhooks/targets';
 import { createJunctionWorker } from '../../src/workers/worker';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
+import { junctionActivities } from '../../src/app/activities';
 
 export interface TestJunction {
   url: string;
@@ -105,24 +104,16 @@ export async function startTestJunction(
   if (options.worker ?? true) {
     await installRuntime(logger, { metrics: false });
     nativeConnection = await NativeConnection.connect({ address });
-    const targets = await loadWebhookTargets(config);
     worker = await createJunctionWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({
+      activities: await junctionActivities({
+        config,
         logger,
-        findForwardTarget: targets.forward,
-        targets,
-        // The application's workflows receive plain JSON: this client keeps the default data converter.
-        appWorkflowClient: new Client({ connection, namespace: config.temporal.namespace }),
-        junctionClient: client,
-        taskQueue: config.temporal.taskQueue,
-        connections: {
-          providers: () => catalogue,
-          connectionsConfig: () => config.connections,
-          temporalClient: client,
-        },
+        connection,
+        namespace: config.temporal.namespace,
+        client,
       }),
       dataConverter,
       workflowBundle: testWorkflowBundle(),
