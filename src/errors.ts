@@ -39,6 +39,7 @@ export type JunctionErrorCode =
   | 'authorization_failed'
   | 'connection_exists'
   | 'connection_not_found'
+  | 'connection_stuck'
   | 'unknown_action'
   | 'forbidden'
   | 'connection_required'
@@ -74,15 +75,18 @@ export class ConfigError extends JunctionError {
 export class HttpError extends JunctionError {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
+  /** Fields added to the JSON body beside `code` and `message` (never a secret). */
+  readonly details: Record<string, unknown>;
 
   constructor(
     statusCode: number,
     code: JunctionErrorCode,
     message: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: { cause?: unknown; headers?: Record<string, string>; details?: Record<string, unknown> },
   ) {
     super(code, message, options);
     this.statusCode = statusCode;
     this.headers = options?.headers ?? {};
+    this.details = options?.details ?? {};
   }
 }

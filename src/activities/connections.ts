@@ -57,8 +57,19 @@ function oauthProvider(deps: ConnectionActivityDeps, providerId: string): OAuthP
 }
 
 /** Turns a token endpoint failure into an ApplicationFailure whose type the workflow branches on. */
-function tokenFailure(error: unknown, now: number, log: Logger, what: string): ApplicationFailure {
+function tokenFailure(
+  error: unknown,
+  now: number,
+  log: Logger,
+  what: string,
+  attempt = 1,
+): ApplicationFailure {
   const decision = classifyTokenError(error, now);
+  if (decision.code === 'invalid_grant' && attempt > 1) {
+    // A retried refresh: an earlier attempt may have reached the provider, which rotated the refresh token,
+    // and its answer was lost with the worker. Providers without a reuse grace refuse the old token then.
+    decision.message += '; an earlier attempt may have rotated the refresh token before its answer was lost';
+  }
   log.warn(
     { code: decision.code, oauthError: decision.oauthError, status: decision.status, retry: decision.retry },
     `${what} failed: ${decision.message}`,
@@ -91,6 +102,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     async requestToken(input: TokenRequestInput): Promise<TokenGrantResult> {
       const log = logFor(input.connectionId, input.providerId);
       const provider = oauthProvider(deps, input.providerId);
+      // Heartbeats tell Temporal this worker is alive while the provider answers (the workflow sets a
+      // heartbeat timeout on new runs): a worker killed mid-request is retried within seconds.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 1_000);
       try {
         const result = await requestTokenGrant(provider, input, {
           timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
@@ -102,7 +117,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         );
         return result;
       } catch (error) {
-        throw tokenFailure(error, now(), log, `${input.grant} grant`);
+        throw tokenFailure(error, now(), log, `${input.grant} grant`, context.info.attempt);
+      } finally {
+        clearInterval(beat);
       }
     },
 

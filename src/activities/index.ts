@@ -17,7 +17,12 @@ export function createActivities(deps: ActivityDeps) {
       providers: () => {
         throw new Error('connection activities were not configured');
       },
-      connectionsConfig: () => ({ returnToAllowlist: [], historyEventLimit: 5_000, callerMarginSeconds: 60 }),
+      connectionsConfig: () => ({
+        returnToAllowlist: [],
+        historyEventLimit: 5_000,
+        callerMarginSeconds: 60,
+        minRefreshIntervalSeconds: 5,
+      }),
       temporalClient: undefined,
       ...deps.connections,
       logger: deps.logger,

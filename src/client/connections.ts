@@ -6,7 +6,9 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
 import { JunctionError, type JunctionErrorCode } from '../errors';
+import { isWorkflowNotReady, retryTransient } from './grpc';
 import {
   CONNECTION_WORKFLOW,
   OAUTH_AUTHORIZATION_WORKFLOW,
@@ -19,6 +21,8 @@ import {
   deleteConnectionUpdate,
   getFreshTokenUpdate,
   refreshNowUpdate,
+  renewCredentialsUpdate,
+  renewUpdateId,
   type AuthorizationInput,
   type AuthorizationOutcome,
   type ConnectionCredentials,
@@ -26,6 +30,7 @@ import {
   type ConnectionStatus,
   type ConnectionWorkflowInput,
   type FreshTokenRequest,
+  type RenewRequest,
 } from '../shared/connections';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import type { connection, oauthAuthorization } from '../workflows';
@@ -58,6 +63,34 @@ export function toConnectionError(error: unknown, connectionId: string): unknown
     });
   }
   return error;
+}
+
+/**
+ * The connection's workflow cannot run its code: its workflow task fails on every attempt (a bug, or a
+ * change to workflow code that does not replay its history). Nothing is lost, but no credentials are served
+ * until an operator repairs it (see the README: a stuck connection).
+ */
+export class ConnectionStuckError extends JunctionError {
+  constructor(
+    readonly connectionId: string,
+    readonly workflowTaskAttempt: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'connection_stuck',
+      `connection "${connectionId}" is stuck: its workflow task keeps failing${
+        workflowTaskAttempt ? ` (attempt ${workflowTaskAttempt})` : ''
+      }; see the worker log and the workflow in the Temporal UI`,
+      options,
+    );
+  }
+}
+
+/** What a describe (no worker needed) tells about a connection: the revision a caller can renew from. */
+export interface ConnectionRevision {
+  state: ConnectionMemo['state'];
+  /** Undefined when the workflow runs code from before revisions (renew through getFreshToken then). */
+  revision?: number;
 }
 
 /** Why a connection start was refused: it already exists (running). */
@@ -177,12 +210,32 @@ export class ConnectionsClient {
     }
   }
 
-  async status(connectionId: string): Promise<ConnectionStatus> {
+  /**
+   * Runs a query or update on the connection's workflow: busy or aborted answers are tried again (updates are
+   * sent with a fixed id, so a repeat joins the same update), and Temporal's errors become Junction's codes.
+   */
+  private async call<T>(connectionId: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await this.handle(connectionId).query(connectionStatusQuery);
+      return await retryTransient(run);
     } catch (error) {
+      if (isWorkflowNotReady(error)) throw await this.stuck(connectionId, error);
       throw toConnectionError(error, connectionId);
     }
+  }
+
+  /** The error for a connection whose workflow task fails, with the attempt count from a describe. */
+  private async stuck(connectionId: string, cause: unknown): Promise<unknown> {
+    try {
+      const description = await this.handle(connectionId).describe();
+      const attempt = description.raw.pendingWorkflowTask?.attempt ?? undefined;
+      return new ConnectionStuckError(connectionId, attempt ?? undefined, { cause });
+    } catch (error) {
+      return toConnectionError(error, connectionId);
+    }
+  }
+
+  async status(connectionId: string): Promise<ConnectionStatus> {
+    return this.call(connectionId, () => this.handle(connectionId).query(connectionStatusQuery));
   }
 
   /** Running connections (a visibility query; details from the memo, so no worker is needed). */
@@ -200,37 +253,57 @@ export class ConnectionsClient {
 
   /** Revokes at the provider and ends the connection. */
   async delete(connectionId: string): Promise<ConnectionStatus> {
-    try {
-      return await this.handle(connectionId).executeUpdate(deleteConnectionUpdate);
-    } catch (error) {
-      throw toConnectionError(error, connectionId);
-    }
+    const updateId = randomUUID();
+    return this.call(connectionId, () =>
+      this.handle(connectionId).executeUpdate(deleteConnectionUpdate, { updateId }),
+    );
   }
 
   async refresh(connectionId: string): Promise<ConnectionStatus> {
-    try {
-      return await this.handle(connectionId).executeUpdate(refreshNowUpdate);
-    } catch (error) {
-      throw toConnectionError(error, connectionId);
-    }
+    const updateId = randomUUID();
+    return this.call(connectionId, () =>
+      this.handle(connectionId).executeUpdate(refreshNowUpdate, { updateId }),
+    );
   }
 
-  /** The current credentials (a query: cheap, no history). */
+  /** The current credentials (a query: cheap, no history, but it needs a worker to answer). */
   async credentials(connectionId: string): Promise<ConnectionCredentials> {
-    try {
-      return await this.handle(connectionId).query(credentialsQuery);
-    } catch (error) {
-      throw toConnectionError(error, connectionId);
-    }
+    return this.call(connectionId, () => this.handle(connectionId).query(credentialsQuery));
   }
 
-  /** Fresh credentials (an update): the workflow refreshes at most once for all concurrent callers. */
-  async getFreshToken(connectionId: string, request: FreshTokenRequest = {}): Promise<ConnectionCredentials> {
-    try {
-      return await this.handle(connectionId).executeUpdate(getFreshTokenUpdate, { args: [request] });
-    } catch (error) {
-      throw toConnectionError(error, connectionId);
+  /**
+   * The connection's state and credentials revision from its memo: a describe, answered by the Temporal
+   * server alone, so it keeps working when every process asks at once and the workers are busy.
+   */
+  async revision(connectionId: string): Promise<ConnectionRevision> {
+    const description = await this.call(connectionId, () => this.handle(connectionId).describe());
+    if (description.status.name !== 'RUNNING') {
+      throw new JunctionError('connection_not_found', `connection "${connectionId}" no longer runs`);
     }
+    const memo = (description.memo ?? {}) as Partial<ConnectionMemo>;
+    return { state: memo.state ?? 'pending', revision: memo.revision };
+  }
+
+  /**
+   * Credentials newer or fresher than `request.seenRevision`. Every caller with the same request sends the
+   * same update id, so the server folds them into one update, however many processes ask.
+   */
+  async renew(connectionId: string, request: RenewRequest): Promise<ConnectionCredentials> {
+    const updateId = renewUpdateId(request);
+    return this.call(connectionId, () =>
+      this.handle(connectionId).executeUpdate(renewCredentialsUpdate, { args: [request], updateId }),
+    );
+  }
+
+  /**
+   * Fresh credentials (an update of its own per call): kept for workflows whose code predates
+   * `renewCredentials`. Prefer `renew`.
+   */
+  async getFreshToken(connectionId: string, request: FreshTokenRequest = {}): Promise<ConnectionCredentials> {
+    const updateId = randomUUID();
+    return this.call(connectionId, () =>
+      this.handle(connectionId).executeUpdate(getFreshTokenUpdate, { args: [request], updateId }),
+    );
   }
 }
 

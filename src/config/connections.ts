@@ -73,6 +73,11 @@ export const connectionsSchema = z
     historyEventLimit: z.number().int().min(50).max(40_000).default(5_000),
     /** Callers (the credentials helper) treat a token as stale this long before it expires. */
     callerMarginSeconds: z.number().int().min(0).max(3_600).default(60),
+    /**
+     * The refresh timer never fires sooner than this after the last refresh, whatever the token's lifetime;
+     * a token that lives shorter is renewed on demand when a caller needs it.
+     */
+    minRefreshIntervalSeconds: z.number().int().min(1).max(3_600).default(5),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { ConnectionsClient } from '../client/connections';
 import { JunctionError } from '../errors';
-import type { ConnectionCredentials } from '../shared/connections';
+import type { ConnectionCredentials, RenewRequest } from '../shared/connections';
 
 export interface AuthHeaders {
   headers: Record<string, string>;
@@ -26,8 +26,8 @@ export interface CredentialCache {
   /** Headers for a request on the connection: from the in-process cache until near expiry. */
   authHeaders(connectionId: string): Promise<AuthHeaders>;
   /**
-   * After the provider answered 401 to `rejectedHeaders`: one forced refresh through `getFreshToken`,
-   * shared by every caller that saw the same rejected credentials; later callers get the new ones.
+   * After the provider answered 401 to `rejectedHeaders`: one forced refresh, shared by every caller (in this
+   * process and in every other) that saw the same rejected credentials; later callers get the new ones.
    */
   authHeadersAfterUnauthorized(
     connectionId: string,
@@ -37,65 +37,134 @@ export interface CredentialCache {
   invalidate(connectionId: string): void;
 }
 
-function toAuthHeaders(credentials: ConnectionCredentials): AuthHeaders {
-  return {
-    headers: { ...credentials.headers },
-    providerId: credentials.providerId,
-    apiBaseUrl: credentials.apiBaseUrl,
-    expiresAt: credentials.expiresAt,
-  };
+interface Entry extends AuthHeaders {
+  /** The connection's revision these credentials belong to; undefined from workflows that predate it. */
+  revision?: number;
+  fetchedAt: number;
 }
 
+/** A caller asks again at most this many times when an answer does not satisfy it. */
+const MAX_RENEW_ROUNDS = 4;
+
+const lowerCased = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+
 function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
-  const lower = (h: Record<string, string>) =>
-    Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
-  const [x, y] = [lower(a), lower(b)];
+  const [x, y] = [lowerCased(a), lowerCased(b)];
   return Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
+}
+
+/** The header value a provider refused: Authorization, else the only credential header there is. */
+function rejectedValueOf(headers: Record<string, string>): string | undefined {
+  const lower = lowerCased(headers);
+  return lower.authorization ?? Object.values(lower)[0];
 }
 
 /**
  * The credentials helper for activities and application services. Per connection it keeps the last
- * credentials in memory and shares one in-flight lookup among concurrent callers, so a burst of calls costs
- * one query (or one `getFreshToken` update) per process; the workflow then makes sure all processes together
- * cause at most one token request.
+ * credentials in memory and shares one in-flight lookup among the callers of this process. Across processes,
+ * every caller that needs newer credentials than revision R sends the same `renewCredentials` update id, so
+ * the Temporal server folds a whole fleet's requests into one update and the workflow makes one token
+ * request. A cache that knows nothing yet learns the revision from a describe (answered by the server, with
+ * no worker involved), never from a query that a busy worker could leave unanswered.
  */
 export function createCredentialCache(options: CredentialCacheOptions): CredentialCache {
   const connections = new ConnectionsClient(options.client, options.taskQueue ?? '');
   const minValidityMs = options.minValidityMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, AuthHeaders>();
+  const cache = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<AuthHeaders>>();
   const forced = new Map<string, { rejected: Record<string, string>; promise: Promise<AuthHeaders> }>();
 
-  /** When each cached entry was fetched: a token shorter-lived than the margin stays usable for half its life. */
-  const fetchedAt = new WeakMap<AuthHeaders, number>();
-  const fresh = (entry: AuthHeaders | undefined): entry is AuthHeaders => {
-    if (entry === undefined || Object.keys(entry.headers).length === 0) return false;
+  const expired = (entry: Entry) => entry.expiresAt !== undefined && entry.expiresAt <= now();
+  /** A token shorter-lived than the margin stays usable for half of what was left of it when fetched. */
+  const fresh = (entry: Entry | undefined): entry is Entry => entry !== undefined && isFresh(entry);
+  const isFresh = (entry: Entry): boolean => {
+    if (Object.keys(entry.headers).length === 0) return false;
     if (entry.expiresAt === undefined) return true;
-    const fetched = fetchedAt.get(entry) ?? now();
-    const margin = Math.min(minValidityMs, Math.max(0, (entry.expiresAt - fetched) / 2));
+    const margin = Math.min(minValidityMs, Math.max(0, (entry.expiresAt - entry.fetchedAt) / 2));
     return entry.expiresAt - now() > margin;
   };
 
-  const remember = (connectionId: string, credentials: ConnectionCredentials): AuthHeaders => {
-    const entry = toAuthHeaders(credentials);
-    fetchedAt.set(entry, now());
+  const remember = (connectionId: string, credentials: ConnectionCredentials): Entry => {
+    const entry: Entry = {
+      headers: { ...credentials.headers },
+      providerId: credentials.providerId,
+      apiBaseUrl: credentials.apiBaseUrl,
+      expiresAt: credentials.expiresAt,
+      revision: credentials.revision,
+      fetchedAt: now(),
+    };
     cache.set(connectionId, entry);
     return entry;
   };
 
-  const lookup = async (connectionId: string): Promise<AuthHeaders> => {
-    // A query first: no history event, and usually the workflow already refreshed ahead of expiry.
-    const current = await connections.credentials(connectionId);
-    if (current.state === 'needs_reauth') {
+  /** The revision to renew from when this process holds nothing: from a describe of the workflow. */
+  const revisionFromServer = async (connectionId: string): Promise<number | undefined> => {
+    const { state, revision } = await connections.revision(connectionId);
+    if (state === 'needs_reauth') {
       throw new JunctionError('needs_reauth', `connection "${connectionId}" needs re-authorization`);
     }
-    const entry = toAuthHeaders(current);
-    const lastsLongEnough = entry.expiresAt === undefined || entry.expiresAt - now() > minValidityMs;
-    if (current.state === 'active' && Object.keys(entry.headers).length > 0 && lastsLongEnough) {
-      return remember(connectionId, current);
+    return revision;
+  };
+
+  /**
+   * Asks for credentials until an answer satisfies the request: fresh enough (or, from a newer revision, at
+   * least unexpired), or different from the rejected ones. An answer of the same revision that does not
+   * satisfy is asked about again with the next attempt number (a new update id).
+   */
+  const renew = async (
+    connectionId: string,
+    first: Omit<RenewRequest, 'attempt'>,
+    satisfied: (entry: Entry, seen: number) => boolean,
+  ): Promise<Entry> => {
+    let request: RenewRequest = { ...first, attempt: 0 };
+    let last: Entry | undefined;
+    for (let round = 0; round < MAX_RENEW_ROUNDS; round++) {
+      const entry = remember(connectionId, await connections.renew(connectionId, request));
+      if (satisfied(entry, request.seenRevision)) return entry;
+      last = entry;
+      const revision = entry.revision ?? request.seenRevision;
+      request =
+        revision > request.seenRevision
+          ? { ...request, seenRevision: revision, attempt: 0 }
+          : { ...request, attempt: request.attempt + 1 };
     }
-    return remember(connectionId, await connections.getFreshToken(connectionId, { minValidityMs }));
+    if (last && !expired(last) && Object.keys(last.headers).length > 0) return last;
+    throw new JunctionError('refresh_failed', `connection "${connectionId}" has no usable token`);
+  };
+
+  const stale = async (connectionId: string): Promise<AuthHeaders> => {
+    const seen = cache.get(connectionId)?.revision ?? (await revisionFromServer(connectionId));
+    if (seen === undefined) {
+      // The workflow runs code from before revisions: one update per process, as before.
+      return remember(connectionId, await connections.getFreshToken(connectionId, { minValidityMs }));
+    }
+    return renew(
+      connectionId,
+      { seenRevision: seen, reason: 'stale', minValidityMs },
+      (entry, asked) => isFresh(entry) || ((entry.revision ?? 0) > asked && !expired(entry)),
+    );
+  };
+
+  const afterUnauthorized = async (
+    connectionId: string,
+    rejected: Record<string, string>,
+  ): Promise<AuthHeaders> => {
+    const cached = cache.get(connectionId);
+    const rejectedHeaderValue = rejectedValueOf(rejected);
+    const seen =
+      cached && sameHeaders(cached.headers, rejected)
+        ? cached.revision
+        : await revisionFromServer(connectionId);
+    if (seen === undefined) {
+      return remember(connectionId, await connections.getFreshToken(connectionId, { rejectedHeaderValue }));
+    }
+    return renew(
+      connectionId,
+      { seenRevision: seen, reason: 'rejected', rejectedHeaderValue },
+      (entry) => Object.keys(entry.headers).length > 0 && !sameHeaders(entry.headers, rejected),
+    );
   };
 
   return {
@@ -104,7 +173,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
       if (fresh(cached)) return cached;
       let pending = inFlight.get(connectionId);
       if (!pending) {
-        pending = lookup(connectionId).finally(() => inFlight.delete(connectionId));
+        pending = stale(connectionId).finally(() => inFlight.delete(connectionId));
         inFlight.set(connectionId, pending);
       }
       return pending;
@@ -115,15 +184,9 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
       if (cached && fresh(cached) && !sameHeaders(cached.headers, rejectedHeaders)) return cached;
       const running = forced.get(connectionId);
       if (running && sameHeaders(running.rejected, rejectedHeaders)) return running.promise;
-      const rejectedValue =
-        Object.entries(rejectedHeaders).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ??
-        Object.values(rejectedHeaders)[0];
-      const promise = connections
-        .getFreshToken(connectionId, { rejectedHeaderValue: rejectedValue })
-        .then((credentials) => remember(connectionId, credentials))
-        .finally(() => {
-          if (forced.get(connectionId)?.promise === promise) forced.delete(connectionId);
-        });
+      const promise = afterUnauthorized(connectionId, rejectedHeaders).finally(() => {
+        if (forced.get(connectionId)?.promise === promise) forced.delete(connectionId);
+      });
       forced.set(connectionId, { rejected: rejectedHeaders, promise });
       return promise;
     },

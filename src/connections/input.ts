@@ -2,10 +2,10 @@ import type { ConnectionsConfig } from '../config/schema';
 import type { ProviderDeclaration } from '../providers/schema';
 import type { HeaderShape, RefreshTiming } from '../shared/connections';
 
-/** Refresh timing from the declaration: margin ahead of expiry, idle interval, history bound. */
+/** Refresh timing from the declaration and settings: margin ahead of expiry, idle interval, floor, history bound. */
 export function refreshTiming(
   provider: ProviderDeclaration,
-  config: Pick<ConnectionsConfig, 'historyEventLimit'>,
+  config: Pick<ConnectionsConfig, 'historyEventLimit' | 'minRefreshIntervalSeconds'>,
 ): RefreshTiming {
   const auth = provider.auth;
   const oauth = 'tokenUrl' in auth ? auth : undefined;
@@ -13,6 +13,7 @@ export function refreshTiming(
     refreshMarginMs: (oauth?.refreshMarginSeconds ?? 0) * 1000,
     idleRefreshMs: oauth?.idleRefreshSeconds !== undefined ? oauth.idleRefreshSeconds * 1000 : undefined,
     historyEventLimit: config.historyEventLimit,
+    minRefreshIntervalMs: config.minRefreshIntervalSeconds * 1000,
   };
 }
 

@@ -6,6 +6,8 @@ export interface JunctionMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   webhooksReceived: Counter<'source' | 'outcome'>;
   webhookIngestDuration: Histogram<'source' | 'outcome'>;
+  /** Requests that found a connection's workflow stuck (its workflow task failing on every attempt). */
+  connectionsStuck: Counter;
   /** Extra Prometheus text appended to `/metrics`, e.g. the Temporal SDK's worker metrics. */
   extraSources: Array<() => Promise<string>>;
 }
@@ -40,6 +42,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Junct
       help: 'Time from request to answer for webhook ingest, including the durable hand-off to Temporal.',
       labelNames: ['source', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    connectionsStuck: new Counter({
+      name: 'junction_connection_stuck_total',
+      help: 'Requests that found a connection workflow stuck: its workflow task fails on every attempt.',
       registers: [registry],
     }),
     extraSources: [],

@@ -50,6 +50,13 @@ const oauthCommon = {
   refreshMarginSeconds,
   /** Refresh at least this often even when the access token does not expire, so refresh tokens do not lapse. */
   idleRefreshSeconds: z.number().int().min(60).optional(),
+  /**
+   * For providers that rotate refresh tokens: how long the provider still accepts the previous refresh token
+   * after issuing a new one (its reuse grace period), as its documentation states. A refresh whose answer was
+   * lost (a worker killed mid-request) is retried within seconds, so with a grace of 10 s or more the retry
+   * succeeds; without one the provider answers invalid_grant and the connection needs re-authorization.
+   */
+  refreshTokenReuseGraceSeconds: z.number().int().min(0).max(86_400).optional(),
   /** Extra parameters on token requests (e.g. `audience`). */
   tokenParams: z.record(z.string(), z.string()).default({}),
 };

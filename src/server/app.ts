@@ -118,6 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       connections: deps.connections,
       stateSecret,
       now,
+      metrics: deps.metrics,
       baseUrl: () => {
         const bound = app.server.address();
         const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;

@@ -9,7 +9,9 @@ export interface ErrorBody {
 
 export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply.code(error.statusCode).send({ code: error.code, message: error.message } satisfies ErrorBody);
+  return reply
+    .code(error.statusCode)
+    .send({ ...error.details, code: error.code, message: error.message } satisfies ErrorBody);
 }
 
 /** Maps fastify's own errors (body too large, bad media type, schema validation) onto Junction's codes. */

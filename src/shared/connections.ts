@@ -59,6 +59,13 @@ export interface ConnectionStatus {
   apiBaseUrl?: string;
   lastError?: { code: string; message: string };
   reauthReason?: string;
+  /**
+   * Bumped whenever the credentials or their outcome change (a refresh succeeds or fails, a re-authorization,
+   * a state change). Callers name the revision they saw when they ask for newer credentials, which lets the
+   * server fold every caller's request for the same revision into one update. Absent in runs started before
+   * it existed (read as 0).
+   */
+  revision?: number;
 }
 
 /** Timing copied from the provider declaration when the connection is created. */
@@ -68,6 +75,8 @@ export interface RefreshTiming {
   idleRefreshMs?: number;
   /** Continue-as-new past this many history events. */
   historyEventLimit: number;
+  /** Timer-driven refreshes never come closer together than this (default 5 s). */
+  minRefreshIntervalMs?: number;
 }
 
 /** How the access token goes on a request: `authorization: Bearer …`, an API key header, or basic. */
@@ -98,6 +107,38 @@ export interface ConnectionCredentials {
   /** Epoch ms; undefined when the credentials do not expire (API keys, basic, non-expiring tokens). */
   expiresAt?: number;
   apiBaseUrl?: string;
+  /** The connection's revision these credentials belong to (see ConnectionStatus.revision). */
+  revision?: number;
+}
+
+/**
+ * A caller's request for credentials newer or fresher than those it holds. Every caller that saw the same
+ * revision and has the same reason sends the same update id (`renewUpdateId`), so the Temporal server
+ * attaches them all to one update: one in-flight update and at most one token request per revision, however
+ * many processes ask, and Temporal's limit on concurrent updates is never reached.
+ */
+export interface RenewRequest {
+  /** The revision the caller holds (from its cache, a describe, or an earlier answer). */
+  seenRevision: number;
+  /** `stale`: the token expires within `minValidityMs`; `rejected`: the provider answered 401 to it. */
+  reason: 'stale' | 'rejected';
+  minValidityMs?: number;
+  /** For `rejected`: the header value the provider refused; refresh only if it is still the current one. */
+  rejectedHeaderValue?: string;
+  /** 0 for the first ask about this revision; an unsatisfied caller asks again with the next attempt. */
+  attempt: number;
+}
+
+/**
+ * The update id for a renew request. It names the revision, the reason and the attempt, never a secret
+ * (update ids are stored in history in plaintext).
+ */
+export function renewUpdateId(request: RenewRequest): string {
+  const reason =
+    request.reason === 'rejected'
+      ? 'rejected'
+      : `stale-${Math.max(0, Math.round(request.minValidityMs ?? 0))}`;
+  return `renew-${request.seenRevision}-${reason}-${request.attempt}`;
 }
 
 export interface FreshTokenRequest {
@@ -144,7 +185,7 @@ export interface ConnectionEvent {
 /** Memo on each connection execution, so listing needs no running worker. Never a secret. */
 export type ConnectionMemo = Pick<
   ConnectionStatus,
-  'providerId' | 'mode' | 'state' | 'scopes' | 'expiresAt' | 'lastRefreshAt' | 'createdAt'
+  'providerId' | 'mode' | 'state' | 'scopes' | 'expiresAt' | 'lastRefreshAt' | 'createdAt' | 'revision'
 >;
 
 export interface AuthorizationInput {
@@ -189,7 +230,16 @@ export interface InstallConnectionInput {
 export const credentialsQuery = defineQuery<ConnectionCredentials>('credentials');
 /** State, scopes, expiry horizon, last refresh: never a secret. */
 export const connectionStatusQuery = defineQuery<ConnectionStatus>('connectionStatus');
-/** Fresh credentials: refreshes at most once for any number of concurrent callers. */
+/**
+ * Credentials newer or fresher than the revision the caller holds; sent with `renewUpdateId` as the update id
+ * so that concurrent callers share one update (see RenewRequest).
+ */
+export const renewCredentialsUpdate = defineUpdate<ConnectionCredentials, [RenewRequest]>('renewCredentials');
+/**
+ * Fresh credentials: refreshes at most once for any number of concurrent callers. Kept for callers built
+ * before `renewCredentials`; each call is an update of its own, so a fleet of callers can reach Temporal's
+ * limit on concurrent updates per workflow.
+ */
 export const getFreshTokenUpdate = defineUpdate<ConnectionCredentials, [FreshTokenRequest]>('getFreshToken');
 /** Refresh now (the management API's `POST /connections/:id/refresh`). */
 export const refreshNowUpdate = defineUpdate<ConnectionStatus, []>('refreshNow');

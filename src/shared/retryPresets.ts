@@ -38,6 +38,12 @@ export const TOKEN_ENDPOINT_RETRY: RetrySettings = {
 };
 /** Each token endpoint attempt may take this long before Temporal retries it (e.g. on another worker). */
 export const TOKEN_ENDPOINT_TIMEOUT_MS = 15_000;
+/**
+ * A token request heartbeats while it waits for the provider: a worker that dies mid-request is noticed this
+ * soon and the request retried elsewhere, well inside the refresh-token reuse grace that providers with
+ * rotating refresh tokens declare (`refreshTokenReuseGraceSeconds`).
+ */
+export const TOKEN_ENDPOINT_HEARTBEAT_MS = 5_000;
 
 /** Connection events to the application: like webhook deliveries, but they never block a refresh. */
 export const CONNECTION_EVENT_RETRY: RetrySettings = {

@@ -38,6 +38,8 @@ export async function startConnectionsEnv(
       issuer: string;
       clientId: string;
       clientSecret: string;
+      /** The secret of the authorization-code clients (`web`, `web-fast`, `web-grace`). */
+      webSecret: string;
     }) => Record<string, unknown>[];
     /** Provider ids to run provider-call workers for. */
     providerWorkers?: string[];
@@ -69,6 +71,15 @@ export async function startConnectionsEnv(
         grant_types: ['authorization_code', 'refresh_token'],
         redirect_uris: [redirect],
         x_access_token_ttl: options.fastTtl ?? 3,
+      },
+      {
+        // Rotates refresh tokens like the others, but accepts the previous one for 60 s (Okta, Xero).
+        client_id: 'web-grace',
+        client_secret: webSecret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirect],
+        x_access_token_ttl: 30,
+        x_refresh_token_reuse_grace: 60,
       },
       {
         client_id: 'cc',
@@ -160,7 +171,13 @@ export async function startConnectionsEnv(
         apiBaseUrl: `${issuer}/api`,
       },
       { id: 'test-basic', auth: { mode: 'basic' }, apiBaseUrl: `${issuer}/api` },
-      ...(options.extraProviders?.({ issuer, clientId: 'cc', clientSecret: ccSecret }) ?? []),
+      {
+        ...oauthAuth('web', 5),
+        id: 'test-grace',
+        auth: { ...oauthAuth('web', 5).auth, refreshTokenReuseGraceSeconds: 60 },
+        client: { clientId: 'web-grace', clientSecret: webSecret },
+      },
+      ...(options.extraProviders?.({ issuer, clientId: 'cc', clientSecret: ccSecret, webSecret }) ?? []),
     ],
   };
   const junction = await startTestJunction(rawConfig, { providerWorkers: options.providerWorkers });

@@ -7,8 +7,10 @@ export interface OAuthServerStats {
   grants: Record<string, number>;
   revocations: number;
   dropped: number;
-  /** Token requests being held right now. */
+  /** Token requests (or their answers) being held right now. */
   holding: number;
+  /** Token requests that were processed but whose answer found the client gone. */
+  answersLost: number;
 }
 
 export interface OAuthServer {
@@ -19,6 +21,10 @@ export interface OAuthServer {
   revokeAllGrants(): Promise<void>;
   /** Holds the next `count` token requests for `ms` before looking at them. */
   holdTokenRequests(count: number, ms: number): Promise<void>;
+  /** Every token request waits `ms` before it is looked at (0: no delay): a slow token endpoint. */
+  delayTokenRequests(ms: number): Promise<void>;
+  /** Processes the next `count` token requests, then holds their answers for `ms` (a lost answer). */
+  holdTokenAnswers(count: number, ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,8 @@ export async function startOAuthServer(options: Record<string, unknown>): Promis
     reset: async () => void (await admin('reset')),
     revokeAllGrants: async () => void (await admin('revoke-grants')),
     holdTokenRequests: async (count, ms) => void (await admin(`hold-token?count=${count}&ms=${ms}`)),
+    delayTokenRequests: async (ms) => void (await admin(`delay-token?ms=${ms}`)),
+    holdTokenAnswers: async (count, ms) => void (await admin(`hold-token-answer?count=${count}&ms=${ms}`)),
     close: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -13,9 +13,16 @@ import * as jose from 'jose';
 const options = JSON.parse(process.argv[2] ?? '{}');
 const RESOURCE = 'urn:junction:test-api';
 const store = new Map();
-const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0, holding: 0 };
+const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0, holding: 0, answersLost: 0 };
 let holdNext = 0;
 let holdMs = 0;
+let delayMs = 0;
+let holdAnswerNext = 0;
+let holdAnswerMs = 0;
+// Providers such as Okta and Xero still accept a rotated refresh token for a grace period; a client's
+// x_refresh_token_reuse_grace sets it here.
+const reuseGraceSeconds = (clientId) =>
+  (options.clients ?? []).find((client) => client.client_id === clientId)?.x_refresh_token_reuse_grace ?? 0;
 
 class MemoryAdapter {
   constructor(name) {
@@ -30,6 +37,14 @@ class MemoryAdapter {
   async find(id) {
     const entry = store.get(this.key(id));
     if (!entry || (entry.expiresAt && entry.expiresAt < Date.now())) return undefined;
+    const { consumed, ...rest } = entry.payload;
+    // Within the reuse grace a consumed refresh token reads as unused: the provider accepts it once more.
+    if (
+      consumed &&
+      this.name === 'RefreshToken' &&
+      Date.now() / 1000 - consumed < reuseGraceSeconds(entry.payload.clientId)
+    )
+      return rest;
     return entry.payload;
   }
   async findByUid(uid) {
@@ -66,7 +81,7 @@ const ttlFor = (client) => client?.x_access_token_ttl ?? options.accessTokenTtl 
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
   clients: options.clients ?? [],
-  extraClientMetadata: { properties: ['x_access_token_ttl'] },
+  extraClientMetadata: { properties: ['x_access_token_ttl', 'x_refresh_token_reuse_grace'] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
   features: {
@@ -232,6 +247,15 @@ server.on('request', async (req, res) => {
         }
         return res.end(JSON.stringify({ removed }));
       }
+      if (url.pathname === '/__admin/delay-token') {
+        delayMs = Number(url.searchParams.get('ms') ?? 0);
+        return res.end('{}');
+      }
+      if (url.pathname === '/__admin/hold-token-answer') {
+        holdAnswerNext = Number(url.searchParams.get('count') ?? 1);
+        holdAnswerMs = Number(url.searchParams.get('ms') ?? 5000);
+        return res.end('{}');
+      }
       if (url.pathname === '/__admin/hold-token') {
         holdNext = Number(url.searchParams.get('count') ?? 1);
         holdMs = Number(url.searchParams.get('ms') ?? 5000);
@@ -257,6 +281,25 @@ server.on('request', async (req, res) => {
           stats.dropped++;
           return;
         }
+      }
+      // A slow token endpoint: every request waits this long before it is looked at.
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (holdAnswerNext > 0) {
+        holdAnswerNext--;
+        // Process the request (the grant happens: a refresh token is rotated), then hold the answer. A
+        // client that is gone meanwhile never learns the new tokens.
+        let gone = false;
+        req.socket.once('close', () => (gone = true));
+        const end = res.end.bind(res);
+        res.end = (...args) => {
+          stats.holding++;
+          setTimeout(() => {
+            stats.holding--;
+            if (gone || req.socket.destroyed) stats.answersLost++;
+            else end(...args);
+          }, holdAnswerMs);
+          return res;
+        };
       }
     }
     if (url.pathname === '/token/revocation') stats.revocations++;

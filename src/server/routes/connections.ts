@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ConnectionsClient } from '../../client/connections';
+import { ConnectionStuckError, ConnectionsClient } from '../../client/connections';
+import type { JunctionMetrics } from '../../metrics/registry';
 import type { JunctionConfig } from '../../config/schema';
 import { headerShape, refreshTiming } from '../../connections/input';
 import { HttpError, type JunctionErrorCode } from '../../errors';
@@ -26,6 +27,7 @@ export interface ConnectionRouteDeps {
   /** The server's own base URL when `connections.publicUrl` is not set. */
   baseUrl: () => string;
   now: () => number;
+  metrics?: JunctionMetrics;
 }
 
 const STATUS_BY_CODE: Partial<Record<JunctionErrorCode, number>> = {
@@ -34,6 +36,7 @@ const STATUS_BY_CODE: Partial<Record<JunctionErrorCode, number>> = {
   needs_reauth: 409,
   connection_deleted: 410,
   refresh_failed: 502,
+  connection_stuck: 503,
   state_used: 400,
   state_expired: 400,
   connect_session_used: 409,
@@ -95,6 +98,27 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
   const providers = new ProviderCatalogue(deps.config.providers);
   const settings = deps.config.connections;
   const fail: RouteFailure = (reply, error) => {
+    if (error instanceof ConnectionStuckError) {
+      // Nothing is lost (the workflow keeps its history), but it serves nothing until repaired: say so.
+      deps.metrics?.connectionsStuck.inc();
+      reply.request.log.error(
+        { connectionId: error.connectionId, workflowTaskAttempt: error.workflowTaskAttempt },
+        'connection workflow is stuck: its workflow task keeps failing',
+      );
+      Object.assign(reply.request.logFields, { outcome: 'rejected', code: error.code });
+      return sendError(
+        reply,
+        new HttpError(503, error.code, error.message, {
+          cause: error,
+          headers: { 'retry-after': '60' },
+          details: {
+            connectionId: error.connectionId,
+            state: 'stuck',
+            workflowTaskAttempt: error.workflowTaskAttempt,
+          },
+        }),
+      );
+    }
     const http = toHttp(error);
     if (!http) throw error;
     Object.assign(reply.request.logFields, { outcome: 'rejected', code: http.code });
