@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { Agent, type Dispatcher } from 'undici';
 import { CallBudgets } from '../calls/budget';
 import { CircuitOpenError, ProviderBreakers } from '../calls/breaker';
@@ -9,6 +9,8 @@ import type { CallProvider, CallSettings } from '../calls/settings';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { Logger } from '../logging/logger';
 import type { CallMetrics } from '../calls/metrics';
+import { ConnectionError, JunctionError, ProviderCallError } from '../shared/errors';
+import { toApplicationFailure } from '../shared/failures';
 import type {
   CallFailureDetails,
   CallFailureType,
@@ -60,21 +62,20 @@ interface Exchange {
 
 function buildUrl(apiBaseUrl: string, request: ProviderRequest): URL {
   if (!request.path.startsWith('/') || request.path.startsWith('//')) {
-    throw ApplicationFailure.create({
-      type: 'invalid_request',
-      message: 'request.path must be a path under the provider API base URL, starting with a single "/"',
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new ProviderCallError(
+        'invalid_request',
+        'request.path must be a path under the provider API base URL, starting with a single "/"',
+      ),
+    );
   }
   const base = new URL(apiBaseUrl);
   // Credentials go only to the provider's own origin: a path cannot change it.
   const url = new URL(base.pathname.replace(/\/$/, '') + request.path, base.origin);
   if (url.origin !== base.origin) {
-    throw ApplicationFailure.create({
-      type: 'invalid_request',
-      message: 'request.path leaves the provider origin',
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new ProviderCallError('invalid_request', 'request.path leaves the provider origin'),
+    );
   }
   for (const [name, value] of Object.entries(request.query ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
@@ -95,21 +96,20 @@ function parseBody(response: RawResponse): unknown {
 }
 
 /** Connection states no retry can fix: the call fails at once and says why. */
-const CONNECTION_GONE = new Set(['needs_reauth', 'connection_deleted', 'connection_not_found']);
+const CONNECTION_GONE = new Set<string>(['needs_reauth', 'connection_deleted', 'connection_not_found']);
 
 /** Gets a connection's credentials; a connection that needs a person (re-auth, deleted) fails for good. */
 async function lookupCredentials<T>(lookup: () => Promise<T>): Promise<T> {
   try {
     return await lookup();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_GONE.has(code)) {
-      throw ApplicationFailure.create({
-        type: 'connection_unavailable',
-        message: (error as Error).message,
-        nonRetryable: true,
-        details: [{ reason: code }],
-      });
+    if (error instanceof JunctionError && CONNECTION_GONE.has(error.code)) {
+      throw toApplicationFailure(
+        new ProviderCallError('connection_unavailable', error.message, {
+          cause: error,
+          details: { reason: error.code },
+        }),
+      );
     }
     throw error;
   }
@@ -148,11 +148,9 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
     const attempt = context.info.attempt;
     const provider = deps.findProvider(input.providerId);
     if (!provider) {
-      throw ApplicationFailure.create({
-        type: 'unknown_provider',
-        message: `no provider "${input.providerId}" is configured`,
-        nonRetryable: true,
-      });
+      throw toApplicationFailure(
+        new ConnectionError('unknown_provider', `no provider "${input.providerId}" is configured`),
+      );
     }
     const settings: CallSettings = provider.calls;
     const log = deps.logger.child({
@@ -168,13 +166,13 @@ export function createCallProviderActivity(deps: CallProviderDeps) {
       message: string,
       options: { retry: boolean; delayMs?: number; details?: CallFailureDetails },
     ) =>
-      ApplicationFailure.create({
-        type,
-        message,
-        nonRetryable: !options.retry,
-        nextRetryDelay: options.retry ? options.delayMs : undefined,
-        details: [options.details ?? { attempt }],
-      });
+      toApplicationFailure(
+        new ProviderCallError(type, message, {
+          retryable: options.retry,
+          retryAfterMs: options.retry ? options.delayMs : undefined,
+          details: { ...(options.details ?? { attempt }) },
+        }),
+      );
 
     const pace = deps.budgets.delayBefore(provider.id, input.connectionId, settings, maxInlineWaitMs);
     if (pace.delayMs > 0) {

@@ -1,9 +1,12 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { type ApplicationFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { request, type Dispatcher } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
-import { classifyTokenError } from '../oauth/errors';
+import { tokenEndpointError } from '../oauth/errors';
+import { loadOAuth } from '../oauth/lib';
+import { ConnectionError, DeliveryError, OAuthError, RequestError } from '../shared/errors';
+import { toApplicationFailure } from '../shared/failures';
 import {
   exchangeAuthorizationCode,
   isOAuthProvider,
@@ -40,47 +43,44 @@ export interface ConnectionActivityDeps {
 function oauthProvider(deps: ConnectionActivityDeps, providerId: string): OAuthProvider {
   const provider = deps.providers().get(providerId);
   if (!provider) {
-    throw ApplicationFailure.create({
-      type: 'unknown_provider',
-      message: `provider "${providerId}" is not in the catalogue`,
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new ConnectionError('unknown_provider', `provider "${providerId}" is not in the catalogue`),
+    );
   }
   if (!isOAuthProvider(provider)) {
-    throw ApplicationFailure.create({
-      type: 'unsupported_auth_mode',
-      message: `provider "${providerId}" uses ${provider.auth.mode}, which has no token endpoint`,
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new ConnectionError(
+        'unsupported_auth_mode',
+        `provider "${providerId}" uses ${provider.auth.mode}, which has no token endpoint`,
+      ),
+    );
   }
   return provider;
 }
 
 /** Turns a token endpoint failure into an ApplicationFailure whose type the workflow branches on. */
-function tokenFailure(
+async function tokenFailure(
   error: unknown,
   now: number,
   log: Logger,
   what: string,
   attempt = 1,
-): ApplicationFailure {
-  const decision = classifyTokenError(error, now);
-  if (decision.code === 'invalid_grant' && attempt > 1) {
+): Promise<ApplicationFailure> {
+  let failure = tokenEndpointError(error, await loadOAuth(), now);
+  if (failure.code === 'invalid_grant' && attempt > 1) {
     // A retried refresh: an earlier attempt may have reached the provider, which rotated the refresh token,
     // and its answer was lost with the worker. Providers without a reuse grace refuse the old token then.
-    decision.message += '; an earlier attempt may have rotated the refresh token before its answer was lost';
+    failure = new OAuthError(
+      'invalid_grant',
+      `${failure.message}; an earlier attempt may have rotated the refresh token before its answer was lost`,
+      { cause: failure.cause, details: failure.details },
+    );
   }
   log.warn(
-    { code: decision.code, oauthError: decision.oauthError, status: decision.status, retry: decision.retry },
-    `${what} failed: ${decision.message}`,
+    { ...failure.details, code: failure.code, retry: failure.retryable },
+    `${what} failed: ${failure.message}`,
   );
-  return ApplicationFailure.create({
-    type: decision.code,
-    message: decision.message,
-    nonRetryable: !decision.retry,
-    nextRetryDelay: decision.retry ? decision.delayMs : undefined,
-    details: [{ oauthError: decision.oauthError, status: decision.status }],
-  });
+  return toApplicationFailure(failure);
 }
 
 /** Activities of the connection and authorization workflows: every token endpoint call and event. */
@@ -117,7 +117,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         );
         return result;
       } catch (error) {
-        throw tokenFailure(error, now(), log, `${input.grant} grant`, context.info.attempt);
+        throw await tokenFailure(error, now(), log, `${input.grant} grant`, context.info.attempt);
       } finally {
         clearInterval(beat);
       }
@@ -138,22 +138,16 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         );
         return result;
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'OAUTH_AUTHORIZATION_RESPONSE_ERROR') {
-          const params = (error as { cause?: URLSearchParams }).cause;
-          throw ApplicationFailure.create({
-            type: 'authorization_failed',
-            message: `the provider answered ${params?.get('error') ?? 'an error'}`,
-            nonRetryable: true,
-            details: [
-              {
-                oauthError: params?.get('error') ?? 'server_error',
-                description: params?.get('error_description') ?? undefined,
-              },
-            ],
-          });
+        const lib = await loadOAuth();
+        if (error instanceof lib.AuthorizationResponseError) {
+          throw toApplicationFailure(
+            new OAuthError('authorization_failed', `the provider answered ${error.error}`, {
+              cause: error,
+              details: { oauthError: error.error, description: error.error_description },
+            }),
+          );
         }
-        throw tokenFailure(error, now(), log, 'code exchange');
+        throw await tokenFailure(error, now(), log, 'code exchange');
       }
     },
 
@@ -172,7 +166,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         );
         return { revoked };
       } catch (error) {
-        throw tokenFailure(error, now(), log, 'revocation');
+        throw await tokenFailure(error, now(), log, 'revocation');
       }
     },
 
@@ -209,21 +203,27 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         status = response.statusCode;
       } catch (error) {
         log.warn({ err: error, event: event.type }, 'connection event not delivered');
-        throw ApplicationFailure.create({
-          type: 'target_unreachable',
-          message: 'the events target could not be reached',
-        });
+        throw toApplicationFailure(
+          new DeliveryError('target_unreachable', 'the events target could not be reached', {
+            retryable: true,
+          }),
+        );
       }
       if (status >= 200 && status < 300) {
         log.info({ event: event.type, status }, 'connection event delivered');
         return { delivered: true, status };
       }
       const retry = status === 408 || status === 429 || status >= 500;
-      throw ApplicationFailure.create({
-        type: retry ? 'target_error' : 'target_rejected',
-        message: `the events target answered HTTP ${status}`,
-        nonRetryable: !retry,
-      });
+      throw toApplicationFailure(
+        new DeliveryError(
+          retry ? 'target_error' : 'target_rejected',
+          `the events target answered HTTP ${status}`,
+          {
+            retryable: retry,
+            details: { status },
+          },
+        ),
+      );
     },
 
     /**
@@ -232,11 +232,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      */
     async installConnection(input: InstallConnectionInput): Promise<ConnectionStatus> {
       if (!deps.temporalClient) {
-        throw ApplicationFailure.create({
-          type: 'internal_error',
-          message: 'the worker has no Temporal client to install connections with',
-          nonRetryable: true,
-        });
+        throw toApplicationFailure(
+          new RequestError('internal_error', 'the worker has no Temporal client to install connections with'),
+        );
       }
       const { connection } = input;
       const startWorkflowOperation = new WithStartWorkflowOperation(CONNECTION_WORKFLOW, {

@@ -1,7 +1,9 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { Logger } from '../logging/logger';
+import { DeliveryError, type CodeOf } from '../shared/errors';
+import { toApplicationFailure } from '../shared/failures';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
 import type { WebhookTargets } from '../webhooks/targets';
 import { deliveredPayload } from './webhooks';
@@ -25,8 +27,7 @@ export const FORWARD_HEADERS = {
   attempt: 'junction-attempt',
 } as const;
 
-const FAILURE_CODES: Record<RetryDecision['reason'], string> = {
-  ok: 'ok',
+const FAILURE_CODES: Record<Exclude<RetryDecision['reason'], 'ok'>, CodeOf<'delivery'>> = {
   client_error: 'target_rejected',
   unauthorized: 'target_rejected',
   server_error: 'target_error',
@@ -52,12 +53,13 @@ export function createForwardActivity(deps: ForwardDeps) {
     });
     const target = deps.targets.forward(input.sourceId, input.route, input.target);
     if (!target) {
-      throw ApplicationFailure.create({
-        type: 'route_not_configured',
-        message: `source "${input.sourceId}" has no route "${input.route}" in the current configuration`,
-        nonRetryable: true,
-        details: [{ attempt } satisfies ForwardFailureDetails],
-      });
+      throw toApplicationFailure(
+        new DeliveryError(
+          'route_not_configured',
+          `source "${input.sourceId}" has no route "${input.route}" in the current configuration`,
+          { details: { attempt } satisfies ForwardFailureDetails },
+        ),
+      );
     }
     const timeoutMs = Math.min(target.timeoutMs, input.timeoutMs);
     let body = Buffer.from(input.body.data, input.body.encoding === 'base64' ? 'base64' : 'utf8');
@@ -118,12 +120,12 @@ export function createForwardActivity(deps: ForwardDeps) {
       { status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs },
       message,
     );
-    throw ApplicationFailure.create({
-      type: code,
-      message,
-      nonRetryable: !decision.retry,
-      nextRetryDelay: decision.retry ? decision.delayMs : undefined,
-      details: [{ status: decision.status, attempt } satisfies ForwardFailureDetails],
-    });
+    throw toApplicationFailure(
+      new DeliveryError(code, message, {
+        retryable: decision.retry,
+        retryAfterMs: decision.delayMs,
+        details: { status: decision.status, attempt } satisfies ForwardFailureDetails,
+      }),
+    );
   };
 }

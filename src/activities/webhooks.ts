@@ -1,6 +1,8 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../logging/logger';
+import { DeliveryError } from '../shared/errors';
+import { toApplicationFailure } from '../shared/failures';
 import { appWorkflowId } from '../shared/ids';
 import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
 import { JUNCTION_SOURCE } from '../shared/searchAttributes';
@@ -64,20 +66,20 @@ export function deliveredPayload(
       payload,
     });
   } catch (error) {
-    throw ApplicationFailure.create({
-      type: 'transform_failed',
-      message: `the route's transform threw: ${error instanceof Error ? error.message : String(error)}`,
-      nonRetryable: true,
-      details: [{ attempt } satisfies ForwardFailureDetails],
-    });
+    throw toApplicationFailure(
+      new DeliveryError(
+        'transform_failed',
+        `the route's transform threw: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, details: { attempt } satisfies ForwardFailureDetails },
+      ),
+    );
   }
   if (result === undefined) {
-    throw ApplicationFailure.create({
-      type: 'transform_failed',
-      message: "the route's transform returned nothing",
-      nonRetryable: true,
-      details: [{ attempt } satisfies ForwardFailureDetails],
-    });
+    throw toApplicationFailure(
+      new DeliveryError('transform_failed', "the route's transform returned nothing", {
+        details: { attempt } satisfies ForwardFailureDetails,
+      }),
+    );
   }
   return { payload: result, transformed: true };
 }
@@ -95,12 +97,13 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const attempt = input.priorAttempts + context.info.attempt;
       const target = deps.targets.workflow(input.sourceId, input.route, input.target);
       if (!target) {
-        throw ApplicationFailure.create({
-          type: 'route_not_configured',
-          message: `source "${input.sourceId}" has no workflow target "${input.route}/${input.target}" in the current configuration`,
-          nonRetryable: true,
-          details: [{ attempt } satisfies ForwardFailureDetails],
-        });
+        throw toApplicationFailure(
+          new DeliveryError(
+            'route_not_configured',
+            `source "${input.sourceId}" has no workflow target "${input.route}/${input.target}" in the current configuration`,
+            { details: { attempt } satisfies ForwardFailureDetails },
+          ),
+        );
       }
       const { payload } = deliveredPayload(deps.targets, input, attempt);
       const event: AppWorkflowEvent = {
@@ -135,11 +138,13 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
           return { workflowId, started: false, attempt };
         }
         log.warn({ err: error }, 'starting the application workflow failed');
-        throw ApplicationFailure.create({
-          type: 'workflow_start_failed',
-          message: `could not start workflow ${target.type} on ${target.taskQueue}: ${error instanceof Error ? error.message : String(error)}`,
-          details: [{ attempt } satisfies ForwardFailureDetails],
-        });
+        throw toApplicationFailure(
+          new DeliveryError(
+            'workflow_start_failed',
+            `could not start workflow ${target.type} on ${target.taskQueue}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error, retryable: true, details: { attempt } satisfies ForwardFailureDetails },
+          ),
+        );
       }
       log.info(
         { appWorkflowId: workflowId, workflowType: target.type, taskQueue: target.taskQueue },

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { JunctionClient } from '../client';
 import { createPayloadCodec, junctionDataConverter } from '../codec';
 import { loadConfig } from '../config/load';
-import { JunctionError } from '../errors';
+import { TemporalError } from '../shared/errors';
 import { connectClient, temporalTarget } from '../temporal/connection';
 
 /** Connects the starter client the way the running service does (envconfig, then the config file). */
@@ -14,7 +14,7 @@ export async function connectJunction(): Promise<{ junction: JunctionClient; clo
   try {
     connection = await connectClient({ ...target.connectionOptions, address }, { connectTimeoutMs: 5_000 });
   } catch (error) {
-    throw new JunctionError(
+    throw new TemporalError(
       'temporal_unavailable',
       `cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { DeadLetter, JunctionClient } from '../client';
-import { JunctionError } from '../errors';
+import { RequestError } from '../shared/errors';
 import { connectJunction } from './connect';
 
 function table(rows: DeadLetter[]): string {
@@ -106,10 +106,10 @@ export function registerDlqCommands(program: Command): void {
     .action(async (workflowId: string | undefined, options: { source?: string; all?: boolean }) => {
       const bulk = options.all === true || options.source !== undefined;
       if (workflowId !== undefined && bulk) {
-        throw new JunctionError('bad_request', 'give either a workflow id or --source/--all, not both');
+        throw new RequestError('bad_request', 'give either a workflow id or --source/--all, not both');
       }
       if (workflowId === undefined && !bulk) {
-        throw new JunctionError(
+        throw new RequestError(
           'bad_request',
           'give a workflow id, or --source <id> / --all for a bulk retry',
         );

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { JunctionError } from '../errors';
+import { JunctionError } from '../shared/errors';
 import { registerDlqCommands } from './dlq';
 import { registerRunCommands } from './run';
 import { registerTemporalCommands } from './temporal';

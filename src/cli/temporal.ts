@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { JunctionError } from '../errors';
+import { RequestError } from '../shared/errors';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
@@ -38,7 +38,7 @@ export function registerTemporalCommands(program: Command): void {
       const namespace = target.namespace ?? config.temporal.namespace;
       const retentionDays = Number(options.retentionDays);
       if (options.retention && (!Number.isInteger(retentionDays) || retentionDays < 1)) {
-        throw new JunctionError('bad_request', '--retention-days must be a whole number of days, at least 1');
+        throw new RequestError('bad_request', '--retention-days must be a whole number of days, at least 1');
       }
       const address = target.connectionOptions.address ?? `${config.dev.ip}:${config.dev.port}`;
       const connection = await connectClient({ ...target.connectionOptions, address });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { JunctionConfig, SourceConfig } from '../config/schema';
-import { JunctionError } from '../errors';
+import { RequestError, WebhookVerificationError } from '../shared/errors';
 import type { WebhookDeliveryInput } from '../shared/webhooks';
 import { parsePayload } from '../webhooks/payload';
 import { compileRoutes, selectTargets } from '../webhooks/routing';
@@ -13,7 +13,7 @@ function findSource(config: JunctionConfig, id: string): SourceConfig {
   const source = config.sources.find((s) => s.id === id);
   if (!source) {
     const known = config.sources.map((s) => s.id).join(', ') || 'none';
-    throw new JunctionError(
+    throw new WebhookVerificationError(
       'unknown_source',
       `no webhook source "${id}" in the configuration (configured: ${known})`,
     );
@@ -25,7 +25,7 @@ function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new JunctionError('bad_request', `cannot read ${what} ${file}: ${(error as Error).message}`, {
+    throw new RequestError('bad_request', `cannot read ${what} ${file}: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -107,7 +107,7 @@ export function registerWebhookCommands(program: Command): void {
             body: signed.body,
           });
         } catch (error) {
-          throw new JunctionError(
+          throw new RequestError(
             'bad_request',
             `cannot reach Junction at ${base}: ${(error as Error).message}`,
             { cause: error },
@@ -128,7 +128,7 @@ export function registerWebhookCommands(program: Command): void {
       try {
         const { input, running } = await junction.deliveryInput(workflowId);
         if (running) {
-          throw new JunctionError(
+          throw new RequestError(
             'bad_request',
             `workflow "${workflowId}" is still running; use \`junction dlq retry\` for a dead letter`,
           );

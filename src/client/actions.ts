@@ -5,12 +5,13 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { ActionInputError, resolveAction } from '../calls/actions';
-import { JunctionError } from '../errors';
+import { ActionError, ConnectionError, RequestError, TemporalError } from '../shared/errors';
 import type { ProviderCatalogue } from '../providers/catalogue';
 import { PROVIDER_ACTION_WORKFLOW, actionWorkflowId, type ProviderActionInput } from '../shared/actions';
-import type { CallFailureDetails, ProviderResponse } from '../shared/calls';
+import type { ProviderResponse } from '../shared/calls';
+import { connectionWorkflowId } from '../shared/connections';
+import { readFailure } from '../shared/failures';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE } from '../shared/searchAttributes';
 import type { providerAction } from '../workflows';
 
@@ -65,31 +66,32 @@ export class ActionsClient {
   async start(request: ActionRequest): Promise<{ workflowId: string }> {
     const provider = this.catalogue.get(request.providerId);
     if (!provider)
-      throw new JunctionError('unknown_provider', `no provider "${request.providerId}" is configured`);
+      throw new ConnectionError('unknown_provider', `no provider "${request.providerId}" is configured`);
     const action = provider.actions[request.action];
     if (!action) {
       const known = Object.keys(provider.actions);
-      throw new JunctionError(
+      throw new ActionError(
         'unknown_action',
         `provider "${provider.id}" has no action "${request.action}"${known.length ? `; known: ${known.join(', ')}` : ''}`,
       );
     }
     // Every auth mode's credentials (API keys and basic ones too) live on a connection.
     if (!request.connectionId) {
-      throw new JunctionError(
+      throw new ActionError(
         'connection_required',
         `actions of "${provider.id}" run for a connection: send connectionId`,
       );
     }
+    await this.checkConnectionProvider(request.connectionId, provider.id);
     if (request.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(request.idempotencyKey)) {
-      throw new JunctionError('bad_request', 'Idempotency-Key must be 1 to 200 printable ASCII characters');
+      throw new RequestError('bad_request', 'Idempotency-Key must be 1 to 200 printable ASCII characters');
     }
     let resolved;
     try {
       resolved = resolveAction(action, request.input);
     } catch (error) {
       if (error instanceof ActionInputError) {
-        throw new JunctionError(
+        throw new ActionError(
           'invalid_input',
           `invalid input for ${provider.id}.${request.action}: ${error.message}`,
           {
@@ -130,7 +132,7 @@ export class ActionsClient {
       const description = await this.client.workflow.getHandle(workflowId).describe();
       const memo = (description.memo ?? {}) as ActionMemo;
       if (memo.requestHash !== hash) {
-        throw new JunctionError(
+        throw new ActionError(
           'idempotency_key_reused',
           `Idempotency-Key "${request.idempotencyKey}" was already used for a different ${provider.id}.${request.action} request`,
         );
@@ -139,11 +141,33 @@ export class ActionsClient {
     return { workflowId };
   }
 
+  /**
+   * Refuses a connection that belongs to another provider before anything runs (the caller's mistake, not an
+   * upstream failure). A connection that does not exist or no longer runs is left to the action, which fails
+   * with `connection_unavailable` without calling the provider.
+   */
+  private async checkConnectionProvider(connectionId: string, providerId: string): Promise<void> {
+    let owner: string | undefined;
+    try {
+      const description = await this.client.workflow.getHandle(connectionWorkflowId(connectionId)).describe();
+      owner = description.typedSearchAttributes.get(JUNCTION_SOURCE);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return;
+      throw error;
+    }
+    if (owner !== undefined && owner !== providerId) {
+      throw new ActionError(
+        'connection_provider_mismatch',
+        `connection "${connectionId}" belongs to provider "${owner}", not "${providerId}"`,
+      );
+    }
+  }
+
   /** The action's outcome, waiting up to `waitMs` for it to finish. */
   async outcome(workflowId: string, waitMs: number): Promise<ActionOutcome> {
     const handle = this.client.workflow.getHandle<typeof providerAction>(workflowId);
     const notFound = (cause?: unknown) =>
-      new JunctionError('workflow_not_found', `no action run "${workflowId}"`, { cause });
+      new TemporalError('workflow_not_found', `no action run "${workflowId}"`, { cause });
     let running: boolean;
     try {
       running = (await handle.describe()).status.name === 'RUNNING';
@@ -195,16 +219,12 @@ function describeFailure(error: WorkflowFailedError): {
   status?: number;
   body?: unknown;
 } {
-  let cause: unknown = error.cause;
-  if (cause instanceof ActivityFailure) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as CallFailureDetails | undefined;
-    return {
-      type: cause.type ?? 'action_failed',
-      message: cause.message,
-      status: details?.status,
-      body: details?.body,
-    };
-  }
-  return { type: 'action_failed', message: cause instanceof Error ? cause.message : error.message };
+  const failure = readFailure(error, 'action_failed');
+  const { status, body } = failure.details;
+  return {
+    type: failure.code,
+    message: failure.message,
+    status: typeof status === 'number' ? status : undefined,
+    body,
+  };
 }

@@ -5,10 +5,11 @@ import {
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { JunctionError, type JunctionErrorCode } from '../errors';
-import { isWorkflowNotReady, retryTransient } from './grpc';
+import { ConnectionError, JunctionError, OAuthError } from '../shared/errors';
+import { status } from '@grpc/grpc-js';
+import { readFailure } from '../shared/failures';
+import { grpcStatusOf, isWorkflowNotReady, retryTransient } from './grpc';
 import {
   CONNECTION_WORKFLOW,
   OAUTH_AUTHORIZATION_WORKFLOW,
@@ -35,33 +36,17 @@ import {
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import type { connection, oauthAuthorization } from '../workflows';
 
-const KNOWN_CODES = new Set<string>([
-  'needs_reauth',
-  'connection_deleted',
-  'refresh_failed',
-  'state_used',
-  'state_expired',
-  'invalid_grant',
-  'token_request_rejected',
-  'token_endpoint_unavailable',
-]);
-
-/** Maps Temporal's errors for a connection onto Junction's codes (not found, needs re-auth, …). */
+/**
+ * Maps Temporal's errors for a connection onto Junction's codes: a workflow that does not exist or no longer
+ * runs (gRPC NOT_FOUND) is `connection_not_found`; a failed update carries the workflow's own code.
+ */
 export function toConnectionError(error: unknown, connectionId: string): unknown {
-  if (error instanceof WorkflowNotFoundError) {
-    return new JunctionError('connection_not_found', `no connection "${connectionId}"`, { cause: error });
-  }
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    const type = error.cause.type ?? '';
-    if (KNOWN_CODES.has(type))
-      return new JunctionError(type as JunctionErrorCode, error.cause.message, { cause: error });
-  }
-  const message = (error as { message?: string })?.message ?? '';
-  if (/workflow execution already completed/i.test(message)) {
-    return new JunctionError('connection_not_found', `connection "${connectionId}" no longer runs`, {
+  if (error instanceof WorkflowNotFoundError || grpcStatusOf(error) === status.NOT_FOUND) {
+    return new ConnectionError('connection_not_found', `no running connection "${connectionId}"`, {
       cause: error,
     });
   }
+  if (error instanceof WorkflowUpdateFailedError) return readFailure(error, 'refresh_failed');
   return error;
 }
 
@@ -70,7 +55,7 @@ export function toConnectionError(error: unknown, connectionId: string): unknown
  * change to workflow code that does not replay its history). Nothing is lost, but no credentials are served
  * until an operator repairs it (see the README: a stuck connection).
  */
-export class ConnectionStuckError extends JunctionError {
+export class ConnectionStuckError extends ConnectionError {
   constructor(
     readonly connectionId: string,
     readonly workflowTaskAttempt: number | undefined,
@@ -81,7 +66,12 @@ export class ConnectionStuckError extends JunctionError {
       `connection "${connectionId}" is stuck: its workflow task keeps failing${
         workflowTaskAttempt ? ` (attempt ${workflowTaskAttempt})` : ''
       }; see the worker log and the workflow in the Temporal UI`,
-      options,
+      {
+        ...options,
+        retryable: true,
+        retryAfterMs: 60_000,
+        details: { connectionId, state: 'stuck', workflowTaskAttempt },
+      },
     );
   }
 }
@@ -174,7 +164,7 @@ export class ConnectionsClient {
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new JunctionError(
+        throw new OAuthError(
           'connect_session_used',
           'this connect link was already used; ask the application for a new one',
           { cause: error },
@@ -192,17 +182,9 @@ export class ConnectionsClient {
     try {
       return await handle.executeUpdate(completeAuthorizationUpdate, { args: [{ query }] });
     } catch (error) {
-      const mapped = toConnectionError(error, stateId);
-      if (
-        mapped instanceof JunctionError &&
-        (mapped.code === 'state_used' || mapped.code === 'state_expired')
-      )
-        throw mapped;
-      if (
-        error instanceof WorkflowNotFoundError ||
-        /already completed/i.test((error as Error)?.message ?? '')
-      ) {
-        throw new JunctionError('state_used', 'this authorization was already completed or has expired', {
+      if (error instanceof WorkflowUpdateFailedError) throw readFailure(error, 'state_used');
+      if (error instanceof WorkflowNotFoundError || grpcStatusOf(error) === status.NOT_FOUND) {
+        throw new OAuthError('state_used', 'this authorization was already completed or has expired', {
           cause: error,
         });
       }
@@ -278,7 +260,7 @@ export class ConnectionsClient {
   async revision(connectionId: string): Promise<ConnectionRevision> {
     const description = await this.call(connectionId, () => this.handle(connectionId).describe());
     if (description.status.name !== 'RUNNING') {
-      throw new JunctionError('connection_not_found', `connection "${connectionId}" no longer runs`);
+      throw new ConnectionError('connection_not_found', `connection "${connectionId}" no longer runs`);
     }
     const memo = (description.memo ?? {}) as Partial<ConnectionMemo>;
     return { state: memo.state ?? 'pending', revision: memo.revision };

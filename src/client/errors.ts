@@ -1,25 +1,29 @@
-import { isGrpcServiceError } from '@temporalio/client';
+import { status } from '@grpc/grpc-js';
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { grpcStatusOf } from './grpc';
 
-/** gRPC status codes: CANCELLED 1, DEADLINE_EXCEEDED 4, RESOURCE_EXHAUSTED 8, UNAVAILABLE 14. */
-const UNAVAILABLE_CODES = new Set<number>([1, 4, 8, 14]);
+/** Answers that mean the Temporal server could not be reached, or did not answer in time. */
+const UNAVAILABLE = new Set<number>([
+  status.CANCELLED,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.UNAVAILABLE,
+]);
+
+/** Node's socket errors (by their documented `code`), for a request that never reached the server. */
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND']);
 
 /**
  * Whether an error means Temporal could not be reached (or did not answer in time), so the caller should
  * try again later: the event was not stored, and must not be acknowledged.
  */
 export function isTemporalUnavailable(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code = grpcStatusOf(error);
+  if (code !== undefined) return UNAVAILABLE.has(code);
   for (let current: unknown = error, depth = 0; current && depth < 8; depth++) {
-    if (isGrpcServiceError(current) && UNAVAILABLE_CODES.has(current.code)) return true;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND)$/.test(code))
-      return true;
-    const message = (current as { message?: unknown }).message;
-    if (
-      typeof message === 'string' &&
-      /Failed to connect|transport error|Connection refused|DEADLINE_EXCEEDED|UNAVAILABLE/i.test(message)
-    ) {
-      return true;
-    }
+    const socketCode = (current as NodeJS.ErrnoException).code;
+    if (typeof socketCode === 'string' && SOCKET_ERRORS.has(socketCode)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

@@ -5,7 +5,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
-import { JunctionError } from '../errors';
+import { RequestError, TemporalError } from '../shared/errors';
 import { webhookWorkflowId } from '../shared/ids';
 import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
 import { JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
@@ -15,7 +15,7 @@ import {
   retrySignal,
   statusQuery,
   type DeadLetterMemo,
-  type DeliveryError,
+  type FailureRecord,
   type WebhookDeliveryInput,
   type WebhookDeliveryStatus,
 } from '../shared/webhooks';
@@ -33,7 +33,7 @@ export interface DeadLetter {
   deliveryId: string | undefined;
   eventType: string | undefined;
   deadLetteredAt: string | undefined;
-  lastError: DeliveryError | undefined;
+  lastError: FailureRecord | undefined;
   startedAt: string;
 }
 
@@ -171,14 +171,14 @@ export class JunctionClient {
       description = await handle.describe();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
-        throw new JunctionError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+        throw new TemporalError('workflow_not_found', `no workflow with id "${workflowId}"`, {
           cause: error,
         });
       }
       throw error;
     }
     if (description.type !== WEBHOOK_DELIVERY_WORKFLOW) {
-      throw new JunctionError(
+      throw new RequestError(
         'bad_request',
         `workflow "${workflowId}" is a ${description.type}, not a webhook delivery`,
       );
@@ -195,7 +195,7 @@ export class JunctionClient {
       description = await this.client.workflow.getHandle(workflowId).describe();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
-        throw new JunctionError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+        throw new TemporalError('workflow_not_found', `no workflow with id "${workflowId}"`, {
           cause: error,
         });
       }
@@ -203,7 +203,7 @@ export class JunctionClient {
     }
     const state = description.typedSearchAttributes.get(JUNCTION_STATE);
     if (description.status.name !== 'RUNNING' || state !== 'dead_lettered') {
-      throw new JunctionError(
+      throw new TemporalError(
         'not_dead_lettered',
         `workflow "${workflowId}" is not dead-lettered (status ${description.status.name}, state ${state ?? 'unknown'})`,
       );

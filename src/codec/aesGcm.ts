@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { JunctionError } from '../errors';
+import { CodecError, JunctionError } from '../shared/errors';
 
 /** Metadata `encoding` of a payload this codec encrypted (the Temporal samples' convention). */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -85,14 +85,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const keyId = keyIdBytes ? textDecoder.decode(keyIdBytes) : '';
     const key = this.keys.get(keyId);
     if (!key) {
-      throw new JunctionError(
+      throw new CodecError(
         'codec_key_unknown',
         `no codec key "${keyId}" is configured to decrypt this payload`,
       );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) {
-      throw new JunctionError('codec_decrypt_failed', 'the encrypted payload is truncated');
+      throw new CodecError('codec_decrypt_failed', 'the encrypted payload is truncated');
     }
     const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -103,7 +103,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       ]);
       return decodePayload(plain);
     } catch (error) {
-      throw new JunctionError('codec_decrypt_failed', `payload authentication failed with key "${keyId}"`, {
+      throw new CodecError('codec_decrypt_failed', `payload authentication failed with key "${keyId}"`, {
         cause: error,
       });
     }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import type { JunctionConfig } from '../config/schema';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../shared/errors';
 import { AesGcmPayloadCodec } from './aesGcm';
 
 export { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parseCodecKeyList } from './aesGcm';

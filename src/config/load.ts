@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseCodecKeyList } from '../codec/aesGcm';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../shared/errors';
 import { interpolateEnv } from './interpolate';
 import { formatPath } from './path';
 import { codecSchema } from './connections';

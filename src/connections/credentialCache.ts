@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ConnectionsClient } from '../client/connections';
-import { JunctionError } from '../errors';
+import { ConnectionError } from '../shared/errors';
 import type { ConnectionCredentials, RenewRequest } from '../shared/connections';
 
 export interface AuthHeaders {
@@ -103,7 +103,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
   const revisionFromServer = async (connectionId: string): Promise<number | undefined> => {
     const { state, revision } = await connections.revision(connectionId);
     if (state === 'needs_reauth') {
-      throw new JunctionError('needs_reauth', `connection "${connectionId}" needs re-authorization`);
+      throw new ConnectionError('needs_reauth', `connection "${connectionId}" needs re-authorization`);
     }
     return revision;
   };
@@ -131,7 +131,7 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
           : { ...request, attempt: request.attempt + 1 };
     }
     if (last && !expired(last) && Object.keys(last.headers).length > 0) return last;
-    throw new JunctionError('refresh_failed', `connection "${connectionId}" has no usable token`);
+    throw new ConnectionError('refresh_failed', `connection "${connectionId}" has no usable token`);
   };
 
   const stale = async (connectionId: string): Promise<AuthHeaders> => {

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors';
+import { OAuthError } from '../shared/errors';
 import { signPurposeJwt, verifyPurposeJwt, type JwtPurpose } from './signedJwt';
 
 /** How long a connect link may wait before the person opens it. */
@@ -57,16 +57,16 @@ export async function verifyConnectSession(
 ): Promise<ConnectSessionClaims> {
   const ask = 'ask the application for a new connect link (POST /connect/sessions)';
   if (!token) {
-    throw new HttpError(401, 'connect_session_required', `this link carries no connect session; ${ask}`);
+    throw new OAuthError('connect_session_required', `this link carries no connect session; ${ask}`);
   }
   const verified = await verifyPurposeJwt(CONNECT_SESSION, token, secret, now);
   if ('refusal' in verified) {
     if (verified.refusal === 'expired') {
-      throw new HttpError(401, 'connect_session_expired', `this connect link has expired; ${ask}`, {
+      throw new OAuthError('connect_session_expired', `this connect link has expired; ${ask}`, {
         cause: verified.cause,
       });
     }
-    throw new HttpError(401, 'invalid_connect_session', `the connect session is forged or altered; ${ask}`, {
+    throw new OAuthError('invalid_connect_session', `the connect session is forged or altered; ${ask}`, {
       cause: verified.cause,
     });
   }
@@ -78,7 +78,7 @@ export async function verifyConnectSession(
     typeof rt !== 'string' ||
     (scp !== undefined && !isStringList(scp))
   ) {
-    throw new HttpError(401, 'invalid_connect_session', `the connect session is incomplete; ${ask}`);
+    throw new OAuthError('invalid_connect_session', `the connect session is incomplete; ${ask}`);
   }
   return { sessionId: jti, providerId: pid, connectionId: cid, returnTo: rt, scopes: scp };
 }

@@ -1,89 +1,76 @@
-import type { JunctionErrorCode } from '../errors';
 import { parseRetryAfter } from '../http/retryAfter';
-
-export interface TokenErrorDecision {
-  code: Extract<JunctionErrorCode, 'invalid_grant' | 'token_request_rejected' | 'token_endpoint_unavailable'>;
-  retry: boolean;
-  delayMs?: number;
-  /** A message without secrets: the OAuth error code, its description and the HTTP status. */
-  message: string;
-  oauthError?: string;
-  status?: number;
-}
+import { OAuthError } from '../shared/errors';
+import type { OAuthLib } from './lib';
 
 const MAX_DESCRIPTION = 200;
 
+const clip = (text: string) => text.slice(0, MAX_DESCRIPTION);
+
+/** A status the token endpoint answered with that another attempt may get past: 408, 429 or 5xx. */
+const transientStatus = (status: number) => status === 408 || status === 429 || status >= 500;
+
 /**
- * Classifies a token endpoint failure (oauth4webapi's errors, network errors, timeouts). `invalid_grant`
- * (RFC 6749 §5.2: the grant or refresh token is invalid, expired or revoked) means re-authorization; other
- * 4xx answers are permanent; 429, 5xx and network failures are retried (Retry-After honoured).
+ * A token endpoint failure in Junction's vocabulary, matched by oauth4webapi's error classes: an OAuth error
+ * body (`ResponseBodyError`: `invalid_grant` means re-authorization, RFC 6749 §5.2; other errors are permanent
+ * unless the status is 429 or 5xx or the error `temporarily_unavailable`), an answer that is not OAuth at all
+ * (`OperationProcessingError` with the response as cause: its status decides), a timeout or a network error
+ * (retried). Retry-After is honoured. The message holds the OAuth error, its description and the status,
+ * never a secret.
  */
-export function classifyTokenError(error: unknown, now: number = Date.now()): TokenErrorDecision {
-  const e = error as {
-    name?: string;
-    code?: string;
-    error?: string;
-    status?: number;
-    error_description?: string;
-    response?: Response;
-    cause?: unknown;
-    message?: string;
-  };
-  const response = e?.response ?? (e?.cause instanceof Response ? e.cause : undefined);
-  const status = typeof e?.status === 'number' ? e.status : response?.status;
-  const retryAfter = response
-    ? parseRetryAfter(response.headers.get('retry-after') ?? undefined, now)
-    : undefined;
-  if (typeof e?.error === 'string') {
-    const description = e.error_description ? `: ${e.error_description.slice(0, MAX_DESCRIPTION)}` : '';
-    const message = `the token endpoint answered ${e.error}${description}${status ? ` (HTTP ${status})` : ''}`;
-    if (e.error === 'invalid_grant') {
-      return { code: 'invalid_grant', retry: false, message, oauthError: e.error, status };
+export function tokenEndpointError(error: unknown, lib: OAuthLib, now: number = Date.now()): OAuthError {
+  if (error instanceof lib.ResponseBodyError) {
+    const description = error.error_description ? `: ${clip(error.error_description)}` : '';
+    const message = `the token endpoint answered ${error.error}${description} (HTTP ${error.status})`;
+    const details = { oauthError: error.error, status: error.status };
+    if (error.error === 'invalid_grant')
+      return new OAuthError('invalid_grant', message, { cause: error, details });
+    if (transientStatus(error.status) || error.error === 'temporarily_unavailable') {
+      return new OAuthError('token_endpoint_unavailable', message, {
+        cause: error,
+        details,
+        retryable: true,
+        retryAfterMs: parseRetryAfter(error.response.headers.get('retry-after') ?? undefined, now),
+      });
     }
-    if (status === 429 || (status !== undefined && status >= 500) || e.error === 'temporarily_unavailable') {
-      return {
-        code: 'token_endpoint_unavailable',
-        retry: true,
-        delayMs: retryAfter,
-        message,
-        oauthError: e.error,
-        status,
-      };
-    }
-    return { code: 'token_request_rejected', retry: false, message, oauthError: e.error, status };
+    return new OAuthError('token_request_rejected', message, { cause: error, details });
   }
-  if (status !== undefined) {
-    const retry = status === 408 || status === 429 || status >= 500;
-    return {
-      code: retry ? 'token_endpoint_unavailable' : 'token_request_rejected',
-      retry,
-      delayMs: retry ? retryAfter : undefined,
-      message: `the token endpoint answered HTTP ${status}`,
-      status,
-    };
+  if (error instanceof lib.OperationProcessingError && error.cause instanceof Response) {
+    const status = error.cause.status;
+    const retryable = transientStatus(status);
+    return new OAuthError(
+      retryable ? 'token_endpoint_unavailable' : 'token_request_rejected',
+      `the token endpoint answered HTTP ${status}`,
+      {
+        cause: error,
+        details: { status },
+        retryable,
+        retryAfterMs: retryable
+          ? parseRetryAfter(error.cause.headers.get('retry-after') ?? undefined, now)
+          : undefined,
+      },
+    );
   }
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return {
-      code: 'token_endpoint_unavailable',
-      retry: true,
-      message: 'the token endpoint did not answer in time',
-    };
+  if (error instanceof lib.OperationProcessingError || error instanceof lib.UnsupportedOperationError) {
+    return new OAuthError('token_request_rejected', `the token request failed: ${clip(error.message)}`, {
+      cause: error,
+    });
   }
-  if (e?.name === 'TypeError' || typeof e?.code === 'string') {
-    const reason =
-      e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code?.startsWith('OAUTH_')
-        ? e.message
-        : 'network error';
-    const permanent = typeof e?.code === 'string' && e.code.startsWith('OAUTH_');
-    return {
-      code: permanent ? 'token_request_rejected' : 'token_endpoint_unavailable',
-      retry: !permanent,
-      message: `the token request failed: ${String(reason).slice(0, MAX_DESCRIPTION)}`,
-    };
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new OAuthError('token_endpoint_unavailable', 'the token endpoint did not answer in time', {
+      cause: error,
+      retryable: true,
+    });
   }
-  return {
-    code: 'token_request_rejected',
-    retry: false,
-    message: `the token request failed: ${String(e?.message ?? error).slice(0, MAX_DESCRIPTION)}`,
-  };
+  if (error instanceof TypeError) {
+    // fetch rejects with a TypeError when the connection fails (refused, reset, DNS).
+    return new OAuthError('token_endpoint_unavailable', 'the token request failed: network error', {
+      cause: error,
+      retryable: true,
+    });
+  }
+  return new OAuthError(
+    'token_request_rejected',
+    `the token request failed: ${clip(error instanceof Error ? error.message : String(error))}`,
+    { cause: error },
+  );
 }

@@ -57,7 +57,6 @@ export async function verifyPurposeJwt(
     });
     return { payload };
   } catch (error) {
-    const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-    return { refusal: expired ? 'expired' : 'invalid', cause: error };
+    return { refusal: error instanceof jose.errors.JWTExpired ? 'expired' : 'invalid', cause: error };
   }
 }

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors';
+import { OAuthError } from '../shared/errors';
 import { signPurposeJwt, verifyPurposeJwt, type JwtPurpose } from './signedJwt';
 
 /** How long a `state` (and its pending authorization) is honoured. */
@@ -39,22 +39,17 @@ export async function verifyState(
   const verified = await verifyPurposeJwt(STATE, state, secret, now);
   if ('refusal' in verified) {
     if (verified.refusal === 'expired') {
-      throw new HttpError(
-        400,
-        'state_expired',
-        'the authorization took longer than 10 minutes; start again',
-        {
-          cause: verified.cause,
-        },
-      );
+      throw new OAuthError('state_expired', 'the authorization took longer than 10 minutes; start again', {
+        cause: verified.cause,
+      });
     }
-    throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered', {
+    throw new OAuthError('invalid_state', 'the state parameter is missing, forged or altered', {
       cause: verified.cause,
     });
   }
   const { jti, cid, pid } = verified.payload;
   if (typeof jti !== 'string' || typeof cid !== 'string' || typeof pid !== 'string') {
-    throw new HttpError(400, 'invalid_state', 'the state parameter is missing, forged or altered');
+    throw new OAuthError('invalid_state', 'the state parameter is missing, forged or altered');
   }
   return { stateId: jti, connectionId: cid, providerId: pid };
 }

@@ -6,7 +6,7 @@ import type { JunctionConfig } from '../config/schema';
 import type { PayloadCodec } from '@temporalio/common';
 import type { ActionsClient } from '../client/actions';
 import type { ConnectionsClient } from '../client/connections';
-import { HttpError } from '../errors';
+import { ConfigError, RequestError } from '../shared/errors';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { errorHandler, sendError } from './errors';
@@ -60,7 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
-      new HttpError(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      new RequestError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
 
@@ -111,8 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   if (deps.connections) {
     const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
-    if (!stateSecret)
-      throw new HttpError(500, 'config_invalid', 'connections need connections.stateSecret or a codec key');
+    if (!stateSecret) throw new ConfigError('connections need connections.stateSecret or a codec key');
     registerConnectionRoutes(app, {
       config: deps.config,
       connections: deps.connections,

@@ -1,60 +1,69 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, JunctionError, type JunctionErrorCode } from '../errors';
+import { JunctionError, RequestError, type JunctionCode } from '../shared/errors';
+import { httpStatus } from './errorStatus';
 
-/** The JSON body of every error answer: a stable code and a message a person can act on. */
+/** The JSON body of every error answer: a stable code, a message a person can act on, and any details. */
 export interface ErrorBody {
-  code: JunctionErrorCode;
+  code: JunctionCode;
   message: string;
-}
-
-export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
-  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply
-    .code(error.statusCode)
-    .send({ ...error.details, code: error.code, message: error.message } satisfies ErrorBody);
-}
-
-/** Maps fastify's own errors (body too large, bad media type, schema validation) onto Junction's codes. */
-export function toHttpError(error: FastifyError | Error): HttpError {
-  if (error instanceof HttpError) return error;
-  const fastifyError = error as FastifyError;
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'payload_too_large', 'the request body is larger than this endpoint accepts');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, 'unsupported_media_type', 'this endpoint does not accept that content type');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new HttpError(400, 'malformed_body', 'the body is not valid JSON');
-    default:
-      break;
-  }
-  if (fastifyError.validation) return new HttpError(400, 'bad_request', fastifyError.message);
-  const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new HttpError(status, 'bad_request', fastifyError.message);
-  }
-  return new HttpError(500, 'internal_error', 'an unexpected error occurred; see the server log');
-}
-
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const httpError = toHttpError(error);
-  if (httpError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-  return sendError(reply, httpError);
+  [detail: string]: unknown;
 }
 
 /**
- * The HTTP answer for an error a route expects: an HttpError as is, a JunctionError whose code the route maps
- * to a status; undefined for anything else (the error handler answers 500 and logs it).
+ * Answers `error` as JSON. The status comes from the one table (`errorStatus.ts`); only server code that
+ * answers for itself (authentication hooks, CORS) passes a status or headers of its own. An error that says
+ * when to try again gets `Retry-After`.
  */
-export function expectedHttpError(
-  error: unknown,
-  statusByCode: Partial<Record<JunctionErrorCode, number>>,
-): HttpError | undefined {
-  if (error instanceof HttpError) return error;
-  if (error instanceof JunctionError) {
-    const status = statusByCode[error.code];
-    if (status) return new HttpError(status, error.code, error.message, { cause: error });
+export function sendError(
+  reply: FastifyReply,
+  error: JunctionError,
+  options: { status?: number; headers?: Record<string, string> } = {},
+): FastifyReply {
+  const status =
+    options.status ??
+    httpStatus(error.code, { method: reply.request.method, url: reply.request.routeOptions.url });
+  if (error.retryAfterMs !== undefined) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   }
-  return undefined;
+  for (const [name, value] of Object.entries(options.headers ?? {})) reply.header(name, value);
+  if (status < 500 && reply.request.logFields) {
+    const fields = reply.request.logFields;
+    Object.assign(fields, { outcome: fields.outcome ?? 'rejected', code: error.code });
+  }
+  const body: ErrorBody = { ...error.details, code: error.code, message: error.message };
+  return reply.code(status).send(body);
+}
+
+/** Fastify's own errors (body too large, bad media type, schema validation) in Junction's vocabulary. */
+export function fromFastifyError(error: FastifyError | Error): JunctionError {
+  if (error instanceof JunctionError) return error;
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new RequestError('payload_too_large', 'the request body is larger than this endpoint accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new RequestError('unsupported_media_type', 'this endpoint does not accept that content type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new RequestError('malformed_body', 'the body is not valid JSON');
+    default:
+      break;
+  }
+  if (fastifyError.validation) return new RequestError('bad_request', fastifyError.message);
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new RequestError('bad_request', fastifyError.message);
+  }
+  return new RequestError('internal_error', 'an unexpected error occurred; see the server log', {
+    cause: error,
+  });
+}
+
+/** The server's error handler: every error a route throws is answered here, with the one status table. */
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const junctionError = fromFastifyError(error);
+  const status = httpStatus(junctionError.code, { method: request.method, url: request.routeOptions.url });
+  if (status === 500) request.log.error({ err: error, code: junctionError.code }, 'request failed');
+  else if (status > 500) request.log.warn({ err: error, code: junctionError.code }, 'request not served');
+  return sendError(reply, junctionError);
 }

@@ -1,3 +1,5 @@
+import type { CodeOf } from './errors';
+
 /** Activity type every provider call runs as; application workers in any SDK can call it by name. */
 export const CALL_PROVIDER_ACTIVITY = 'callProvider';
 
@@ -57,17 +59,5 @@ export interface CallFailureDetails {
   body?: unknown;
 }
 
-/** Failure types a provider call can end with; workflows branch on these, not on classes. */
-export type CallFailureType =
-  | 'provider_rejected'
-  | 'provider_unauthorized'
-  | 'provider_error'
-  | 'provider_throttled'
-  | 'provider_timeout'
-  | 'provider_unreachable'
-  | 'circuit_open'
-  | 'rate_limited'
-  | 'response_too_large'
-  | 'unknown_provider'
-  | 'invalid_request'
-  | 'connection_unavailable';
+/** Failure types a provider call can end with (the `call` family); workflows branch on these, not on classes. */
+export type CallFailureType = CodeOf<'call'>;

@@ -46,7 +46,7 @@ export type DeliveryState = 'delivering' | 'delivered' | 'dead_lettered' | 'disc
 export type TargetStatus = 'waiting' | 'pending' | 'delivered' | 'failed' | 'discarded';
 
 /** Why a delivery failed, as recorded on the workflow (never a secret: codes, statuses, short messages). */
-export interface DeliveryError {
+export interface FailureRecord {
   code: string;
   message: string;
   status?: number;
@@ -57,7 +57,7 @@ export interface TargetProgress {
   status: TargetStatus;
   /** Attempts made so far across every round (a `retry` after a dead letter starts a new round). */
   attempts: number;
-  lastError?: DeliveryError;
+  lastError?: FailureRecord;
   deliveredAt?: string;
   /** For a `workflow` target: the application workflow started for this event. */
   workflowId?: string;
@@ -69,7 +69,7 @@ export interface WebhookDeliveryStatus {
   deliveryId: string;
   eventType: string;
   targets: TargetProgress[];
-  lastError?: DeliveryError;
+  lastError?: FailureRecord;
   deadLetteredAt?: string;
   discardReason?: string;
   /** Why the payload failed its JSON schema, when it did (the event is dead-lettered with these). */
@@ -144,7 +144,7 @@ export interface DeadLetterMemo {
   eventType?: string;
   deliveryId?: string;
   deadLetteredAt?: string | null;
-  lastError?: DeliveryError | null;
+  lastError?: FailureRecord | null;
 }
 
 /** Delivers a dead-lettered event again (only the targets that failed). */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { JunctionError } from '../errors';
+import { TemporalError } from '../shared/errors';
 import type { TemporalCli } from './provision';
 import { searchAttributeArgs } from './searchAttributes';
 
@@ -92,7 +92,7 @@ async function waitUntilServing(
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new JunctionError(
+      throw new TemporalError(
         'temporal_unavailable',
         `the Temporal dev server exited with code ${child.exitCode} before it was ready: ${lastLines.join(' | ')}`,
       );
@@ -110,7 +110,7 @@ async function waitUntilServing(
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new JunctionError(
+  throw new TemporalError(
     'temporal_unavailable',
     `the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)} ${lastLines.join(' | ')}`,
   );
@@ -203,7 +203,7 @@ async function startFromSdkDownload(
     };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new JunctionError(
+    throw new TemporalError(
       'temporal_cli_unavailable',
       [
         'no Temporal CLI could be found or provided. Tried, in order:',

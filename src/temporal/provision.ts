@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { JunctionError } from '../errors';
+import { TemporalError } from '../shared/errors';
 
 /** The newest Temporal CLI release that `go install` can build (later ones carry a `replace` directive). */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -99,7 +99,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (isExecutable(explicit)) return { kind: 'binary', path: explicit, origin: 'TEMPORAL_CLI_PATH' };
-    throw new JunctionError(
+    throw new TemporalError(
       'temporal_cli_unavailable',
       `TEMPORAL_CLI_PATH is set to ${explicit}, which is not an executable file`,
     );

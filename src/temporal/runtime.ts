@@ -5,18 +5,30 @@ import { PinoTemporalLogger } from '../logging/temporalLogger';
 
 let installed: { metricsUrl: string | undefined } | undefined;
 
-/** A free loopback port, for the SDK's Prometheus exporter (read back into Junction's own `/metrics`). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+function bindable(host: string, port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, host, () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A free loopback port for something that binds it a moment later (the SDK's Prometheus exporter, a dev
+ * server). Taken below Linux's ephemeral range (32768 and up), where the outgoing connections of every other
+ * process on the machine take theirs, so the port is not handed to someone else in between.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await bindable(host, 20_000 + Math.floor(Math.random() * 12_000));
+    if (port !== undefined) return port;
+  }
+  const port = await bindable(host, 0);
+  if (port === undefined) throw new Error(`no free port on ${host}`);
+  return port;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, createHmac, createPrivateKey, randomUUID, sign as cryptoSign } from 'node:crypto';
 import type { SourceConfig } from '../config/schema';
-import { JunctionError } from '../errors';
+import { RequestError } from '../shared/errors';
 import { standardWebhooksSecretKey } from './keys';
 
 export interface SignOptions {
@@ -22,7 +22,7 @@ export interface SignedWebhook {
 }
 
 function refuse(message: string): never {
-  throw new JunctionError('bad_request', message);
+  throw new RequestError('bad_request', message);
 }
 
 function setJsonField(body: string, field: string, value: string): string {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ForwardTarget, JunctionConfig, RouteConfig, WorkflowTarget } from '../config/schema';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../shared/errors';
 import { eventMatcher } from './routing';
 
 /** What a transform module's default export receives. */

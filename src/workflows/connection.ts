@@ -1,6 +1,5 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
+  type ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -39,6 +38,8 @@ import {
   TOKEN_ENDPOINT_TIMEOUT_MS,
   toRetryPolicy,
 } from '../shared/retryPresets';
+import { ConnectionError } from '../shared/errors';
+import { readFailure, toApplicationFailure } from '../shared/failures';
 import { JUNCTION_STATE } from '../shared/searchAttributes';
 import { ConnectionModel, type Failure, type Refusal } from './connectionModel';
 
@@ -62,14 +63,12 @@ const appEvents = proxyActivities<JunctionActivities>({
 });
 
 function failureOf(error: unknown): Failure {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure)
-    return { code: cause.type ?? 'refresh_failed', message: cause.message };
-  return { code: 'refresh_failed', message: cause instanceof Error ? cause.message : String(cause) };
+  const { code, message } = readFailure(error, 'refresh_failed');
+  return { code, message };
 }
 
 function refused(refusal: Refusal): ApplicationFailure {
-  return ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
+  return toApplicationFailure(new ConnectionError(refusal.code, refusal.message));
 }
 
 /**

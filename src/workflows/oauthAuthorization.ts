@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -14,6 +12,8 @@ import {
   type AuthorizationInput,
   type AuthorizationOutcome,
 } from '../shared/connections';
+import { OAuthError } from '../shared/errors';
+import { readFailure, toApplicationFailure } from '../shared/failures';
 import { TOKEN_ENDPOINT_RETRY, TOKEN_ENDPOINT_TIMEOUT_MS, toRetryPolicy } from '../shared/retryPresets';
 
 const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>({
@@ -21,13 +21,19 @@ const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>(
   retry: toRetryPolicy(TOKEN_ENDPOINT_RETRY),
 });
 
+/** The OAuth error to send the browser back with (RFC 6749 §4.1.2.1): the provider's, or Junction's code. */
 function failureCode(error: unknown): { error: string; description?: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as { oauthError?: string; description?: string } | undefined;
-    return { error: details?.oauthError ?? cause.type ?? 'server_error', description: details?.description };
-  }
-  return { error: 'server_error' };
+  const failure = readFailure(error, 'authorization_failed');
+  const { oauthError, description } = failure.details;
+  return {
+    error:
+      typeof oauthError === 'string'
+        ? oauthError
+        : failure.code === 'activity_timeout'
+          ? 'server_error'
+          : failure.code,
+    description: typeof description === 'string' ? description : undefined,
+  };
 }
 
 /**
@@ -51,18 +57,12 @@ export async function oauthAuthorization(
     {
       validator: (_received: AuthorizationCallback) => {
         if (callback !== undefined) {
-          throw ApplicationFailure.create({
-            type: 'state_used',
-            message: 'this authorization was already completed',
-            nonRetryable: true,
-          });
+          throw toApplicationFailure(
+            new OAuthError('state_used', 'this authorization was already completed'),
+          );
         }
         if (Date.now() > input.expiresAt) {
-          throw ApplicationFailure.create({
-            type: 'state_expired',
-            message: 'this authorization expired',
-            nonRetryable: true,
-          });
+          throw toApplicationFailure(new OAuthError('state_expired', 'this authorization expired'));
         }
       },
     },

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load';
 import type { SourceConfig, WebhookScheme } from '../../src/config/schema';
-import { HttpError } from '../../src/errors';
+import { httpStatus } from '../../src/server/errorStatus';
+import { JunctionError } from '../../src/shared/errors';
 import { VERIFIERS } from '../../src/webhooks/schemes';
 import type { VerifiedWebhook } from '../../src/webhooks/types';
 import * as p from './providers';
@@ -161,7 +162,7 @@ export function rejection(fn: () => unknown): { status: number; code: string } {
   try {
     fn();
   } catch (error) {
-    if (error instanceof HttpError) return { status: error.statusCode, code: error.code };
+    if (error instanceof JunctionError) return { status: httpStatus(error.code), code: error.code };
     throw error;
   }
   throw new Error('expected a rejection');

@@ -89,12 +89,19 @@ test('a second 401 after the refresh fails the call for good: no refresh loop', 
   expect(fake.requests).toHaveLength(2);
 });
 
-test('a connection of another provider is refused without calling anyone', async () => {
+test('a connection of another provider is refused without calling anyone: the caller’s mistake, a 400', async () => {
   const connectionId = uniqueName('other');
   await env.admin('POST', '/connections', { connectionId, providerId: 'test-cc' });
   const answer = await whoami(connectionId);
-  expect(answer.status).toBe(502);
-  expect(answer.json.error).toMatchObject({ type: 'connection_unavailable' });
-  expect(answer.json.error.message).toContain('belongs to provider "test-cc"');
+  expect(answer.status).toBe(400);
+  expect(answer.json).toMatchObject({ code: 'connection_provider_mismatch' });
+  expect(answer.json.message).toContain('belongs to provider "test-cc"');
   expect(fake.requests).toHaveLength(0);
+  // Nothing was started for it.
+  const runs = [];
+  for await (const run of env.junction.client.workflow.list({
+    query: `WorkflowType = 'providerAction' AND JunctionConnectionId = '${connectionId}'`,
+  }))
+    runs.push(run);
+  expect(runs).toHaveLength(0);
 });

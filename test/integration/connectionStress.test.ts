@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { junctionDataConverter } from '../../src/codec';
 import { createCredentialCache } from '../../src/connections';
-import { JunctionError } from '../../src/errors';
+import { JunctionError } from '../../src/shared/errors';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { authorizeWithoutBrowser } from '../helpers/oauthServer';
 import { testWorkflowBundle, uniqueName } from '../helpers/temporal';

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JunctionError } from '../../src/errors';
+import { JunctionError } from '../../src/shared/errors';
 import { startDevServer } from '../../src/temporal/devServer';
 import { TEMPORAL_CLI_VERSION, cachedCliPath, provisionTemporalCli } from '../../src/temporal/provision';
 import { freePort } from '../../src/temporal/runtime';

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { parseConfig } from '../../src/config/load';
-import { HttpError } from '../../src/errors';
+import { httpStatus } from '../../src/server/errorStatus';
+import { JunctionError } from '../../src/shared/errors';
 import { verifyStandardWebhook } from '../../src/webhooks/schemes/standardWebhooks';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 
@@ -20,7 +21,7 @@ function rejection(fn: () => unknown): { status: number; code: string } {
   try {
     fn();
   } catch (error) {
-    if (error instanceof HttpError) return { status: error.statusCode, code: error.code };
+    if (error instanceof JunctionError) return { status: httpStatus(error.code), code: error.code };
     throw error;
   }
   throw new Error('expected a rejection');

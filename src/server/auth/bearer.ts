@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { HttpError } from '../../errors';
+import { AuthError } from '../../shared/errors';
 import { sendError } from '../errors';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -45,12 +45,9 @@ export function bearerAuthHook(keys: () => readonly string[], realm = 'junction'
           ? 'send "Authorization: Bearer <admin API key>"'
           : 'the API key is not valid';
     Object.assign(request.logFields ?? {}, { outcome: 'unauthorized' });
-    void sendError(
-      reply,
-      new HttpError(401, 'unauthorized', message, {
-        headers: { 'www-authenticate': `Bearer realm="${realm}"` },
-      }),
-    );
+    void sendError(reply, new AuthError('unauthorized', message), {
+      headers: { 'www-authenticate': `Bearer realm="${realm}"` },
+    });
   };
 }
 

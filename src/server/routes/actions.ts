@@ -1,22 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ActionOutcome, ActionsClient } from '../../client/actions';
 import type { JunctionConfig } from '../../config/schema';
-import { HttpError, type JunctionErrorCode } from '../../errors';
+import { AuthError, RequestError, TemporalError } from '../../shared/errors';
 import { verifyConnectionToken } from '../../connections/accessTokens';
 import { bearerToken, matchesAnyKey } from '../auth/bearer';
-import { expectedHttpError, sendError } from '../errors';
+import { sendError } from '../errors';
 import '../requestLog';
-
-const STATUS_BY_CODE: Partial<Record<JunctionErrorCode, number>> = {
-  unknown_provider: 404,
-  unknown_action: 404,
-  workflow_not_found: 404,
-  connection_required: 400,
-  invalid_input: 400,
-  bad_request: 400,
-  forbidden: 403,
-  idempotency_key_reused: 409,
-};
 
 /** Default and longest wait for an action's outcome before answering 202 with the run to poll. */
 export const DEFAULT_ACTION_WAIT_MS = 10_000;
@@ -26,8 +15,7 @@ function waitMs(raw: unknown): number {
   if (raw === undefined) return DEFAULT_ACTION_WAIT_MS;
   const value = Number(raw);
   if (typeof raw !== 'string' || !/^\d+$/.test(raw) || value > MAX_ACTION_WAIT_MS) {
-    throw new HttpError(
-      400,
+    throw new RequestError(
       'bad_request',
       `waitMs must be a whole number of milliseconds, at most ${MAX_ACTION_WAIT_MS}`,
     );
@@ -53,10 +41,6 @@ function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
         ...outcome,
       });
   }
-}
-
-function toHttp(error: unknown): HttpError | undefined {
-  return expectedHttpError(error, STATUS_BY_CODE);
 }
 
 /** Who is calling: an operator or service with an admin key, or a holder of one connection's token. */
@@ -106,14 +90,8 @@ export function registerActionRoutes(
       Object.assign(request.logFields, { outcome: 'unauthorized' });
       return sendError(
         reply,
-        new HttpError(
-          401,
-          'unauthorized',
-          'send "Authorization: Bearer <admin API key or connection token>"',
-          {
-            headers: { 'www-authenticate': 'Bearer realm="junction-actions"' },
-          },
-        ),
+        new AuthError('unauthorized', 'send "Authorization: Bearer <admin API key or connection token>"'),
+        { headers: { 'www-authenticate': 'Bearer realm="junction-actions"' } },
       );
     });
 
@@ -122,65 +100,49 @@ export function registerActionRoutes(
       Querystring: { waitMs?: string };
       Body: { connectionId?: unknown; input?: unknown } | undefined;
     }>('/actions/:provider/:action', async (request, reply) => {
-      try {
-        const body = request.body ?? {};
-        if (typeof body !== 'object' || Array.isArray(body)) {
-          throw new HttpError(400, 'bad_request', 'the body must be a JSON object { connectionId, input }');
-        }
-        if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
-          throw new HttpError(400, 'bad_request', 'connectionId must be a string');
-        }
-        let connectionId = body.connectionId;
-        const principal = request.actionPrincipal;
-        if (principal?.kind === 'connection') {
-          if (connectionId !== undefined && connectionId !== principal.connectionId) {
-            throw new HttpError(
-              403,
-              'forbidden',
-              `this token is for connection "${principal.connectionId}" only`,
-            );
-          }
-          connectionId = principal.connectionId;
-        }
-        const key = request.headers['idempotency-key'];
-        const wait = waitMs(request.query.waitMs);
-        const { workflowId } = await deps.actions.start({
-          providerId: request.params.provider,
-          action: request.params.action,
-          connectionId,
-          input: body.input,
-          idempotencyKey: typeof key === 'string' ? key : undefined,
-        });
-        return send(reply, await deps.actions.outcome(workflowId, wait));
-      } catch (error) {
-        const http = toHttp(error);
-        if (http) return sendError(reply, http);
-        throw error;
+      const body = request.body ?? {};
+      if (typeof body !== 'object' || Array.isArray(body)) {
+        throw new RequestError('bad_request', 'the body must be a JSON object { connectionId, input }');
       }
+      if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
+        throw new RequestError('bad_request', 'connectionId must be a string');
+      }
+      let connectionId = body.connectionId;
+      const principal = request.actionPrincipal;
+      if (principal?.kind === 'connection') {
+        if (connectionId !== undefined && connectionId !== principal.connectionId) {
+          throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
+        }
+        connectionId = principal.connectionId;
+      }
+      const key = request.headers['idempotency-key'];
+      const wait = waitMs(request.query.waitMs);
+      const { workflowId } = await deps.actions.start({
+        providerId: request.params.provider,
+        action: request.params.action,
+        connectionId,
+        input: body.input,
+        idempotencyKey: typeof key === 'string' ? key : undefined,
+      });
+      return send(reply, await deps.actions.outcome(workflowId, wait));
     });
 
     scope.get<{ Params: { workflowId: string }; Querystring: { waitMs?: string } }>(
       '/actions/runs/:workflowId',
       async (request, reply) => {
-        try {
-          const { workflowId } = request.params;
-          const notFound = new HttpError(404, 'workflow_not_found', `no action run "${workflowId}"`);
-          if (!workflowId.startsWith('action:')) throw notFound;
-          const principal = request.actionPrincipal;
-          // A connection's token sees that connection's runs only; others look like they do not exist.
-          if (
-            principal?.kind === 'connection' &&
-            (await deps.actions.connectionOf(workflowId)) !== principal.connectionId
-          ) {
-            throw notFound;
-          }
-          const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
-          return send(reply, await deps.actions.outcome(workflowId, wait));
-        } catch (error) {
-          const http = toHttp(error);
-          if (http) return sendError(reply, http);
-          throw error;
+        const { workflowId } = request.params;
+        const notFound = new TemporalError('workflow_not_found', `no action run "${workflowId}"`);
+        if (!workflowId.startsWith('action:')) throw notFound;
+        const principal = request.actionPrincipal;
+        // A connection's token sees that connection's runs only; others look like they do not exist.
+        if (
+          principal?.kind === 'connection' &&
+          (await deps.actions.connectionOf(workflowId)) !== principal.connectionId
+        ) {
+          throw notFound;
         }
+        const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
+        return send(reply, await deps.actions.outcome(workflowId, wait));
       },
     );
   });

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, JunctionError } from '../../errors';
+import { AuthError, RequestError } from '../../shared/errors';
 import { bearerToken, matchesAnyKey } from '../auth/bearer';
 import { sendError } from '../errors';
 
@@ -25,13 +25,13 @@ type JsonPayloads = { payloads?: unknown };
  */
 function parsePayloads(body: unknown): temporal.api.common.v1.IPayload[] {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new HttpError(400, 'malformed_body', 'expected {"payloads": [...]}');
+    throw new RequestError('malformed_body', 'expected {"payloads": [...]}');
   const raw = (body as JsonPayloads).payloads ?? [];
-  if (!Array.isArray(raw)) throw new HttpError(400, 'malformed_body', 'expected {"payloads": [...]}');
+  if (!Array.isArray(raw)) throw new RequestError('malformed_body', 'expected {"payloads": [...]}');
   try {
     return temporal.api.common.v1.Payloads.fromObject({ payloads: raw }).payloads;
   } catch (error) {
-    throw new HttpError(400, 'malformed_body', 'payloads must be {metadata: {k: base64}, data: base64}', {
+    throw new RequestError('malformed_body', 'payloads must be {metadata: {k: base64}, data: base64}', {
       cause: error,
     });
   }
@@ -97,7 +97,9 @@ export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) 
     const path = `/codec/${action}`;
     app.options(path, async (request, reply) => {
       if (!cors(request, reply)) {
-        return sendError(reply, new HttpError(403, 'unauthorized', 'this origin may not call the codec'));
+        return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
+          status: 403,
+        });
       }
       return reply
         .header('access-control-allow-methods', 'POST, OPTIONS')
@@ -108,30 +110,21 @@ export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) 
     });
     app.post(path, async (request, reply) => {
       if (!cors(request, reply)) {
-        return sendError(reply, new HttpError(403, 'unauthorized', 'this origin may not call the codec'));
+        return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
+          status: 403,
+        });
       }
       if (!authorised(request)) {
         return sendError(
           reply,
-          new HttpError(
-            401,
-            'unauthorized',
-            'operator authentication required (bearer token or /codec/login)',
-          ),
+          new AuthError('unauthorized', 'operator authentication required (bearer token or /codec/login)'),
         );
       }
       const payloads = parsePayloads(request.body);
       request.logFields.payloads = payloads.length;
-      try {
-        const result =
-          action === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
-        return reply.send(toJson(result));
-      } catch (error) {
-        if (error instanceof JunctionError) {
-          return sendError(reply, new HttpError(400, error.code, error.message, { cause: error }));
-        }
-        throw error;
-      }
+      const result =
+        action === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
+      return reply.send(toJson(result));
     });
   }
 
@@ -154,7 +147,7 @@ export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) 
     scope.post('/codec/login', async (request, reply) => {
       const token = (request.body as { token?: unknown } | undefined)?.token;
       if (typeof token !== 'string' || !matchesAnyKey(token, deps.operatorTokens)) {
-        return sendError(reply, new HttpError(401, 'unauthorized', 'that is not an operator token'));
+        return sendError(reply, new AuthError('unauthorized', 'that is not an operator token'));
       }
       const expires = Math.floor(deps.now() / 1000) + SESSION_SECONDS;
       return reply

@@ -2,13 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JunctionClient } from '../../client';
 import { isTemporalUnavailable } from '../../client/errors';
 import type { JunctionConfig, SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import type { JunctionMetrics } from '../../metrics/registry';
 import { webhookWorkflowId } from '../../shared/ids';
 import type { RawBody, WebhookDeliveryInput } from '../../shared/webhooks';
 import { compileRoutes, selectTargets, type CompiledRoute } from '../../webhooks/routing';
 import { VERIFIERS } from '../../webhooks/schemes';
-import { sendError } from '../errors';
 import '../requestLog';
 
 export interface WebhookRouteDeps {
@@ -85,11 +84,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
         };
         try {
           if (!entry)
-            throw new HttpError(404, 'unknown_source', `no webhook source "${sourceId}" is configured`);
+            throw new WebhookVerificationError(
+              'unknown_source',
+              `no webhook source "${sourceId}" is configured`,
+            );
           const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
           if (rawBody.length > entry.bodyLimit) {
-            throw new HttpError(
-              413,
+            throw new RequestError(
               'payload_too_large',
               `the body exceeds ${entry.bodyLimit} bytes for source "${sourceId}"`,
             );
@@ -135,8 +136,10 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               { err: error, workflowId, deliveryId: verified.deliveryId },
               'Temporal is unreachable; asking the sender to redeliver',
             );
-            throw new HttpError(503, 'temporal_unavailable', 'the event could not be stored; retry later', {
-              headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+            throw new TemporalError('temporal_unavailable', 'the event could not be stored; retry later', {
+              cause: error,
+              retryable: true,
+              retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
             });
           }
           Object.assign(request.logFields, {
@@ -157,16 +160,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
           }
           return reply.code(202).send(outcome);
         } catch (error) {
-          if (error instanceof HttpError) {
+          // Counted here; answered by the server's error handler.
+          if (error instanceof JunctionError) {
             observe(error.code);
-            Object.assign(request.logFields, {
-              outcome: 'rejected',
-              code: error.code,
-              reason: error.message,
-            });
-            return sendError(reply, error);
+            Object.assign(request.logFields, { reason: error.message });
+          } else {
+            observe('internal_error');
           }
-          observe('internal_error');
           throw error;
         }
       },

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { HttpError } from '../../errors';
+import { RequestError, WebhookVerificationError } from '../../shared/errors';
 import { headerValue, type InboundWebhook } from '../types';
 
 /** A delivery id goes into the workflow id: keep it printable and bounded. */
@@ -11,7 +11,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 export function signatureHeader(request: InboundWebhook, name: string): string {
   const value = headerValue(request, name);
   if (value === undefined || value.trim() === '') {
-    throw new HttpError(401, 'missing_signature', `missing header: ${name}`);
+    throw new WebhookVerificationError('missing_signature', `missing header: ${name}`);
   }
   return value.trim();
 }
@@ -20,7 +20,7 @@ export function signatureHeader(request: InboundWebhook, name: string): string {
 export function requiredHeader(request: InboundWebhook, name: string): string {
   const value = headerValue(request, name);
   if (value === undefined || value.trim() === '') {
-    throw new HttpError(400, 'malformed_headers', `missing header: ${name}`);
+    throw new WebhookVerificationError('malformed_headers', `missing header: ${name}`);
   }
   return value.trim();
 }
@@ -28,7 +28,10 @@ export function requiredHeader(request: InboundWebhook, name: string): string {
 /** Checks a provider's delivery id is usable in a workflow id. */
 export function deliveryId(value: string, origin: string): string {
   if (!DELIVERY_ID.test(value)) {
-    throw new HttpError(400, 'malformed_headers', `${origin} must be 1 to 255 printable ASCII characters`);
+    throw new WebhookVerificationError(
+      'malformed_headers',
+      `${origin} must be 1 to 255 printable ASCII characters`,
+    );
   }
   return value;
 }
@@ -65,7 +68,7 @@ export function sameBytes(candidate: Buffer | undefined, expected: Buffer): bool
 /** Parses a seconds timestamp header; a value that is not whole seconds is malformed (400). */
 export function timestampSeconds(value: string, name: string): number {
   if (!/^\d{1,12}$/.test(value)) {
-    throw new HttpError(400, 'malformed_headers', `${name} must be an integer number of seconds`);
+    throw new WebhookVerificationError('malformed_headers', `${name} must be an integer number of seconds`);
   }
   return Number(value);
 }
@@ -74,8 +77,7 @@ export function timestampSeconds(value: string, name: string): number {
 export function checkTolerance(seconds: number, nowMs: number, toleranceSeconds: number, name: string): void {
   const skewSeconds = Math.abs(nowMs / 1000 - seconds);
   if (skewSeconds > toleranceSeconds) {
-    throw new HttpError(
-      400,
+    throw new WebhookVerificationError(
       'timestamp_out_of_range',
       `${name} is ${Math.round(skewSeconds)} s away from the server's clock (tolerance ${toleranceSeconds} s)`,
     );
@@ -87,7 +89,7 @@ export function jsonBody(rawBody: Buffer): unknown {
   try {
     return JSON.parse(rawBody.toString('utf8')) as unknown;
   } catch {
-    throw new HttpError(400, 'malformed_body', 'the body is not valid JSON');
+    throw new RequestError('malformed_body', 'the body is not valid JSON');
   }
 }
 
@@ -98,6 +100,6 @@ export function stringField(value: unknown, field: string): string | undefined {
   return typeof found === 'string' && found !== '' ? found : undefined;
 }
 
-export function invalidSignature(message: string): HttpError {
-  return new HttpError(401, 'invalid_signature', message);
+export function invalidSignature(message: string): WebhookVerificationError {
+  return new WebhookVerificationError('invalid_signature', message);
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { RequestError } from '../../shared/errors';
 import { formFields } from '../payload';
 import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
@@ -20,7 +20,7 @@ function githubPayload(request: InboundWebhook): unknown {
   if (/^application\/x-www-form-urlencoded\b/i.test(contentType)) {
     const field = formFields(request.rawBody.toString('utf8')).payload;
     if (typeof field !== 'string') {
-      throw new HttpError(400, 'malformed_body', 'a form-encoded GitHub delivery has a "payload" field');
+      throw new RequestError('malformed_body', 'a form-encoded GitHub delivery has a "payload" field');
     }
     return jsonBody(Buffer.from(field, 'utf8'));
   }

@@ -1,6 +1,6 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { RequestError } from '../../shared/errors';
 import { sendgridPublicKey } from '../keys';
 import type { InboundWebhook, VerifiedWebhook, WebhookVerifier } from '../types';
 import {
@@ -64,6 +64,6 @@ export const verifySendgridWebhook: WebhookVerifier = (
 
   const payload = jsonBody(request.rawBody);
   if (!Array.isArray(payload))
-    throw new HttpError(400, 'malformed_body', 'a SendGrid delivery is a JSON array of events');
+    throw new RequestError('malformed_body', 'a SendGrid delivery is a JSON array of events');
   return { deliveryId: contentDeliveryId(request.rawBody), eventType: batchType(payload), payload };
 };

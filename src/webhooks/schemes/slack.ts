@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { RequestError } from '../../shared/errors';
 import { parsePayload } from '../payload';
 import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
@@ -19,8 +19,7 @@ import {
 /** What a verified Slack request is: an Events API envelope, an interaction, or a slash command. */
 function slackEvent(request: InboundWebhook): VerifiedWebhook {
   const payload = parsePayload(headerValue(request, 'content-type'), request.rawBody);
-  if (payload === undefined)
-    throw new HttpError(400, 'malformed_body', 'the body is neither JSON nor a form');
+  if (payload === undefined) throw new RequestError('malformed_body', 'the body is neither JSON nor a form');
   const fields = payload as Record<string, unknown>;
   // Interactivity posts a form whose `payload` field is the JSON interaction.
   if (typeof fields.payload === 'string') {
@@ -42,11 +41,11 @@ function slackEvent(request: InboundWebhook): VerifiedWebhook {
     };
   }
   const type = stringField(payload, 'type');
-  if (type === undefined) throw new HttpError(400, 'malformed_body', 'a Slack event has a string "type"');
+  if (type === undefined) throw new RequestError('malformed_body', 'a Slack event has a string "type"');
   if (type === 'url_verification') {
     const challenge = stringField(payload, 'challenge');
     if (challenge === undefined)
-      throw new HttpError(400, 'malformed_body', 'url_verification without a challenge');
+      throw new RequestError('malformed_body', 'url_verification without a challenge');
     return {
       deliveryId: 'url_verification',
       eventType: type,
@@ -58,7 +57,7 @@ function slackEvent(request: InboundWebhook): VerifiedWebhook {
     const eventId = stringField(payload, 'event_id');
     const inner = stringField(fields.event, 'type');
     if (eventId === undefined || inner === undefined) {
-      throw new HttpError(400, 'malformed_body', 'an event_callback has "event_id" and "event.type"');
+      throw new RequestError('malformed_body', 'an event_callback has "event_id" and "event.type"');
     }
     return { deliveryId: deliveryId(eventId, 'event_id'), eventType: inner, payload };
   }

@@ -1,6 +1,6 @@
 import { createHmac, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { RequestError, WebhookVerificationError } from '../../shared/errors';
 import { standardWebhooksPublicKey, standardWebhooksSecretKey } from '../keys';
 import { type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
@@ -63,7 +63,7 @@ function standardWebhooksPayload(rawBody: Buffer): { payload: unknown; type: str
   const payload = jsonBody(rawBody);
   const type = stringField(payload, 'type');
   if (type === undefined) {
-    throw new HttpError(400, 'malformed_body', 'the body must be a JSON object with a string "type"');
+    throw new RequestError('malformed_body', 'the body must be a JSON object with a string "type"');
   }
   return { payload, type };
 }
@@ -83,8 +83,7 @@ export const verifyStandardWebhook: WebhookVerifier = (
     return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
   });
   if (missing.length > 0) {
-    throw new HttpError(
-      401,
+    throw new WebhookVerificationError(
       'missing_signature',
       `missing header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
     );

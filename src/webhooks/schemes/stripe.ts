@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { RequestError, WebhookVerificationError } from '../../shared/errors';
 import type { InboundWebhook, VerifiedWebhook, WebhookVerifier } from '../types';
 import {
   checkTolerance,
@@ -44,7 +44,7 @@ export const verifyStripeWebhook: WebhookVerifier = (
 ): VerifiedWebhook => {
   const { timestamp, v1 } = parseStripeSignature(signatureHeader(request, 'stripe-signature'));
   if (timestamp === undefined) {
-    throw new HttpError(400, 'malformed_headers', 'stripe-signature has no t= timestamp');
+    throw new WebhookVerificationError('malformed_headers', 'stripe-signature has no t= timestamp');
   }
   const seconds = timestampSeconds(timestamp, 'the stripe-signature timestamp');
   if (v1.length === 0) throw invalidSignature('stripe-signature has no v1 signature');
@@ -61,7 +61,7 @@ export const verifyStripeWebhook: WebhookVerifier = (
   const id = stringField(payload, 'id');
   const type = stringField(payload, 'type');
   if (id === undefined || type === undefined) {
-    throw new HttpError(400, 'malformed_body', 'a Stripe event is a JSON object with string "id" and "type"');
+    throw new RequestError('malformed_body', 'a Stripe event is a JSON object with string "id" and "type"');
   }
   return { deliveryId: deliveryId(id, 'the event id'), eventType: type, payload };
 };

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { SourceConfig } from '../../config/schema';
-import { HttpError } from '../../errors';
+import { WebhookVerificationError } from '../../shared/errors';
 import { formFields, parsePayload } from '../payload';
 import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
@@ -22,7 +22,10 @@ function hashName(request: InboundWebhook): 'sha1' | 'sha256' {
     if (key !== 'algorithm' || !value) continue;
     if (value.toUpperCase() === 'HMAC_SHA256') return 'sha256';
     if (value.toUpperCase() === 'HMAC_SHA1') return 'sha1';
-    throw new HttpError(400, 'malformed_headers', `unsupported Twilio signature algorithm "${value}"`);
+    throw new WebhookVerificationError(
+      'malformed_headers',
+      `unsupported Twilio signature algorithm "${value}"`,
+    );
   }
   return 'sha1';
 }
