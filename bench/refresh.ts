@@ -10,7 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { assembleJunction } from '../src/app/assemble';
+import { createMetrics } from '../src/metrics/registry';
 import { ConnectionsClient } from '../src/client/connections';
 import { AesGcmPayloadCodec, junctionDataConverter } from '../src/codec';
 import { parseConfig } from '../src/config/load';
@@ -18,11 +20,10 @@ import { createCredentialCache, headerShape, refreshTiming } from '../src/connec
 import { createLogger } from '../src/logging/logger';
 import { loadOAuth } from '../src/oauth/lib';
 import { ProviderCatalogue } from '../src/providers/catalogue';
-import { createJunctionWorker } from '../src/workers/worker';
+import { bundleJunctionWorkflows } from '../src/workers/worker';
 import { startFleetCaller } from '../test/helpers/fleet';
 import { startOAuthServer } from '../test/helpers/oauthServer';
 import { benchTemporal, numberFromEnv } from './lib/env';
-import { junctionActivities } from '../src/app/activities';
 
 const CACHES = numberFromEnv('JUNCTION_BENCH_CACHES', 200);
 const CALLERS_PER_CACHE = numberFromEnv('JUNCTION_BENCH_CALLERS_PER_CACHE', 5);
@@ -74,21 +75,26 @@ export async function benchRefresh(): Promise<void> {
   const logger = createLogger({ level: 'warn', pretty: false });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, dataConverter });
-  const startWorker = async (): Promise<{ worker: Worker; run: Promise<void>; native: NativeConnection }> => {
+  const bundle = await bundleJunctionWorkflows(logger);
+  // Junction's worker, assembled as `junction worker` assembles it (no provider-call workers needed here).
+  const startWorker = async () => {
     const native = await NativeConnection.connect({ address: temporal.address });
-    const worker = await createJunctionWorker({
-      connection: native,
+    const assembled = await assembleJunction({
+      config,
+      logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      codec,
+      connection,
       namespace: 'default',
-      taskQueue,
-      shutdownGraceMs: 0,
-      dataConverter,
-      activities: await junctionActivities({ config, logger, connection, namespace: 'default', client }),
+      worker: { connection: native, workflowBundle: { code: bundle.code }, providers: [] },
+      api: false,
     });
-    return { worker, run: worker.run(), native };
+    const running = assembled.run();
+    return { assembled, running, native };
   };
-  const stop = async (w: { worker: Worker; run: Promise<void>; native: NativeConnection }) => {
-    w.worker.shutdown();
-    await w.run;
+  const stop = async (w: Awaited<ReturnType<typeof startWorker>>) => {
+    await w.assembled.stopWorkers();
+    await w.running.catch(() => undefined);
     await w.native.close();
   };
 

@@ -1,28 +1,20 @@
 import { join, resolve } from 'node:path';
 import type { Connection } from '@temporalio/client';
-import { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { JunctionClient } from '../client';
-import { ActionsClient } from '../client/actions';
-import { ConnectionsClient } from '../client/connections';
-import { createPayloadCodec, junctionDataConverter } from '../codec';
+import { createPayloadCodec } from '../codec';
 import { DEV_OPERATOR_TOKEN_FILE, devOperatorToken } from '../codec/devAccess';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import { createMetrics, sdkMetricsSource } from '../metrics/registry';
 import type { ReadinessCheck } from '../server/routes/ops';
-import { buildServer } from '../server/app';
 import { connectWorker, lazyClientConnection, temporalTarget } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
-import { ProviderCatalogue } from '../providers/catalogue';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
-import { createCredentialCache } from '../connections';
-import { startProviderWorkers } from '../workers/providerWorkers';
-import { createJunctionWorker } from '../workers/worker';
-import { junctionActivities } from './activities';
+import { DOCS_PATH } from '../server/openapi';
+import { assembleJunction } from './assemble';
 
 export interface RunOptions {
   config: JunctionConfig;
@@ -41,6 +33,8 @@ export interface RunningJunction {
   /** Where an operator signs in so the UI can decode payloads, and where the dev token is (with a dev server). */
   codecSignIn?: { url: string; tokenFile?: string };
   metricsUrl: string;
+  /** The browsable API reference, when the API is served. */
+  docsUrl?: string;
   temporalAddress: string;
   namespace: string;
   /** Stops everything in order: HTTP first (no new work), then the worker (drains), then the dev server. */
@@ -73,7 +67,6 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       allowGenerate: options.devServer,
       onGenerated: (file) => logger.warn({ file }, 'no codec.keys configured: generated a development key'),
     });
-    const dataConverter = junctionDataConverter(codec);
     const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     let address = target.connectionOptions.address ?? 'localhost:7233';
     let devServer: DevServer | undefined;
@@ -105,7 +98,6 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
 
     const clientConnection: Connection = lazyClientConnection(connectionOptions);
     cleanups.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace, dataConverter });
     if (devServer) {
       await setupNamespace(clientConnection, namespace, { retentionDays: DEFAULT_RETENTION_DAYS });
     }
@@ -122,80 +114,33 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       },
     ];
 
-    let worker: Worker | undefined;
-    let workerDone: Promise<void> = new Promise(() => undefined);
+    let nativeConnection: NativeConnection | undefined;
     if (options.worker) {
       const runtime = await installRuntime(logger);
       if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
-      const nativeConnection: NativeConnection = await connectWorker(connectionOptions);
-      cleanups.push(() => nativeConnection.close());
-      const activities = await junctionActivities({
-        config,
-        logger,
-        connection: clientConnection,
-        namespace,
-        client,
-      });
+      nativeConnection = await connectWorker(connectionOptions);
+      const connection = nativeConnection;
+      cleanups.push(() => connection.close());
       logger.info('bundling workflow code');
-      worker = await createJunctionWorker({
-        connection: nativeConnection,
-        namespace,
-        taskQueue: config.temporal.taskQueue,
-        activities,
-        shutdownGraceMs: config.temporal.shutdownGraceMs,
-        logger,
-        dataConverter,
-      });
-      const running = worker;
-      // Provider calls run on one activity worker per provider task queue (rate limits hold across workers).
-      const providerWorkers = await startProviderWorkers({
-        connection: nativeConnection,
-        namespace,
-        catalogue: config.providers,
-        credentials: createCredentialCache({
-          client,
-          taskQueue: config.temporal.taskQueue,
-          minValidityMs: config.connections.callerMarginSeconds * 1_000,
-        }),
-        logger,
-        registry: metrics.registry,
-        shutdownGraceMs: config.temporal.shutdownGraceMs,
-        dataConverter,
-      });
-      readiness.push(providerWorkers.readiness);
-      const mainRun = running.run();
-      workerDone = Promise.race([mainRun, providerWorkers.done]);
-      cleanups.push(async () => {
-        if (running.getState() === 'RUNNING') running.shutdown();
-        // Every worker must be done before the connection they share is closed.
-        await Promise.allSettled([mainRun, providerWorkers.shutdown()]);
-      });
-      readiness.push({
-        name: 'worker',
-        check: async () => ({ ok: running.getState() === 'RUNNING', detail: { state: running.getState() } }),
-      });
     }
-
-    const junction = options.api
-      ? new JunctionClient({ client, taskQueue: config.temporal.taskQueue })
-      : undefined;
     const codecAccess = devServer
       ? { operatorTokens: devOperatorToken(config), uiOrigin: devServer.uiUrl }
       : undefined;
-    const app: FastifyInstance = await buildServer({
+    const assembled = await assembleJunction({
       config,
       logger,
       metrics,
+      codec,
+      connection: clientConnection,
+      namespace,
+      worker: nativeConnection ? { connection: nativeConnection } : undefined,
+      api: options.api,
       readiness,
-      junction,
-      codec: options.api ? codec : undefined,
       codecAccess,
-      connections: junction ? new ConnectionsClient(client, config.temporal.taskQueue) : undefined,
-      actions: junction
-        ? new ActionsClient(client, config.temporal.taskQueue, new ProviderCatalogue(config.providers))
-        : undefined,
-      stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     });
+    const workerDone = assembled.run();
+    cleanups.push(() => assembled.stopWorkers());
+    const app: FastifyInstance = assembled.app;
     await app.listen({ host: config.server.host, port: config.server.port });
     cleanups.push(() => app.close());
     const bound = app.server.address();
@@ -217,6 +162,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
             }
           : undefined,
       metricsUrl: `${apiUrl}/metrics`,
+      docsUrl: options.api ? `${apiUrl}${DOCS_PATH}` : undefined,
       temporalAddress: address,
       namespace,
       workerDone,

@@ -27,7 +27,7 @@ export async function connectJunction(): Promise<{ junction: JunctionClient; clo
     dataConverter: junctionDataConverter(createPayloadCodec(config)),
   });
   return {
-    junction: new JunctionClient({ client, taskQueue: config.temporal.taskQueue }),
+    junction: new JunctionClient({ client, taskQueue: config.temporal.taskQueue, config }),
     close: () => connection.close(),
   };
 }

@@ -34,7 +34,7 @@ const BULK_CONCURRENCY = 8;
  */
 async function bulkRetry(junction: JunctionClient, sourceId: string | undefined): Promise<void> {
   const letters: DeadLetter[] = [];
-  for await (const letter of junction.listDeadLetters({ sourceId })) letters.push(letter);
+  for await (const letter of junction.webhooks.listDeadLetters({ sourceId })) letters.push(letter);
   const scope = sourceId ? `source ${sourceId}` : 'all sources';
   if (letters.length === 0) {
     process.stdout.write(`no dead letters (${scope})\n`);
@@ -54,7 +54,7 @@ async function bulkRetry(junction: JunctionClient, sourceId: string | undefined)
     while (next < letters.length) {
       const letter = letters[next++] as DeadLetter;
       try {
-        await junction.retryDeadLetter(letter.workflowId);
+        await junction.webhooks.retryDeadLetter(letter.workflowId);
         retried++;
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -87,7 +87,8 @@ export function registerDlqCommands(program: Command): void {
       const { junction, close } = await connectJunction();
       try {
         const rows: DeadLetter[] = [];
-        for await (const row of junction.listDeadLetters({ sourceId: options.source })) rows.push(row);
+        for await (const row of junction.webhooks.listDeadLetters({ sourceId: options.source }))
+          rows.push(row);
         if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else if (rows.length === 0) process.stdout.write('no dead letters\n');
         else process.stdout.write(`${table(rows)}\n`);
@@ -117,7 +118,7 @@ export function registerDlqCommands(program: Command): void {
       const { junction, close } = await connectJunction();
       try {
         if (workflowId !== undefined) {
-          await junction.retryDeadLetter(workflowId);
+          await junction.webhooks.retryDeadLetter(workflowId);
           process.stdout.write(`retry sent to ${workflowId}\n`);
           return;
         }
@@ -134,7 +135,7 @@ export function registerDlqCommands(program: Command): void {
     .action(async (workflowId: string, options: { reason?: string }) => {
       const { junction, close } = await connectJunction();
       try {
-        await junction.discardDeadLetter(workflowId, options.reason);
+        await junction.webhooks.discardDeadLetter(workflowId, options.reason);
         process.stdout.write(`discard sent to ${workflowId}\n`);
       } finally {
         await close();

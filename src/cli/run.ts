@@ -34,6 +34,7 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
           `  Codec:    ${running.codecSignIn.url}${running.codecSignIn.tokenFile ? ` (operator token in ${running.codecSignIn.tokenFile})` : ''}`,
         ]
       : []),
+    ...(running.docsUrl ? [`  API docs: ${running.docsUrl} (OpenAPI: ${running.apiUrl}/openapi.json)`] : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
   ];

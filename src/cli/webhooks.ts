@@ -3,9 +3,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, WebhookVerificationError } from '../shared/errors';
-import type { WebhookDeliveryInput } from '../shared/webhooks';
-import { parsePayload } from '../webhooks/payload';
-import { compileRoutes, selectTargets } from '../webhooks/routing';
 import { signWebhook } from '../webhooks/signers';
 import { connectJunction } from './connect';
 
@@ -29,30 +26,6 @@ function readText(file: string, what: string): string {
       cause: error,
     });
   }
-}
-
-/**
- * A replay re-runs a finished event as a new delivery, routed by the routes as configured now (the reason
- * to replay is usually a fixed route or target). Its id says what it replays.
- */
-export function replayInput(
-  original: WebhookDeliveryInput,
-  config: JunctionConfig,
-  replayOf: string,
-): WebhookDeliveryInput {
-  const source = findSource(config, original.event.sourceId);
-  const body = Buffer.from(
-    original.event.body.data,
-    original.event.body.encoding === 'base64' ? 'base64' : 'utf8',
-  );
-  const payload = parsePayload(original.event.contentType, body);
-  return {
-    event: original.event,
-    targets: selectTargets(compileRoutes(source), original.event.eventType, source.id, payload),
-    retry: { ...config.delivery.retry, ...source.retry },
-    ...(source.schemas && Object.keys(source.schemas).length > 0 ? { validate: true } : {}),
-    replayOf,
-  };
 }
 
 export function registerWebhookCommands(program: Command): void {
@@ -123,20 +96,9 @@ export function registerWebhookCommands(program: Command): void {
     .command('replay <workflowId>')
     .description('re-run a finished delivery as a new one, routed by the current configuration')
     .action(async (workflowId: string) => {
-      const { config } = loadConfig();
       const { junction, close } = await connectJunction();
       try {
-        const { input, running } = await junction.deliveryInput(workflowId);
-        if (running) {
-          throw new RequestError(
-            'bad_request',
-            `workflow "${workflowId}" is still running; use \`junction dlq retry\` for a dead letter`,
-          );
-        }
-        const replayId = `${workflowId}:replay:${Date.now().toString(36)}`;
-        const outcome = await junction.startWebhookDelivery(replayInput(input, config, workflowId), {
-          workflowId: replayId,
-        });
+        const outcome = await junction.webhooks.replay(workflowId);
         process.stdout.write(`replay started: ${outcome.workflowId}\n`);
       } finally {
         await close();

@@ -6,7 +6,11 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { ConnectionError, JunctionError, OAuthError } from '../shared/errors';
+import type { ConnectionsConfig } from '../config/schema';
+import type { ProviderCatalogue } from '../providers/catalogue';
+import type { OAuthAuth, ProviderDeclaration } from '../providers/schema';
+import { ConnectionError, OAuthError, RequestError } from '../shared/errors';
+import { authorizationInput, connectionInput, type CreateConnectionRequest } from './connectionInputs';
 import { status } from '@grpc/grpc-js';
 import { readFailure } from '../shared/failures';
 import { grpcStatusOf, isWorkflowNotReady, retryTransient } from './grpc';
@@ -83,8 +87,14 @@ export interface ConnectionRevision {
   revision?: number;
 }
 
+/** A provider that connects through the authorization-code flow, with its OAuth client. */
+export type AuthorizationCodeProvider = ProviderDeclaration & {
+  auth: OAuthAuth & { mode: 'oauth2' };
+  client: NonNullable<ProviderDeclaration['client']>;
+};
+
 /** Why a connection start was refused: it already exists (running). */
-export class ConnectionExistsError extends JunctionError {
+export class ConnectionExistsError extends ConnectionError {
   constructor(connectionId: string, options?: { cause?: unknown }) {
     super(
       'connection_exists',
@@ -99,7 +109,54 @@ export class ConnectionsClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
+    /** The catalogue and settings new connections are made from (not needed to use existing ones). */
+    private readonly assembly?: { providers: ProviderCatalogue; settings: ConnectionsConfig },
   ) {}
+
+  private assemblyOrFail() {
+    if (!this.assembly) throw new RequestError('internal_error', 'this client cannot create connections');
+    return this.assembly;
+  }
+
+  /** A provider of the catalogue, or `unknown_provider`. */
+  provider(providerId: string): ProviderDeclaration {
+    const provider = this.assemblyOrFail().providers.get(providerId);
+    if (!provider) throw new ConnectionError('unknown_provider', `no provider "${providerId}"`);
+    return provider;
+  }
+
+  /** A provider that connects through the authorization-code flow with its OAuth client configured. */
+  authorizationCodeProvider(providerId: string): AuthorizationCodeProvider {
+    const provider = this.provider(providerId);
+    if (provider.auth.mode !== 'oauth2') {
+      throw new ConnectionError(
+        'unsupported_auth_mode',
+        `provider "${provider.id}" does not use the authorization-code flow`,
+      );
+    }
+    if (!provider.client) {
+      throw new ConnectionError(
+        'unsupported_auth_mode',
+        `provider "${provider.id}" has no OAuth client configured, so it cannot be connected`,
+      );
+    }
+    return provider as AuthorizationCodeProvider;
+  }
+
+  /** Creates a connection from credentials the caller holds (API key, basic, client credentials, JWT bearer). */
+  async createFromRequest(request: CreateConnectionRequest): Promise<ConnectionStatus> {
+    const provider = this.provider(request.providerId);
+    return this.create(connectionInput(provider, this.assemblyOrFail().settings, request));
+  }
+
+  /** Starts the pending authorization for a connect link (see `startAuthorization`). */
+  async beginAuthorization(
+    providerId: string,
+    request: Parameters<typeof authorizationInput>[2],
+  ): Promise<void> {
+    const provider = this.authorizationCodeProvider(providerId);
+    await this.startAuthorization(authorizationInput(provider, this.assemblyOrFail().settings, request));
+  }
 
   private handle(connectionId: string) {
     return this.client.workflow.getHandle<typeof connection>(connectionWorkflowId(connectionId));

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { CodecError, JunctionError } from '../shared/errors';
+import { CodecError, ConfigError } from '../shared/errors';
 
 /** Metadata `encoding` of a payload this codec encrypted (the Temporal samples' convention). */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -33,26 +33,37 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   constructor(keys: CodecKey[], currentKeyId = keys[0]?.id) {
     if (keys.length === 0 || currentKeyId === undefined) {
-      throw new JunctionError('config_invalid', 'the payload codec needs at least one key');
+      throw new ConfigError('the payload codec needs at least one key');
     }
     this.keys = new Map();
     for (const { id, key } of keys) {
       if (key.length !== KEY_BYTES) {
-        throw new JunctionError('config_invalid', `codec key "${id}" must be ${KEY_BYTES} bytes`);
+        throw new ConfigError(`codec key "${id}" must be ${KEY_BYTES} bytes`);
       }
       this.keys.set(id, key);
     }
     if (!this.keys.has(currentKeyId)) {
-      throw new JunctionError('config_invalid', `the current codec key "${currentKeyId}" is not configured`);
+      throw new ConfigError(`the current codec key "${currentKeyId}" is not configured`);
     }
     this.currentKeyId = currentKeyId;
   }
 
   /** A key for another purpose (e.g. OAuth `state`), derived from the current key with HKDF (RFC 5869). */
   deriveKey(label: string): Buffer {
-    return Buffer.from(
-      hkdfSync('sha256', this.keys.get(this.currentKeyId) as Buffer, new Uint8Array(), label, 32),
-    );
+    return this.derive(this.currentKeyId, label);
+  }
+
+  /**
+   * The key for `label` derived from every configured key, the current one first: what signs with the current
+   * key and still verifies what older keys signed, so rotating codec keys rotates these too.
+   */
+  deriveKeys(label: string): Buffer[] {
+    const others = [...this.keys.keys()].filter((id) => id !== this.currentKeyId);
+    return [this.currentKeyId, ...others].map((id) => this.derive(id, label));
+  }
+
+  private derive(keyId: string, label: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.keys.get(keyId) as Buffer, new Uint8Array(), label, 32));
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -129,10 +140,7 @@ export function parseCodecKeyList(value: string): Array<{ id: string; key: strin
     .map((entry) => {
       const at = entry.indexOf(':');
       if (at <= 0) {
-        throw new JunctionError(
-          'config_invalid',
-          'JUNCTION_CODEC_KEYS: each entry must be "<id>:<base64 key>"',
-        );
+        throw new ConfigError('JUNCTION_CODEC_KEYS: each entry must be "<id>:<base64 key>"');
       }
       return { id: entry.slice(0, at), key: entry.slice(at + 1) };
     });

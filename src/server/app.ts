@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
-import type { PayloadCodec } from '@temporalio/common';
-import type { ActionsClient } from '../client/actions';
-import type { ConnectionsClient } from '../client/connections';
-import { ConfigError, RequestError } from '../shared/errors';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import { ConfigError, RequestError } from '../shared/errors';
 import { errorHandler, sendError } from './errors';
+import { registerApiDocs } from './openapi';
 import './requestLog';
 import { registerActionRoutes } from './routes/actions';
 import { registerCodecRoutes } from './routes/codec';
@@ -25,13 +25,11 @@ export interface ServerDeps {
   /** The starter client; without it only the operational endpoints are served (a worker-only process). */
   junction?: JunctionClient;
   now?: () => number;
-  /** Connection management and the OAuth flow; served when given. */
-  connections?: ConnectionsClient;
-  /** Durable provider actions (`/actions/...`); served when given. */
-  actions?: ActionsClient;
   /** The payload codec, for the Temporal UI's codec endpoints (`/codec/encode`, `/codec/decode`). */
   codec?: PayloadCodec;
-  /** HMAC key for OAuth `state` (from config, or derived from the codec key). */
+  /** Keys that sign the codec sign-in cookie, the current one first (derived from the codec keys). */
+  cookieSecrets?: Buffer[];
+  /** HMAC key for OAuth `state`, connect sessions and connection tokens (from config, or derived). */
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
@@ -39,7 +37,7 @@ export interface ServerDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Builds the HTTP server without listening, so tests and the CLI share the same thing. */
+/** Builds the HTTP server without listening, so the app, tests and benchmarks share the same thing. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
@@ -55,6 +53,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   const now = deps.now ?? Date.now;
 
+  // Every route declares its params, query, body and answers as zod schemas: they validate requests,
+  // serialize answers, and make the OpenAPI document.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await registerApiDocs(app);
   await app.register(helmet, { global: true });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
@@ -90,31 +93,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
   if (deps.junction) {
     registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
-  }
-  if (deps.codec) {
-    registerCodecRoutes(app, {
-      codec: deps.codec,
-      operatorTokens: [...deps.config.codec.operatorTokens, ...(deps.codecAccess?.operatorTokens ?? [])],
-      uiOrigin: deps.config.codec.uiOrigin ?? deps.codecAccess?.uiOrigin,
-      now,
-    });
-  }
-  if (deps.actions) {
-    registerActionRoutes(app, {
-      config: deps.config,
-      actions: deps.actions,
-      stateSecret: deps.stateSecret ?? deps.config.connections.stateSecret,
-      now,
-    });
-  }
-  if (deps.connections) {
-    const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
+    registerActionRoutes(app, { config: deps.config, junction: deps.junction, stateSecret, now });
     if (!stateSecret) throw new ConfigError('connections need connections.stateSecret or a codec key');
     registerConnectionRoutes(app, {
       config: deps.config,
-      connections: deps.connections,
+      junction: deps.junction,
       stateSecret,
       now,
       metrics: deps.metrics,
@@ -126,6 +112,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           : deps.config.server.host;
         return `http://${host}:${port}`;
       },
+    });
+  }
+  if (deps.codec) {
+    registerCodecRoutes(app, {
+      codec: deps.codec,
+      // Without derived keys (a test, a codec without them) sessions last as long as the process.
+      cookieSecrets: deps.cookieSecrets?.length ? deps.cookieSecrets : [randomBytes(32)],
+      operatorTokens: [...deps.config.codec.operatorTokens, ...(deps.codecAccess?.operatorTokens ?? [])],
+      uiOrigin: deps.config.codec.uiOrigin ?? deps.codecAccess?.uiOrigin,
+      now,
     });
   }
   return app;

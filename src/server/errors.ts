@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { JunctionError, RequestError, type JunctionCode } from '../shared/errors';
+import { JunctionError, RequestError, type CodeOf, type JunctionCode } from '../shared/errors';
 import { httpStatus } from './errorStatus';
 
 /** The JSON body of every error answer: a stable code, a message a person can act on, and any details. */
@@ -31,11 +31,20 @@ export function sendError(
     Object.assign(fields, { outcome: fields.outcome ?? 'rejected', code: error.code });
   }
   const body: ErrorBody = { ...error.details, code: error.code, message: error.message };
-  return reply.code(status).send(body);
+  // Written as is: a route's answer schemas document its errors, but an error they do not list must still be
+  // answered with its own code, never turned into a 500 by the serializer.
+  return reply.code(status).type('application/json; charset=utf-8').serializer(JSON.stringify).send(body);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The code a request that fails this route's schema gets (default `bad_request`). */
+    validationCode?: CodeOf<'request'>;
+  }
 }
 
 /** Fastify's own errors (body too large, bad media type, schema validation) in Junction's vocabulary. */
-export function fromFastifyError(error: FastifyError | Error): JunctionError {
+export function fromFastifyError(error: FastifyError | Error, request?: FastifyRequest): JunctionError {
   if (error instanceof JunctionError) return error;
   const fastifyError = error as FastifyError;
   switch (fastifyError.code) {
@@ -49,7 +58,12 @@ export function fromFastifyError(error: FastifyError | Error): JunctionError {
     default:
       break;
   }
-  if (fastifyError.validation) return new RequestError('bad_request', fastifyError.message);
+  if (fastifyError.validation) {
+    return new RequestError(
+      request?.routeOptions.config.validationCode ?? 'bad_request',
+      fastifyError.message,
+    );
+  }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     return new RequestError('bad_request', fastifyError.message);
@@ -61,7 +75,7 @@ export function fromFastifyError(error: FastifyError | Error): JunctionError {
 
 /** The server's error handler: every error a route throws is answered here, with the one status table. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const junctionError = fromFastifyError(error);
+  const junctionError = fromFastifyError(error, request);
   const status = httpStatus(junctionError.code, { method: request.method, url: request.routeOptions.url });
   if (status === 500) request.log.error({ err: error, code: junctionError.code }, 'request failed');
   else if (status > 500) request.log.warn({ err: error, code: junctionError.code }, 'request not served');

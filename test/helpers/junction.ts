@@ -1,23 +1,17 @@
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { JunctionClient, type JunctionClientOptions } from '../../src/client';
-import { ActionsClient } from '../../src/client/actions';
-import { ConnectionsClient } from '../../src/client/connections';
-import { createCredentialCache } from '../../src/connections';
-import { startProviderWorkers, type RunningProviderWorkers } from '../../src/workers/providerWorkers';
-import { AesGcmPayloadCodec, createPayloadCodec, junctionDataConverter } from '../../src/codec';
+import { assembleJunction } from '../../src/app/assemble';
+import type { JunctionClient, JunctionClientOptions } from '../../src/client';
+import type { ConnectionsClient } from '../../src/client/connections';
+import { createPayloadCodec, type AesGcmPayloadCodec } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
-import { ProviderCatalogue } from '../../src/providers/catalogue';
-import { buildServer } from '../../src/server/app';
 import { installRuntime } from '../../src/temporal/runtime';
-import { createJunctionWorker } from '../../src/workers/worker';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
-import { junctionActivities } from '../../src/app/activities';
 
 export interface TestJunction {
   url: string;
@@ -81,69 +75,35 @@ export async function startTestJunction(
       ? config
       : parseConfig({ dev: config.dev }, { JUNCTION_CODEC_KEYS: process.env.JUNCTION_CODEC_KEYS }),
   );
-  const dataConverter = junctionDataConverter(codec);
   const { stream, lines } = captureLogs();
   const logger = createLogger({ level: 'debug', destination: stream });
   const address = options.temporalAddress ?? testTemporalAddress();
   const metrics = createMetrics({ defaultMetrics: false });
 
   const connection = Connection.lazy({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const junction = new JunctionClient({
-    client,
-    taskQueue: config.temporal.taskQueue,
-    sequencer: options.sequencer,
-  });
-  const connections = new ConnectionsClient(client, config.temporal.taskQueue);
-  const catalogue = new ProviderCatalogue(config.providers);
-
-  let worker: Worker | undefined;
-  let workerRun: Promise<void> | undefined;
-  let providers: RunningProviderWorkers | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (options.worker ?? true) {
     await installRuntime(logger, { metrics: false });
     nativeConnection = await NativeConnection.connect({ address });
-    worker = await createJunctionWorker({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      activities: await junctionActivities({
-        config,
-        logger,
-        connection,
-        namespace: config.temporal.namespace,
-        client,
-      }),
-      dataConverter,
-      workflowBundle: testWorkflowBundle(),
-      shutdownGraceMs: config.temporal.shutdownGraceMs,
-    });
-    workerRun = worker.run();
-    if (options.providerWorkers?.length) {
-      providers = await startProviderWorkers({
-        connection: nativeConnection,
-        namespace: config.temporal.namespace,
-        catalogue: config.providers.filter((provider) => options.providerWorkers?.includes(provider.id)),
-        credentials: createCredentialCache({ client, taskQueue: config.temporal.taskQueue }),
-        logger,
-        registry: metrics.registry,
-        shutdownGraceMs: 1_000,
-        dataConverter,
-      });
-    }
   }
-
-  const app = await buildServer({
+  const assembled = await assembleJunction({
     config,
     logger,
     metrics,
-    junction,
-    connections,
-    actions: new ActionsClient(client, config.temporal.taskQueue, catalogue),
     codec,
-    stateSecret: codec.deriveKey('junction oauth state'),
+    connection,
+    namespace: config.temporal.namespace,
+    worker: nativeConnection
+      ? {
+          connection: nativeConnection,
+          workflowBundle: testWorkflowBundle(),
+          // Provider task queues are global: only the providers a test asks for.
+          providers: options.providerWorkers ?? [],
+        }
+      : undefined,
+    api: true,
     now: options.now,
+    sequencer: options.sequencer,
     readiness: [
       {
         name: 'temporal',
@@ -154,14 +114,15 @@ export async function startTestJunction(
       },
     ],
   });
+  const { app, client, junction, worker } = assembled;
+  const workerRun = nativeConnection ? assembled.run() : undefined;
   await app.listen({ host: '127.0.0.1', port: config.server.port });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 
   const stopWorker = async () => {
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await assembled.stopWorkers();
     await workerRun?.catch(() => undefined);
-    await providers?.shutdown();
     await nativeConnection?.close().catch(() => undefined);
     nativeConnection = undefined;
   };
@@ -171,7 +132,7 @@ export async function startTestJunction(
     config,
     client,
     junction,
-    connections,
+    connections: junction.connections,
     codec,
     metrics,
     logs: lines,

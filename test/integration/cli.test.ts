@@ -86,7 +86,7 @@ describe('junction dlq', () => {
     const answer = await junction.post('/webhooks/clisrc', { headers: signed.headers, body: signed.body });
     const { workflowId } = (await answer.json()) as { workflowId: string };
     await eventually(
-      async () => (await junction.junction.deliveryStatus(workflowId)).state === 'dead_lettered',
+      async () => (await junction.junction.webhooks.deliveryStatus(workflowId)).state === 'dead_lettered',
     );
     return workflowId;
   }
@@ -116,7 +116,9 @@ describe('junction dlq', () => {
     const retried = await runCli(['dlq', 'retry', first], env);
     expect(retried).toMatchObject({ code: 0 });
     expect(retried.stdout).toContain(`retry sent to ${first}`);
-    await eventually(async () => (await junction.junction.deliveryStatus(first)).state === 'delivered');
+    await eventually(
+      async () => (await junction.junction.webhooks.deliveryStatus(first)).state === 'delivered',
+    );
 
     const discarded = await runCli(['dlq', 'discard', second, '--reason', 'customer deleted anyway'], env);
     expect(discarded.code).toBe(0);

@@ -136,9 +136,11 @@ test('a lost rotation within the provider reuse grace: the retry succeeds and th
   const { connectionId, answer, before, stats, eventsBefore } = await refreshWithLostAnswer('test-grace');
   expect(answer).toMatchObject({ status: 200, json: { state: 'active' } });
   expect(stats.answersLost - before.answersLost).toBe(1);
-  // The held request and the retry: two token requests, both granted.
-  expect(stats.tokenRequests - before.tokenRequests).toBe(2);
-  expect((stats.grants.refresh_token ?? 0) - (before.grants.refresh_token ?? 0)).toBe(2);
+  // The held request and its retry (more, if a loaded machine misses a heartbeat): every one of them granted,
+  // the retry with the previous refresh token inside the grace.
+  const requests = stats.tokenRequests - before.tokenRequests;
+  expect(requests).toBeGreaterThanOrEqual(2);
+  expect((stats.grants.refresh_token ?? 0) - (before.grants.refresh_token ?? 0)).toBe(requests);
   expect(
     env.events.requests
       .slice(eventsBefore)

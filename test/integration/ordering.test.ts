@@ -105,18 +105,18 @@ test('a dead-lettered event holds its key until retried; other keys are not bloc
   const second = await send('invoice.paid', { customer: 'cus_hold', seq: 2 });
   const other = await send('invoice.paid', { customer: 'cus_free', seq: 1 });
   await eventually(
-    async () => (await junction.junction.deliveryStatus(first.workflowId)).state === 'dead_lettered',
+    async () => (await junction.junction.webhooks.deliveryStatus(first.workflowId)).state === 'dead_lettered',
   );
   await eventually(
-    async () => (await junction.junction.deliveryStatus(other.workflowId)).state === 'delivered',
+    async () => (await junction.junction.webhooks.deliveryStatus(other.workflowId)).state === 'delivered',
   );
-  const waiting: WebhookDeliveryStatus = await junction.junction.deliveryStatus(second.workflowId);
+  const waiting: WebhookDeliveryStatus = await junction.junction.webhooks.deliveryStatus(second.workflowId);
   expect(waiting.targets[0]?.status).toBe('waiting');
 
   failFirst = false;
-  await junction.junction.retryDeadLetter(first.workflowId);
+  await junction.junction.webhooks.retryDeadLetter(first.workflowId);
   await eventually(
-    async () => (await junction.junction.deliveryStatus(second.workflowId)).state === 'delivered',
+    async () => (await junction.junction.webhooks.deliveryStatus(second.workflowId)).state === 'delivered',
   );
   expect(
     seen('/ordered')
@@ -131,9 +131,11 @@ test('without an ordering key, events run in parallel; an event missing the key 
   const charges = await Promise.all(Array.from({ length: 5 }, (_, seq) => send('charge.succeeded', { seq })));
   const keyless = await send('invoice.paid', { seq: 1 }); // no data.customer
   for (const { workflowId } of [...charges, keyless]) {
-    await eventually(async () => (await junction.junction.deliveryStatus(workflowId)).state === 'delivered');
+    await eventually(
+      async () => (await junction.junction.webhooks.deliveryStatus(workflowId)).state === 'delivered',
+    );
   }
-  const status = await junction.junction.deliveryStatus(keyless.workflowId);
+  const status = await junction.junction.webhooks.deliveryStatus(keyless.workflowId);
   expect(status.targets[0]?.target.orderedBy).toBeUndefined();
 });
 
@@ -149,15 +151,18 @@ test.each(['cancelled', 'terminated'] as const)(
     const first = await send('invoice.paid', { customer, seq: 1 });
     const second = await send('invoice.paid', { customer, seq: 2 });
     await eventually(
-      async () => (await junction.junction.deliveryStatus(first.workflowId)).state === 'dead_lettered',
+      async () =>
+        (await junction.junction.webhooks.deliveryStatus(first.workflowId)).state === 'dead_lettered',
     );
-    expect((await junction.junction.deliveryStatus(second.workflowId)).targets[0]?.status).toBe('waiting');
+    expect((await junction.junction.webhooks.deliveryStatus(second.workflowId)).targets[0]?.status).toBe(
+      'waiting',
+    );
     const handle = junction.client.workflow.getHandle(first.workflowId);
     // Cancelled: the delivery hands its turn back itself. Terminated: it cannot, and the sequencer notices.
     if (ending === 'cancelled') await handle.cancel();
     else await handle.terminate('operator gave up');
     await eventually(
-      async () => (await junction.junction.deliveryStatus(second.workflowId)).state === 'delivered',
+      async () => (await junction.junction.webhooks.deliveryStatus(second.workflowId)).state === 'delivered',
       {
         what: 'the next event of the key',
       },
@@ -175,16 +180,17 @@ test("a dead letter on another route does not hold the ordered route's key", asy
   await send('invoice.paid', { customer: 'cus_mixed', seq: 0 });
   const audited = await send('invoice.audited', { customer: 'cus_mixed', seq: 1 });
   await eventually(
-    async () => (await junction.junction.deliveryStatus(audited.workflowId)).state === 'dead_lettered',
+    async () =>
+      (await junction.junction.webhooks.deliveryStatus(audited.workflowId)).state === 'dead_lettered',
   );
   expect(
-    (await junction.junction.deliveryStatus(audited.workflowId)).targets.find(
+    (await junction.junction.webhooks.deliveryStatus(audited.workflowId)).targets.find(
       (t) => t.target.route === 'ordered',
     )?.status,
   ).toBe('waiting');
   const next = await send('invoice.paid', { customer: 'cus_mixed', seq: 2 });
   const dead = await eventually(async () => {
-    const status = await junction.junction.deliveryStatus(audited.workflowId);
+    const status = await junction.junction.webhooks.deliveryStatus(audited.workflowId);
     const ordered = status.targets.find((t) => t.target.route === 'ordered');
     return status.state === 'dead_lettered' && ordered?.status === 'delivered' ? status : undefined;
   });
@@ -193,7 +199,7 @@ test("a dead letter on another route does not hold the ordered route's key", asy
     audit: 'failed',
   });
   await eventually(
-    async () => (await junction.junction.deliveryStatus(next.workflowId)).state === 'delivered',
+    async () => (await junction.junction.webhooks.deliveryStatus(next.workflowId)).state === 'delivered',
   );
-  await junction.junction.discardDeadLetter(audited.workflowId);
+  await junction.junction.webhooks.discardDeadLetter(audited.workflowId);
 });

@@ -69,7 +69,7 @@ describe.each(SCHEME_CASES)('$scheme over HTTP', (c) => {
     const again = await post(c.scheme, vector);
     expect(await acknowledgement(again)).toEqual({ status: 'duplicate', workflowId: answer.workflowId });
     const status = await eventually(async () => {
-      const s = await junction.junction.deliveryStatus(answer.workflowId);
+      const s = await junction.junction.webhooks.deliveryStatus(answer.workflowId);
       return s.state === 'delivered' ? s : undefined;
     });
     expect(status.eventType).toBe(c.expected(vector).eventType);

@@ -100,7 +100,7 @@ async function send(source: string, data: unknown, type = 'order.created') {
 async function waitForState(workflowId: string, state: WebhookDeliveryStatus['state']) {
   return eventually(
     async () => {
-      const current = await junction.junction.deliveryStatus(workflowId);
+      const current = await junction.junction.webhooks.deliveryStatus(workflowId);
       return current.state === state ? current : undefined;
     },
     { what: `${workflowId} to reach ${state}` },
@@ -152,7 +152,7 @@ test('fan-out: one failing target is retried alone; the others are delivered onc
   );
 
   flaky.behave(() => ({ status: 200 }));
-  await junction.junction.retryDeadLetter(workflowId);
+  await junction.junction.webhooks.retryDeadLetter(workflowId);
   const delivered = await waitForState(workflowId, 'delivered');
   expect(byName(delivered)).toMatchObject({
     ok: { status: 'delivered', attempts: 1 },
@@ -175,7 +175,7 @@ test('fan-out: one failing target is retried alone; the others are delivered onc
 test('a route transform reshapes the payload before delivery (JSON), other routes get the original bytes', async () => {
   const { workflowId } = await send('shop', { id: 77 });
   await eventually(async () => {
-    const status = await junction.junction.deliveryStatus(workflowId);
+    const status = await junction.junction.webhooks.deliveryStatus(workflowId);
     return status.targets.find((t) => t.target.route === 'slim')?.status === 'delivered';
   });
   const slim = ok.requests.filter((r) => r.url === '/slim').at(-1);
@@ -194,12 +194,12 @@ test('a payload that fails its JSON schema is dead-lettered with the reasons, an
   expect(dead.validationErrors).toEqual(['/data/id must be integer (schema "order.*")']);
   expect(ok.requests.filter((r) => r.url === '/strict')).toHaveLength(0);
   const listed = await eventually(async () => {
-    for await (const letter of junction.junction.listDeadLetters({ sourceId: 'strict' }))
+    for await (const letter of junction.junction.webhooks.listDeadLetters({ sourceId: 'strict' }))
       if (letter.workflowId === workflowId) return letter;
     return undefined;
   });
   expect(listed.lastError).toMatchObject({ code: 'schema_invalid' });
-  await junction.junction.discardDeadLetter(workflowId, 'bad producer');
+  await junction.junction.webhooks.discardDeadLetter(workflowId, 'bad producer');
   const result = await junction.client.workflow.getHandle<typeof webhookDelivery>(workflowId).result();
   expect(result).toMatchObject({ state: 'discarded', discardReason: 'bad producer' });
 

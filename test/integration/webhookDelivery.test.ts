@@ -49,7 +49,7 @@ beforeEach(() => {
 });
 
 async function status(workflowId: string): Promise<WebhookDeliveryStatus> {
-  return junction.junction.deliveryStatus(workflowId);
+  return junction.junction.webhooks.deliveryStatus(workflowId);
 }
 
 async function waitForState(workflowId: string, state: WebhookDeliveryStatus['state']) {
@@ -146,7 +146,7 @@ test('a 4xx from the target dead-letters at once; retry delivers after the targe
   expect(dead.targets[0]).toMatchObject({ status: 'failed', attempts: 1 });
 
   const listed = await eventually(async () => {
-    for await (const letter of junction.junction.listDeadLetters({ sourceId: 'acme' })) {
+    for await (const letter of junction.junction.webhooks.listDeadLetters({ sourceId: 'acme' })) {
       if (letter.workflowId === json.workflowId) return letter;
     }
     return undefined;
@@ -158,11 +158,11 @@ test('a 4xx from the target dead-letters at once; retry delivers after the targe
   });
 
   target.behave(() => ({ status: 204 }));
-  await junction.junction.retryDeadLetter(json.workflowId);
+  await junction.junction.webhooks.retryDeadLetter(json.workflowId);
   const delivered = await waitForState(json.workflowId, 'delivered');
   expect(delivered.targets[0]).toMatchObject({ status: 'delivered', attempts: 2 });
   expect(target.requests.map((r) => r.headers[FORWARD_HEADERS.attempt])).toEqual(['1', '2']);
-  await expect(junction.junction.retryDeadLetter(json.workflowId)).rejects.toMatchObject({
+  await expect(junction.junction.webhooks.retryDeadLetter(json.workflowId)).rejects.toMatchObject({
     code: 'not_dead_lettered',
   });
 });
@@ -175,7 +175,7 @@ test('retries exhausted dead-letter the event; discard completes it as discarded
   expect(dead.lastError).toMatchObject({ code: 'target_error', status: 500 });
   expect(dead.targets[0]?.attempts).toBe(5);
 
-  await junction.junction.discardDeadLetter(json.workflowId, 'bad payload, handled by hand');
+  await junction.junction.webhooks.discardDeadLetter(json.workflowId, 'bad payload, handled by hand');
   const result = await junction.client.workflow.getHandle<typeof webhookDelivery>(json.workflowId).result();
   expect(result).toMatchObject({ state: 'discarded', discardReason: 'bad payload, handled by hand' });
   expect(result.targets[0]?.status).toBe('discarded');

@@ -122,11 +122,13 @@ test('webhooks replay re-runs a finished event as a new delivery; a running one 
   const deadBody = file('dead.json', JSON.stringify({ id: `evt_dead_${Date.now()}`, type: 'charge.failed' }));
   const dead = await runCli(['webhooks', 'send', 'pay', '--file', deadBody, '--url', junction.url], env);
   const deadId = (JSON.parse(dead.stdout.slice(4)) as { workflowId: string }).workflowId;
-  await eventually(async () => (await junction.junction.deliveryStatus(deadId)).state === 'dead_lettered');
+  await eventually(
+    async () => (await junction.junction.webhooks.deliveryStatus(deadId)).state === 'dead_lettered',
+  );
   const refused = await runCli(['webhooks', 'replay', deadId], env);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('is still running; use `junction dlq retry`');
-  await junction.junction.discardDeadLetter(deadId);
+  await junction.junction.webhooks.discardDeadLetter(deadId);
 });
 
 test('dlq retry --source retries every dead letter of the source, with progress', async () => {
@@ -142,7 +144,7 @@ test('dlq retry --source retries every dead letter of the source, with progress'
   }
   await eventually(async () => {
     let count = 0;
-    for await (const letter of junction.junction.listDeadLetters({ sourceId: 'pay' }))
+    for await (const letter of junction.junction.webhooks.listDeadLetters({ sourceId: 'pay' }))
       if (ids.includes(letter.workflowId)) count++;
     return count === 3;
   });
@@ -152,7 +154,7 @@ test('dlq retry --source retries every dead letter of the source, with progress'
   expect(bulk.stdout).toMatch(/retry sent to 3 of 3 dead letters \(source pay\)/);
   expect(bulk.stderr).toContain('retrying dead letters (source pay): 3/3');
   for (const id of ids)
-    await eventually(async () => (await junction.junction.deliveryStatus(id)).state === 'delivered');
+    await eventually(async () => (await junction.junction.webhooks.deliveryStatus(id)).state === 'delivered');
 
   const none = await eventually(async () => {
     const result = await runCli(['dlq', 'retry', '--source', 'pay', '--all'], env);

@@ -58,7 +58,7 @@ test('a worker killed (SIGKILL) mid-delivery loses nothing: another worker deliv
   running.push(replacement);
   const result = await eventually(
     async () => {
-      const status = await replacement.junction.deliveryStatus(workflowId);
+      const status = await replacement.junction.webhooks.deliveryStatus(workflowId);
       return status.state === 'delivered' ? status : undefined;
     },
     { timeoutMs: 30_000, what: 'delivery by the replacement worker' },

@@ -1,27 +1,46 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ActionOutcome, ActionsClient } from '../../client/actions';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ActionOutcome } from '../../client/actions';
+import type { JunctionClient } from '../../client';
 import type { JunctionConfig } from '../../config/schema';
-import { AuthError, RequestError, TemporalError } from '../../shared/errors';
 import { verifyConnectionToken } from '../../connections/accessTokens';
+import { AuthError, TemporalError, type JunctionCode } from '../../shared/errors';
 import { bearerToken, matchesAnyKey } from '../auth/bearer';
 import { sendError } from '../errors';
+import { httpStatus } from '../errorStatus';
+import { COMMON_CODES, errorBody, errorResponses } from '../schemas';
 import '../requestLog';
 
 /** Default and longest wait for an action's outcome before answering 202 with the run to poll. */
 export const DEFAULT_ACTION_WAIT_MS = 10_000;
 export const MAX_ACTION_WAIT_MS = 60_000;
 
-function waitMs(raw: unknown): number {
-  if (raw === undefined) return DEFAULT_ACTION_WAIT_MS;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || value > MAX_ACTION_WAIT_MS) {
-    throw new RequestError(
-      'bad_request',
-      `waitMs must be a whole number of milliseconds, at most ${MAX_ACTION_WAIT_MS}`,
-    );
-  }
-  return value;
-}
+const waitMs = z
+  .string()
+  .regex(/^\d+$/, `waitMs must be a whole number of milliseconds, at most ${MAX_ACTION_WAIT_MS}`)
+  .transform(Number)
+  .pipe(z.number().max(MAX_ACTION_WAIT_MS, `waitMs must be at most ${MAX_ACTION_WAIT_MS}`))
+  .optional()
+  .describe('how long to wait for the outcome before answering 202');
+
+const providerResponse = z.looseObject({
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()),
+  body: z.unknown(),
+  attempt: z.number().int(),
+});
+const outcomes = {
+  200: z.object({ status: z.literal('completed'), workflowId: z.string(), result: providerResponse }),
+  202: z.object({ status: z.literal('running'), workflowId: z.string(), poll: z.string() }),
+  502: errorBody(['action_failed']).extend({
+    status: z.literal('failed'),
+    workflowId: z.string(),
+    error: z.looseObject({ type: z.string(), message: z.string(), status: z.number().optional() }),
+  }),
+};
+
+const ERRORS: JunctionCode[] = [...COMMON_CODES, 'unauthorized', 'forbidden'];
 
 function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
   Object.assign(reply.request.logFields, { workflowId: outcome.workflowId, outcome: outcome.status });
@@ -35,7 +54,7 @@ function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
         .header('location', poll)
         .send({ ...outcome, poll });
     case 'failed':
-      return reply.code(502).send({
+      return reply.code(httpStatus('action_failed')).send({
         code: 'action_failed',
         message: `the action failed: ${outcome.error.message}`,
         ...outcome,
@@ -63,18 +82,19 @@ export function registerActionRoutes(
   app: FastifyInstance,
   deps: {
     config: JunctionConfig;
-    actions: ActionsClient;
+    junction: JunctionClient;
     stateSecret?: Uint8Array | string;
     now: () => number;
   },
 ) {
+  const actions = deps.junction.actions;
   void app.register(async (scope) => {
     scope.addHook('onRequest', async (request, reply) => {
       const token = bearerToken(request);
       if (
         token !== undefined &&
-        matchesAnyKey(token, deps.config.admin.apiKeys) &&
-        deps.config.admin.apiKeys.length > 0
+        deps.config.admin.apiKeys.length > 0 &&
+        matchesAnyKey(token, deps.config.admin.apiKeys)
       ) {
         request.actionPrincipal = { kind: 'admin' };
         return;
@@ -94,41 +114,85 @@ export function registerActionRoutes(
         { headers: { 'www-authenticate': 'Bearer realm="junction-actions"' } },
       );
     });
+    const routes = scope.withTypeProvider<ZodTypeProvider>();
+    const security: Array<Record<string, string[]>> = [{ adminKey: [] }, { connectionToken: [] }];
 
-    scope.post<{
-      Params: { provider: string; action: string };
-      Querystring: { waitMs?: string };
-      Body: { connectionId?: unknown; input?: unknown } | undefined;
-    }>('/actions/:provider/:action', async (request, reply) => {
-      const body = request.body ?? {};
-      if (typeof body !== 'object' || Array.isArray(body)) {
-        throw new RequestError('bad_request', 'the body must be a JSON object { connectionId, input }');
-      }
-      if (body.connectionId !== undefined && typeof body.connectionId !== 'string') {
-        throw new RequestError('bad_request', 'connectionId must be a string');
-      }
-      let connectionId = body.connectionId;
-      const principal = request.actionPrincipal;
-      if (principal?.kind === 'connection') {
-        if (connectionId !== undefined && connectionId !== principal.connectionId) {
-          throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
+    routes.post(
+      '/actions/:provider/:action',
+      {
+        schema: {
+          tags: ['actions'],
+          security,
+          summary: 'Run a declared provider action durably',
+          description:
+            'The same Idempotency-Key (per provider and action) runs the action once; a later call gets that ' +
+            'run’s outcome. A connection token may only name its own connection.',
+          params: z.object({ provider: z.string(), action: z.string() }),
+          querystring: z.object({ waitMs }),
+          headers: z.looseObject({
+            'idempotency-key': z
+              .string()
+              .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 printable ASCII characters')
+              .optional(),
+          }),
+          body: z
+            .object({
+              connectionId: z.string().optional().describe('the connection to act for'),
+              input: z.unknown().optional().describe('the action’s input, checked against its schema'),
+            })
+            .default({}),
+          response: {
+            ...outcomes,
+            ...errorResponses({ method: 'POST', url: '/actions/:provider/:action' }, [
+              ...ERRORS,
+              'unknown_provider',
+              'unknown_action',
+              'connection_required',
+              'connection_provider_mismatch',
+              'invalid_input',
+              'idempotency_key_reused',
+            ]),
+          },
+        },
+      },
+      async (request, reply) => {
+        let connectionId = request.body.connectionId;
+        const principal = request.actionPrincipal;
+        if (principal?.kind === 'connection') {
+          if (connectionId !== undefined && connectionId !== principal.connectionId) {
+            throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
+          }
+          connectionId = principal.connectionId;
         }
-        connectionId = principal.connectionId;
-      }
-      const key = request.headers['idempotency-key'];
-      const wait = waitMs(request.query.waitMs);
-      const { workflowId } = await deps.actions.start({
-        providerId: request.params.provider,
-        action: request.params.action,
-        connectionId,
-        input: body.input,
-        idempotencyKey: typeof key === 'string' ? key : undefined,
-      });
-      return send(reply, await deps.actions.outcome(workflowId, wait));
-    });
+        const { workflowId } = await actions.start({
+          providerId: request.params.provider,
+          action: request.params.action,
+          connectionId,
+          input: request.body.input,
+          idempotencyKey: request.headers['idempotency-key'],
+        });
+        return send(reply, await actions.outcome(workflowId, request.query.waitMs ?? DEFAULT_ACTION_WAIT_MS));
+      },
+    );
 
-    scope.get<{ Params: { workflowId: string }; Querystring: { waitMs?: string } }>(
+    routes.get(
       '/actions/runs/:workflowId',
+      {
+        schema: {
+          tags: ['actions'],
+          security,
+          summary: 'An action run’s outcome (waits up to waitMs while it runs)',
+          params: z.object({ workflowId: z.string() }),
+          querystring: z.object({ waitMs }),
+          response: {
+            ...outcomes,
+            ...errorResponses({ method: 'GET', url: '/actions/runs/:workflowId' }, [
+              ...ERRORS,
+              'workflow_not_found',
+            ]),
+          },
+        },
+      },
       async (request, reply) => {
         const { workflowId } = request.params;
         const notFound = new TemporalError('workflow_not_found', `no action run "${workflowId}"`);
@@ -137,12 +201,11 @@ export function registerActionRoutes(
         // A connection's token sees that connection's runs only; others look like they do not exist.
         if (
           principal?.kind === 'connection' &&
-          (await deps.actions.connectionOf(workflowId)) !== principal.connectionId
+          (await actions.connectionOf(workflowId)) !== principal.connectionId
         ) {
           throw notFound;
         }
-        const wait = request.query.waitMs === undefined ? 0 : waitMs(request.query.waitMs);
-        return send(reply, await deps.actions.outcome(workflowId, wait));
+        return send(reply, await actions.outcome(workflowId, request.query.waitMs ?? 0));
       },
     );
   });

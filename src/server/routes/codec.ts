@@ -1,35 +1,43 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
 import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { AuthError, RequestError } from '../../shared/errors';
 import { bearerToken, matchesAnyKey } from '../auth/bearer';
 import { sendError } from '../errors';
+import { COMMON_CODES, errorResponses } from '../schemas';
 
 export interface CodecRouteDeps {
   codec: PayloadCodec;
   operatorTokens: readonly string[];
   /** The Temporal UI origin allowed by CORS; without it no browser origin is allowed. */
   uiOrigin: string | undefined;
+  /**
+   * Keys that sign the sign-in cookie, the current one first (older ones still verify): derived from the codec
+   * keys, so every Junction server of a deployment honours the same sessions and a key rotation rotates them.
+   */
+  cookieSecrets: Buffer[];
   now: () => number;
 }
 
 const SESSION_COOKIE = 'junction_codec';
 const SESSION_SECONDS = 8 * 3600;
 
-type JsonPayloads = { payloads?: unknown };
+/** A Payload of Temporal's remote codec protocol, in proto3 JSON (bytes as base64). */
+const payload = z.object({
+  metadata: z.record(z.string(), z.string()).optional().describe('metadata values, base64'),
+  data: z.string().optional().describe('base64'),
+});
+/** Proto3 JSON omits an empty repeated field, so `{}` is an empty list: the Go SDK (temporal CLI) sends that. */
+const payloads = z.object({ payloads: z.array(payload).optional() });
 
-/**
- * The Payloads JSON of Temporal's remote codec protocol (proto3 JSON: bytes as base64). Proto3 JSON omits an
- * empty repeated field, so `{}` is an empty list: the Go SDK (the temporal CLI) sends exactly that.
- */
-function parsePayloads(body: unknown): temporal.api.common.v1.IPayload[] {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new RequestError('malformed_body', 'expected {"payloads": [...]}');
-  const raw = (body as JsonPayloads).payloads ?? [];
-  if (!Array.isArray(raw)) throw new RequestError('malformed_body', 'expected {"payloads": [...]}');
+function toProto(body: z.infer<typeof payloads>): temporal.api.common.v1.IPayload[] {
   try {
-    return temporal.api.common.v1.Payloads.fromObject({ payloads: raw }).payloads;
+    return temporal.api.common.v1.Payloads.fromObject({ payloads: body.payloads ?? [] }).payloads;
   } catch (error) {
     throw new RequestError('malformed_body', 'payloads must be {metadata: {k: base64}, data: base64}', {
       cause: error,
@@ -37,126 +45,150 @@ function parsePayloads(body: unknown): temporal.api.common.v1.IPayload[] {
   }
 }
 
-function toJson(payloads: temporal.api.common.v1.IPayload[]) {
+function toJson(list: temporal.api.common.v1.IPayload[]) {
   const json = temporal.api.common.v1.Payloads.toObject(
-    temporal.api.common.v1.Payloads.create({ payloads }),
+    temporal.api.common.v1.Payloads.create({ payloads: list }),
     {
       bytes: String,
     },
   );
   // `payloads` always present, even when empty (browser clients read it without a default); nested empty
   // fields stay omitted, since older protojson readers (the Go SDK) refuse fields they do not know.
-  return { payloads: (json.payloads as unknown[] | undefined) ?? [] };
-}
-
-function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
+  return { payloads: (json.payloads as z.infer<typeof payload>[] | undefined) ?? [] };
 }
 
 /**
  * The Temporal UI's remote codec (`/codec/encode`, `/codec/decode`): decrypted payloads only for operators.
  * An operator authenticates with `Authorization: Bearer <operator token>` (the temporal CLI's `--codec-auth`)
- * or with the session cookie `/codec/login` sets (the UI, with "include cross-origin credentials" on).
- * CORS admits only the configured UI origin.
+ * or with the signed session cookie `/codec/login` sets (the UI, with "include cross-origin credentials" on).
+ * CORS admits only the configured UI origin; any other browser origin is refused outright.
  */
 export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) {
-  // Sessions are HMACs of their expiry under a per-process key: a restart signs operators out.
-  const sessionKey = randomBytes(32);
-  const sign = (expires: number) =>
-    createHmac('sha256', sessionKey).update(String(expires)).digest('base64url');
-  const sessionValid = (value: string | undefined) => {
-    if (!value) return false;
-    const [expires, mac] = value.split('.');
-    if (!expires || !mac || Number(expires) < deps.now() / 1000) return false;
-    return matchesAnyKey(mac, [sign(Number(expires))]);
-  };
-
-  const cors = (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const origin = request.headers.origin;
-    if (origin === undefined) return true;
-    if (!deps.uiOrigin || origin !== new URL(deps.uiOrigin).origin) return false;
-    reply.header('access-control-allow-origin', origin);
-    reply.header('access-control-allow-credentials', 'true');
-    reply.header('vary', 'Origin');
-    return true;
-  };
-
-  const authorised = (request: FastifyRequest) => {
-    const token = bearerToken(request);
-    if (token !== undefined) return matchesAnyKey(token, deps.operatorTokens);
-    return sessionValid(readCookie(request, SESSION_COOKIE));
-  };
-
-  for (const action of ['encode', 'decode'] as const) {
-    const path = `/codec/${action}`;
-    app.options(path, async (request, reply) => {
-      if (!cors(request, reply)) {
-        return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
-          status: 403,
-        });
-      }
-      return reply
-        .header('access-control-allow-methods', 'POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type, x-namespace, authorization')
-        .header('access-control-max-age', '600')
-        .code(204)
-        .send();
-    });
-    app.post(path, async (request, reply) => {
-      if (!cors(request, reply)) {
-        return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
-          status: 403,
-        });
-      }
-      if (!authorised(request)) {
-        return sendError(
-          reply,
-          new AuthError('unauthorized', 'operator authentication required (bearer token or /codec/login)'),
-        );
-      }
-      const payloads = parsePayloads(request.body);
-      request.logFields.payloads = payloads.length;
-      const result =
-        action === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
-      return reply.send(toJson(result));
-    });
-  }
-
-  app.get('/codec/login', async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><title>Junction codec sign-in</title><form method="post" action="/codec/login">' +
-          '<label>Operator token <input type="password" name="token" autocomplete="off"></label>' +
-          '<button type="submit">Sign in</button></form>',
-      ),
-  );
+  const uiOrigin = deps.uiOrigin ? new URL(deps.uiOrigin).origin : undefined;
 
   void app.register(async (scope) => {
-    scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: 4096 },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
-    scope.post('/codec/login', async (request, reply) => {
-      const token = (request.body as { token?: unknown } | undefined)?.token;
-      if (typeof token !== 'string' || !matchesAnyKey(token, deps.operatorTokens)) {
-        return sendError(reply, new AuthError('unauthorized', 'that is not an operator token'));
+    await scope.register(cookie, { secret: deps.cookieSecrets });
+    await scope.register(formbody, { bodyLimit: 4096 });
+
+    const signedIn = (request: FastifyRequest) => {
+      const raw = request.cookies[SESSION_COOKIE];
+      if (!raw) return false;
+      const unsigned = request.unsignCookie(raw);
+      return unsigned.valid && Number(unsigned.value) >= deps.now() / 1000;
+    };
+    const authorised = (request: FastifyRequest) => {
+      const token = bearerToken(request);
+      if (token !== undefined) return matchesAnyKey(token, deps.operatorTokens);
+      return signedIn(request);
+    };
+
+    // The codec endpoints themselves: CORS for the UI origin only; any other browser origin is refused
+    // outright, so a page elsewhere cannot use an operator's session.
+    await scope.register(async (codecScope) => {
+      codecScope.addHook('onRequest', async (request, reply) => {
+        const origin = request.headers.origin;
+        if (origin !== undefined && origin !== uiOrigin) {
+          return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
+            status: 403,
+          });
+        }
+      });
+      await codecScope.register(cors, {
+        origin: uiOrigin ? [uiOrigin] : false,
+        credentials: true,
+        methods: ['POST', 'OPTIONS'],
+        allowedHeaders: ['content-type', 'x-namespace', 'authorization'],
+        maxAge: 600,
+      });
+      const routes = codecScope.withTypeProvider<ZodTypeProvider>();
+      for (const action of ['encode', 'decode'] as const) {
+        const url = `/codec/${action}`;
+        routes.post(
+          url,
+          {
+            config: { validationCode: 'malformed_body' },
+            schema: {
+              tags: ['codec'],
+              security: [{ operatorToken: [] }, { codecSession: [] }],
+              summary: `${action === 'encode' ? 'Encrypt' : 'Decrypt'} payloads (Temporal's remote codec protocol)`,
+              body: payloads,
+              response: {
+                200: payloads,
+                ...errorResponses({ method: 'POST', url }, [
+                  ...COMMON_CODES,
+                  'unauthorized',
+                  'codec_key_unknown',
+                  'codec_decrypt_failed',
+                ]),
+              },
+            },
+          },
+          async (request, reply) => {
+            if (!authorised(request)) {
+              return sendError(
+                reply,
+                new AuthError(
+                  'unauthorized',
+                  'operator authentication required (bearer token or /codec/login)',
+                ),
+              );
+            }
+            const list = toProto(request.body);
+            request.logFields.payloads = list.length;
+            const result =
+              action === 'encode' ? await deps.codec.encode(list) : await deps.codec.decode(list);
+            return reply.send(toJson(result));
+          },
+        );
       }
-      const expires = Math.floor(deps.now() / 1000) + SESSION_SECONDS;
-      return reply
-        .header(
-          'set-cookie',
-          `${SESSION_COOKIE}=${expires}.${sign(expires)}; Path=/codec; HttpOnly; SameSite=Strict; Max-Age=${SESSION_SECONDS}`,
-        )
-        .type('text/html; charset=utf-8')
-        .send('<!doctype html><p>Signed in: the Temporal UI can now decode payloads.</p>');
     });
+
+    const routes = scope.withTypeProvider<ZodTypeProvider>();
+    const html = { description: 'an HTML page', content: { 'text/html': { schema: z.string() } } };
+    routes.get(
+      '/codec/login',
+      { schema: { tags: ['codec'], summary: 'The operator sign-in page', response: { 200: html } } },
+      async (_request, reply) =>
+        reply
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><title>Junction codec sign-in</title><form method="post" action="/codec/login">' +
+              '<label>Operator token <input type="password" name="token" autocomplete="off"></label>' +
+              '<button type="submit">Sign in</button></form>',
+          ),
+    );
+
+    routes.post(
+      '/codec/login',
+      {
+        schema: {
+          tags: ['codec'],
+          summary: 'Sign in with an operator token: sets the session cookie the Temporal UI sends',
+          consumes: ['application/x-www-form-urlencoded'],
+          body: z.object({ token: z.string().optional() }).default({}),
+          response: {
+            200: html,
+            ...errorResponses({ method: 'POST', url: '/codec/login' }, [...COMMON_CODES, 'unauthorized']),
+          },
+        },
+      },
+      async (request, reply) => {
+        const token = request.body.token;
+        if (token === undefined || !matchesAnyKey(token, deps.operatorTokens)) {
+          return sendError(reply, new AuthError('unauthorized', 'that is not an operator token'));
+        }
+        const expires = Math.floor(deps.now() / 1000) + SESSION_SECONDS;
+        return reply
+          .setCookie(SESSION_COOKIE, String(expires), {
+            signed: true,
+            path: '/codec',
+            httpOnly: true,
+            sameSite: 'strict',
+            maxAge: SESSION_SECONDS,
+          })
+          .type('text/html; charset=utf-8')
+          .send('<!doctype html><p>Signed in: the Temporal UI can now decode payloads.</p>');
+      },
+    );
   });
 }

@@ -1,56 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { headerShape, refreshTiming } from '../../connections/input';
-import { ConnectionError, OAuthError, RequestError } from '../../shared/errors';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authorizationUrl, returnToAllowed, withQuery } from '../../oauth/authorizationUrl';
 import { CONNECT_SESSION_TTL_MS, signConnectSession, verifyConnectSession } from '../../oauth/connectSession';
 import { loadOAuth } from '../../oauth/lib';
 import { STATE_TTL_MS, signState, verifyState } from '../../oauth/state';
-import type { ProviderCatalogue } from '../../providers/catalogue';
-import type { OAuthAuth, ProviderDeclaration } from '../../providers/schema';
 import { CONNECTION_ID_PATTERN } from '../../shared/connections';
+import { OAuthError, RequestError } from '../../shared/errors';
 import { registerAdminRoutes } from '../auth/bearer';
+import { ADMIN_SECURITY, COMMON_CODES, connectionId, errorResponses, scopes } from '../schemas';
 import '../requestLog';
 import type { ConnectionRouteDeps } from './connections';
 
-type AuthorizationCodeProvider = ProviderDeclaration & {
-  auth: OAuthAuth & { mode: 'oauth2' };
-  client: NonNullable<ProviderDeclaration['client']>;
-};
-
-/** `returnTo` must be on an allowlisted origin and under its path: no open redirect. */
-export function returnToAllowed(returnTo: string, allowlist: readonly string[]): boolean {
-  let target: URL;
-  try {
-    target = new URL(returnTo);
-  } catch {
-    return false;
-  }
-  return allowlist.some((entry) => {
-    const allowed = new URL(entry);
-    return target.origin === allowed.origin && target.pathname.startsWith(allowed.pathname);
-  });
-}
-
-function withQuery(url: string, params: Record<string, string | undefined>): string {
-  const target = new URL(url);
-  for (const [key, value] of Object.entries(params))
-    if (value !== undefined) target.searchParams.set(key, value);
-  return target.toString();
-}
-
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
-
-/** The scopes of a `POST /connect/sessions` body: absent, or a list of RFC 6749 scope tokens. */
-function scopesFromBody(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (
-    !Array.isArray(value) ||
-    value.length > 100 ||
-    !value.every((s) => typeof s === 'string' && SCOPE.test(s))
-  )
-    throw new RequestError('bad_request', 'scopes must be a list of scope tokens (no spaces or quotes)');
-  return value as string[];
-}
+const redirect = { description: 'a redirect (Location)', content: { 'text/plain': { schema: z.string() } } };
 
 /**
  * The authorization-code flow: `POST /connect/sessions` (admin) issues a signed, single-use, ten-minute connect
@@ -58,40 +21,11 @@ function scopesFromBody(value: unknown): string[] | undefined {
  * `returnTo` it was issued for, and redirects to the provider with a signed `state`; `GET /oauth/callback`
  * hands the provider's answer to the pending authorization and sends the browser back to `returnTo`.
  */
-export function registerConnectRoutes(
-  app: FastifyInstance,
-  deps: ConnectionRouteDeps,
-  providers: ProviderCatalogue,
-) {
+export function registerConnectRoutes(app: FastifyInstance, deps: ConnectionRouteDeps) {
+  const connections = deps.junction.connections;
   const settings = deps.config.connections;
   const publicBase = () => (settings.publicUrl ?? deps.baseUrl()).replace(/\/$/, '');
   const redirectUri = () => `${publicBase()}/oauth/callback`;
-
-  const authorizationCodeProvider = (id: string): AuthorizationCodeProvider => {
-    const provider = providers.get(id);
-    if (!provider) throw new ConnectionError('unknown_provider', `no provider "${id}"`);
-    if (provider.auth.mode !== 'oauth2') {
-      throw new ConnectionError(
-        'unsupported_auth_mode',
-        `provider "${provider.id}" does not use the authorization-code flow`,
-      );
-    }
-    if (!provider.client) {
-      throw new ConnectionError(
-        'unsupported_auth_mode',
-        `provider "${provider.id}" has no OAuth client configured, so it cannot be connected`,
-      );
-    }
-    return provider as AuthorizationCodeProvider;
-  };
-  const checkConnectionId = (connectionId: string) => {
-    if (!CONNECTION_ID_PATTERN.test(connectionId)) {
-      throw new RequestError(
-        'bad_request',
-        'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"',
-      );
-    }
-  };
   const checkReturnTo = (returnTo: string) => {
     if (!returnToAllowed(returnTo, settings.returnToAllowlist)) {
       throw new OAuthError('return_to_not_allowed', 'returnTo is not on connections.returnToAllowlist');
@@ -102,39 +36,96 @@ export function registerConnectRoutes(
     app,
     () => deps.config.admin.apiKeys,
     (scope) => {
-      scope.post<{ Body: Record<string, unknown> }>('/connect/sessions', async (request, reply) => {
-        const body = request.body && typeof request.body === 'object' ? request.body : {};
-        const provider = authorizationCodeProvider(typeof body.provider === 'string' ? body.provider : '');
-        const connectionId = typeof body.connectionId === 'string' ? body.connectionId : '';
-        checkConnectionId(connectionId);
-        const returnTo = typeof body.returnTo === 'string' ? body.returnTo : '';
-        checkReturnTo(returnTo);
-        const scopes = scopesFromBody(body.scopes);
-        const now = deps.now();
-        const session = await signConnectSession(
-          { sessionId: randomUUID(), providerId: provider.id, connectionId, returnTo, scopes },
-          deps.stateSecret,
-          now,
-        );
-        Object.assign(request.logFields, {
-          connectionId,
-          provider: provider.id,
-          outcome: 'session_issued',
-        });
-        const url = withQuery(`${publicBase()}/connect/${encodeURIComponent(provider.id)}`, {
-          connectionId,
-          returnTo,
-          session,
-        });
-        return reply.code(201).send({ url, expiresAt: new Date(now + CONNECT_SESSION_TTL_MS).toISOString() });
-      });
+      scope.withTypeProvider<ZodTypeProvider>().post(
+        '/connect/sessions',
+        {
+          schema: {
+            tags: ['connections'],
+            security: ADMIN_SECURITY,
+            summary: 'Issue a connect link for one user (single use, ten minutes)',
+            body: z.object({
+              provider: z.string().describe('an authorization-code provider of the catalogue'),
+              connectionId,
+              returnTo: z.string().optional().describe('where the browser goes afterwards (allowlisted)'),
+              scopes: scopes.optional(),
+            }),
+            response: {
+              201: z.object({ url: z.string(), expiresAt: z.string() }),
+              ...errorResponses({ method: 'POST', url: '/connect/sessions' }, [
+                ...COMMON_CODES,
+                'unauthorized',
+                'unknown_provider',
+                'unsupported_auth_mode',
+                'return_to_not_allowed',
+              ]),
+            },
+          },
+        },
+        async (request, reply) => {
+          const { body } = request;
+          const provider = connections.authorizationCodeProvider(body.provider);
+          const returnTo = body.returnTo ?? '';
+          checkReturnTo(returnTo);
+          const now = deps.now();
+          const session = await signConnectSession(
+            {
+              sessionId: randomUUID(),
+              providerId: provider.id,
+              connectionId: body.connectionId,
+              returnTo,
+              scopes: body.scopes,
+            },
+            deps.stateSecret,
+            now,
+          );
+          Object.assign(request.logFields, {
+            connectionId: body.connectionId,
+            provider: provider.id,
+            outcome: 'session_issued',
+          });
+          const url = withQuery(`${publicBase()}/connect/${encodeURIComponent(provider.id)}`, {
+            connectionId: body.connectionId,
+            returnTo,
+            session,
+          });
+          return reply
+            .code(201)
+            .send({ url, expiresAt: new Date(now + CONNECT_SESSION_TTL_MS).toISOString() });
+        },
+      );
     },
   );
 
-  app.get<{ Params: { provider: string }; Querystring: Record<string, string | undefined> }>(
+  app.withTypeProvider<ZodTypeProvider>().get(
     '/connect/:provider',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Open a connect link: redirects the browser to the provider',
+        params: z.object({ provider: z.string() }),
+        querystring: z.object({
+          connectionId: z.string().optional(),
+          returnTo: z.string().optional(),
+          session: z.string().optional().describe('the signed connect session from POST /connect/sessions'),
+        }),
+        response: {
+          302: redirect,
+          ...errorResponses({ method: 'GET', url: '/connect/:provider' }, [
+            ...COMMON_CODES,
+            'unknown_provider',
+            'unsupported_auth_mode',
+            'connect_session_required',
+            'invalid_connect_session',
+            'connect_session_expired',
+            'connect_session_mismatch',
+            'connect_session_used',
+            'return_to_not_allowed',
+          ]),
+        },
+      },
+    },
     async (request, reply) => {
-      const provider = authorizationCodeProvider(request.params.provider);
+      const provider = connections.authorizationCodeProvider(request.params.provider);
       const now = deps.now();
       const session = await verifyConnectSession(request.query.session, deps.stateSecret, now);
       const connectionId = request.query.connectionId ?? '';
@@ -151,7 +142,12 @@ export function registerConnectRoutes(
         );
       }
       // Checked again: the allowlist may have changed since the session was issued.
-      checkConnectionId(connectionId);
+      if (!CONNECTION_ID_PATTERN.test(connectionId)) {
+        throw new RequestError(
+          'bad_request',
+          'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"',
+        );
+      }
       checkReturnTo(returnTo);
       const scopes = session.scopes ?? provider.auth.scopes;
       const lib = await loadOAuth();
@@ -159,58 +155,73 @@ export function registerConnectRoutes(
       // The session's id names the pending authorization, so a second use of the link is refused by
       // Temporal's workflow id reuse policy (connect_session_used), with no table of spent sessions.
       const stateId = session.sessionId;
-      await deps.connections.startAuthorization({
+      await connections.beginAuthorization(provider.id, {
         stateId,
         connectionId,
-        providerId: provider.id,
         returnTo,
         redirectUri: redirectUri(),
         codeVerifier,
         scopes,
         expiresAt: now + STATE_TTL_MS,
-        timing: refreshTiming(provider, settings),
-        headerShape: headerShape(provider),
-        apiBaseUrl: provider.apiBaseUrl,
       });
       const state = await signState(
         { stateId, connectionId, providerId: provider.id },
         deps.stateSecret,
         now,
       );
-      const url = new URL(provider.auth.authorizationUrl);
-      url.searchParams.set('response_type', 'code');
-      url.searchParams.set('client_id', provider.client.clientId);
-      url.searchParams.set('redirect_uri', redirectUri());
-      if (scopes.length > 0) url.searchParams.set('scope', scopes.join(provider.auth.scopeSeparator));
-      url.searchParams.set('state', state);
-      if (codeVerifier) {
-        url.searchParams.set('code_challenge', await lib.calculatePKCECodeChallenge(codeVerifier));
-        url.searchParams.set('code_challenge_method', 'S256');
-      }
-      for (const [key, value] of Object.entries(provider.auth.authorizationParams))
-        url.searchParams.set(key, value);
       Object.assign(request.logFields, { connectionId, provider: provider.id, outcome: 'redirected' });
-      return reply.redirect(url.toString(), 302);
+      return reply.redirect(
+        authorizationUrl(provider, {
+          redirectUri: redirectUri(),
+          scopes,
+          state,
+          codeChallenge: codeVerifier ? await lib.calculatePKCECodeChallenge(codeVerifier) : undefined,
+        }),
+        302,
+      );
     },
   );
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/oauth/callback', async (request, reply) => {
-    const state = request.query.state;
-    if (!state) throw new OAuthError('invalid_state', 'the callback carries no state');
-    const claims = await verifyState(state, deps.stateSecret, deps.now());
-    Object.assign(request.logFields, { connectionId: claims.connectionId, provider: claims.providerId });
-    const query = request.url.slice(request.url.indexOf('?') + 1);
-    const outcome = await deps.connections.completeAuthorization(claims.stateId, query);
-    Object.assign(request.logFields, { outcome: outcome.status });
-    const target =
-      outcome.status === 'connected'
-        ? withQuery(outcome.returnTo, { connection_id: outcome.connectionId, status: 'connected' })
-        : withQuery(outcome.returnTo, {
-            connection_id: outcome.connectionId,
-            status: 'failed',
-            error: outcome.error,
-            error_description: outcome.description,
-          });
-    return reply.redirect(target, 302);
-  });
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/oauth/callback',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'The provider’s redirect back: exchanges the code and sends the browser to returnTo',
+        querystring: z.looseObject({
+          state: z.string().optional(),
+          code: z.string().optional(),
+          error: z.string().optional(),
+        }),
+        response: {
+          302: redirect,
+          ...errorResponses({ method: 'GET', url: '/oauth/callback' }, [
+            ...COMMON_CODES,
+            'invalid_state',
+            'state_expired',
+            'state_used',
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const state = request.query.state;
+      if (!state) throw new OAuthError('invalid_state', 'the callback carries no state');
+      const claims = await verifyState(state, deps.stateSecret, deps.now());
+      Object.assign(request.logFields, { connectionId: claims.connectionId, provider: claims.providerId });
+      const query = request.url.slice(request.url.indexOf('?') + 1);
+      const outcome = await connections.completeAuthorization(claims.stateId, query);
+      Object.assign(request.logFields, { outcome: outcome.status });
+      const target =
+        outcome.status === 'connected'
+          ? withQuery(outcome.returnTo, { connection_id: outcome.connectionId, status: 'connected' })
+          : withQuery(outcome.returnTo, {
+              connection_id: outcome.connectionId,
+              status: 'failed',
+              error: outcome.error,
+              error_description: outcome.description,
+            });
+      return reply.redirect(target, 302);
+    },
+  );
 }

@@ -1,24 +1,28 @@
 import type { FastifyInstance } from 'fastify';
-import { ConnectionStuckError, ConnectionsClient } from '../../client/connections';
-import type { JunctionMetrics } from '../../metrics/registry';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { JunctionClient } from '../../client';
+import { ConnectionStuckError } from '../../client/connections';
 import type { JunctionConfig } from '../../config/schema';
-import { headerShape, refreshTiming } from '../../connections/input';
-import { ConnectionError, RequestError } from '../../shared/errors';
-import { ProviderCatalogue } from '../../providers/catalogue';
-import {
-  CONNECTION_ID_PATTERN,
-  type ConnectionSecrets,
-  type ConnectionWorkflowInput,
-} from '../../shared/connections';
 import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
+import type { JunctionMetrics } from '../../metrics/registry';
+import type { JunctionCode } from '../../shared/errors';
 import { registerAdminRoutes } from '../auth/bearer';
+import {
+  ADMIN_SECURITY,
+  COMMON_CODES,
+  connectionId,
+  connectionStatus,
+  errorResponses,
+  scopes,
+} from '../schemas';
 import '../requestLog';
 import { registerConnectRoutes } from './connect';
 
 export interface ConnectionRouteDeps {
   config: JunctionConfig;
-  connections: ConnectionsClient;
-  /** HMAC key for `state` and connect sessions (a key is derived for each). */
+  junction: JunctionClient;
+  /** HMAC key for `state`, connect sessions and connection tokens (a key is derived for each). */
   stateSecret: Uint8Array | string;
   /** The server's own base URL when `connections.publicUrl` is not set. */
   baseUrl: () => string;
@@ -26,56 +30,37 @@ export interface ConnectionRouteDeps {
   metrics?: JunctionMetrics;
 }
 
-const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+/** Codes every route on one connection can answer. */
+const ON_CONNECTION: JunctionCode[] = [
+  ...COMMON_CODES,
+  'unauthorized',
+  'connection_not_found',
+  'connection_stuck',
+];
 
-/** Per-mode credentials from a `POST /connections` body; 400 when one is missing. */
-function credentialsFromBody(mode: string, body: Record<string, unknown>): ConnectionSecrets {
-  const c = (typeof body.credentials === 'object' && body.credentials ? body.credentials : {}) as Record<
-    string,
-    unknown
-  >;
-  const need = (name: string) => {
-    const value = str(c[name]);
-    if (value === undefined)
-      throw new RequestError('bad_request', `credentials.${name} is required for ${mode}`);
-    return value;
-  };
-  switch (mode) {
-    case 'api_key':
-      return { apiKey: need('apiKey') };
-    case 'basic':
-      return { username: need('username'), password: typeof c.password === 'string' ? c.password : '' };
-    case 'client_credentials':
-      return {
-        clientId: str(c.clientId),
-        clientSecret: str(c.clientSecret),
-        privateKey: str(c.privateKey),
-        keyId: str(c.keyId),
-      };
-    case 'jwt_bearer':
-      return {
-        assertionIssuer: need('issuer'),
-        assertionSubject: str(c.subject),
-        assertionPrivateKey: need('privateKey'),
-        assertionKeyId: str(c.keyId),
-        clientId: str(c.clientId) ?? need('issuer'),
-        clientSecret: str(c.clientSecret),
-      };
-    default:
-      throw new ConnectionError(
-        'unsupported_auth_mode',
-        `connections for ${mode} providers are created through a connect link (POST /connect/sessions)`,
-      );
-  }
-}
+const credentials = z
+  .object({
+    apiKey: z.string(),
+    username: z.string(),
+    password: z.string(),
+    clientId: z.string(),
+    clientSecret: z.string(),
+    privateKey: z.string().describe('PKCS#8 PEM (private_key_jwt, or the JWT bearer assertion key)'),
+    keyId: z.string(),
+    issuer: z.string().describe('JWT bearer: the assertion issuer (a service account)'),
+    subject: z.string().describe('JWT bearer: the user to act as'),
+  })
+  .partial()
+  .describe('what the provider’s auth mode needs: apiKey; username/password; client credentials; JWT bearer');
+
+const idParams = z.object({ id: z.string().describe('the connection id') });
 
 /**
  * Connection endpoints: the authorization-code flow (`/connect/sessions`, `/connect/:provider`,
  * `/oauth/callback`: see ./connect), and the admin-authenticated management API (`/connections…`).
  */
 export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionRouteDeps) {
-  const providers = new ProviderCatalogue(deps.config.providers);
-  const settings = deps.config.connections;
+  const connections = deps.junction.connections;
   // A stuck connection loses nothing, but serves nothing until repaired: it is logged and counted.
   app.addHook('onError', async (request, _reply, error) => {
     if (!(error instanceof ConnectionStuckError)) return;
@@ -86,92 +71,177 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionR
     );
   });
 
-  registerConnectRoutes(app, deps, providers);
+  registerConnectRoutes(app, deps);
 
   registerAdminRoutes(
     app,
     () => deps.config.admin.apiKeys,
     (scope) => {
-      scope.get<{ Querystring: { provider?: string; state?: string } }>('/connections', async (request) => {
-        const rows = [];
-        for await (const row of deps.connections.list({
-          providerId: request.query.provider,
-          state: request.query.state,
-        }))
-          rows.push(row);
-        return { connections: rows };
-      });
+      const routes = scope.withTypeProvider<ZodTypeProvider>();
+      const base = { tags: ['connections'], security: ADMIN_SECURITY };
 
-      scope.get<{ Params: { id: string } }>('/connections/:id', async (request) => {
-        return await deps.connections.status(request.params.id);
-      });
+      routes.get(
+        '/connections',
+        {
+          schema: {
+            ...base,
+            summary: 'List running connections (from their memos: no worker needed)',
+            querystring: z.object({
+              provider: z.string().optional().describe('only this provider'),
+              state: z.string().optional().describe('only this state, e.g. needs_reauth'),
+            }),
+            response: {
+              200: z.object({
+                connections: z.array(
+                  connectionStatus.partial().extend({ connectionId: z.string(), providerId: z.string() }),
+                ),
+              }),
+              ...errorResponses({ method: 'GET', url: '/connections' }, [...COMMON_CODES, 'unauthorized']),
+            },
+          },
+        },
+        async (request) => {
+          const rows = [];
+          for await (const row of connections.list({
+            providerId: request.query.provider,
+            state: request.query.state,
+          }))
+            rows.push(row);
+          return { connections: rows };
+        },
+      );
 
-      scope.post<{ Body: Record<string, unknown> }>('/connections', async (request, reply) => {
-        const body = request.body && typeof request.body === 'object' ? request.body : {};
-        const connectionId = str(body.connectionId) ?? '';
-        if (!CONNECTION_ID_PATTERN.test(connectionId)) {
-          throw new RequestError(
-            'bad_request',
-            'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"',
-          );
-        }
-        const provider = providers.get(str(body.providerId) ?? '');
-        if (!provider)
-          throw new ConnectionError('unknown_provider', `no provider "${String(body.providerId)}"`);
-        const secrets = credentialsFromBody(provider.auth.mode, body);
-        const scopes = Array.isArray(body.scopes)
-          ? body.scopes.filter((s): s is string => typeof s === 'string')
-          : 'scopes' in provider.auth
-            ? provider.auth.scopes
-            : [];
-        const input: ConnectionWorkflowInput = {
-          connectionId,
-          providerId: provider.id,
-          mode: provider.auth.mode,
-          scopes,
-          secrets,
-          timing: refreshTiming(provider, settings),
-          headerShape: headerShape(provider),
-          apiBaseUrl: provider.apiBaseUrl,
-        };
-        Object.assign(request.logFields, { connectionId, provider: provider.id });
-        const status = await deps.connections.create(input);
-        return reply.code(201).send(status);
-      });
+      routes.get(
+        '/connections/:id',
+        {
+          schema: {
+            ...base,
+            summary: 'A connection’s state, scopes, expiry horizon and last refresh (never a secret)',
+            params: idParams,
+            response: {
+              200: connectionStatus,
+              ...errorResponses({ method: 'GET', url: '/connections/:id' }, ON_CONNECTION),
+            },
+          },
+        },
+        async (request) => connections.status(request.params.id),
+      );
 
-      scope.delete<{ Params: { id: string } }>('/connections/:id', async (request) => {
-        return await deps.connections.delete(request.params.id);
-      });
+      routes.post(
+        '/connections',
+        {
+          schema: {
+            ...base,
+            summary:
+              'Create a connection from credentials you hold (API key, basic, client credentials, JWT bearer)',
+            description:
+              'Authorization-code providers connect through a connect link instead (POST /connect/sessions). ' +
+              'Answers once the first token is in place.',
+            body: z.object({
+              connectionId,
+              providerId: z.string().describe('a provider of the catalogue'),
+              credentials: credentials.optional(),
+              scopes: scopes.optional(),
+            }),
+            response: {
+              201: connectionStatus,
+              ...errorResponses({ method: 'POST', url: '/connections' }, [
+                ...COMMON_CODES,
+                'unauthorized',
+                'unknown_provider',
+                'unsupported_auth_mode',
+                'connection_exists',
+                'invalid_grant',
+                'token_request_rejected',
+                'refresh_failed',
+              ]),
+            },
+          },
+        },
+        async (request, reply) => {
+          Object.assign(request.logFields, {
+            connectionId: request.body.connectionId,
+            provider: request.body.providerId,
+          });
+          return reply.code(201).send(await connections.createFromRequest(request.body));
+        },
+      );
 
-      scope.post<{ Params: { id: string } }>('/connections/:id/refresh', async (request) => {
-        return await deps.connections.refresh(request.params.id);
-      });
+      routes.delete(
+        '/connections/:id',
+        {
+          schema: {
+            ...base,
+            summary: 'Revoke at the provider (RFC 7009) and end the connection',
+            params: idParams,
+            response: {
+              200: connectionStatus,
+              ...errorResponses({ method: 'DELETE', url: '/connections/:id' }, [
+                ...ON_CONNECTION,
+                'connection_deleted',
+              ]),
+            },
+          },
+        },
+        async (request) => connections.delete(request.params.id),
+      );
+
+      routes.post(
+        '/connections/:id/refresh',
+        {
+          schema: {
+            ...base,
+            summary: 'Refresh the token now',
+            params: idParams,
+            response: {
+              200: connectionStatus,
+              ...errorResponses({ method: 'POST', url: '/connections/:id/refresh' }, [
+                ...ON_CONNECTION,
+                'needs_reauth',
+                'connection_deleted',
+                'refresh_failed',
+              ]),
+            },
+          },
+        },
+        async (request) => connections.refresh(request.params.id),
+      );
 
       // A token that may run actions for this connection only (`Authorization: Bearer <token>` on /actions).
-      scope.post<{ Params: { id: string }; Body: { ttlSeconds?: unknown } | undefined }>(
+      routes.post(
         '/connections/:id/tokens',
+        {
+          schema: {
+            ...base,
+            summary: 'Issue a token that runs actions for this connection only',
+            params: idParams,
+            body: z
+              .object({
+                ttlSeconds: z
+                  .number()
+                  .int()
+                  .min(60)
+                  .max(MAX_CONNECTION_TOKEN_TTL_MS / 1_000)
+                  .default(3_600)
+                  .describe('lifetime, 60 s to 30 days'),
+              })
+              .default({ ttlSeconds: 3_600 }),
+            response: {
+              201: z.object({ connectionId: z.string(), token: z.string(), expiresAt: z.string() }),
+              ...errorResponses({ method: 'POST', url: '/connections/:id/tokens' }, ON_CONNECTION),
+            },
+          },
+        },
         async (request, reply) => {
-          const ttlSeconds = request.body?.ttlSeconds ?? 3_600;
-          if (
-            typeof ttlSeconds !== 'number' ||
-            !Number.isInteger(ttlSeconds) ||
-            ttlSeconds < 60 ||
-            ttlSeconds * 1_000 > MAX_CONNECTION_TOKEN_TTL_MS
-          ) {
-            throw new RequestError(
-              'bad_request',
-              'ttlSeconds must be a whole number from 60 to 2592000 (30 days)',
-            );
-          }
-          const status = await deps.connections.status(request.params.id);
+          const status = await connections.status(request.params.id);
           const issued = await signConnectionToken(
             status.connectionId,
-            ttlSeconds * 1_000,
+            request.body.ttlSeconds * 1_000,
             deps.stateSecret,
             deps.now(),
           );
           Object.assign(request.logFields, { connectionId: status.connectionId, outcome: 'token_issued' });
-          return await reply.code(201).send({ connectionId: status.connectionId, ...issued });
+          return reply.code(201).send({ connectionId: status.connectionId, ...issued });
         },
       );
     },

@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { JunctionClient } from '../../client';
-import { isTemporalUnavailable } from '../../client/errors';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isTemporalUnavailable, type JunctionClient } from '../../client';
 import type { JunctionConfig, SourceConfig } from '../../config/schema';
-import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import type { JunctionMetrics } from '../../metrics/registry';
-import { webhookWorkflowId } from '../../shared/ids';
-import type { RawBody, WebhookDeliveryInput } from '../../shared/webhooks';
-import { compileRoutes, selectTargets, type CompiledRoute } from '../../webhooks/routing';
+import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import { VERIFIERS } from '../../webhooks/schemes';
+import { COMMON_CODES, errorResponses } from '../schemas';
 import '../requestLog';
 
 export interface WebhookRouteDeps {
@@ -22,16 +21,12 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 /** Seconds a sender should wait before redelivering when Temporal is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const ROUTE = { method: 'POST', url: '/webhooks/:source' };
 
-/** Keeps the body byte-exact: UTF-8 text when it decodes cleanly, base64 otherwise. */
-export function toRawBody(bytes: Buffer): RawBody {
-  try {
-    return { encoding: 'utf8', data: utf8.decode(bytes) };
-  } catch {
-    return { encoding: 'base64', data: bytes.toString('base64') };
-  }
-}
+const accepted = z.object({
+  status: z.enum(['accepted', 'duplicate']).describe('duplicate: this delivery id was seen before'),
+  workflowId: z.string().describe('webhook:<source>:<deliveryId>'),
+});
 
 function firstHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -43,13 +38,9 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
  * acknowledge. Nothing is started for a request that fails any check.
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps) {
-  const sources = new Map<string, { source: SourceConfig; routes: CompiledRoute[]; bodyLimit: number }>();
+  const sources = new Map<string, { source: SourceConfig; bodyLimit: number }>();
   for (const source of deps.config.sources) {
-    sources.set(source.id, {
-      source,
-      routes: compileRoutes(source),
-      bodyLimit: source.maxBodyBytes ?? deps.config.server.bodyLimitBytes,
-    });
+    sources.set(source.id, { source, bodyLimit: source.maxBodyBytes ?? deps.config.server.bodyLimitBytes });
   }
   const routeBodyLimit = Math.max(
     deps.config.server.bodyLimitBytes,
@@ -67,9 +58,41 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
       },
     );
 
-    scope.post<{ Params: { source: string } }>(
-      '/webhooks/:source',
-      { bodyLimit: routeBodyLimit },
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      ROUTE.url,
+      {
+        bodyLimit: routeBodyLimit,
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Receive a provider webhook',
+          description:
+            'Verifies the signature over the raw bytes with the source’s scheme, then durably starts ' +
+            '`webhook:<source>:<deliveryId>` before answering. A redelivery answers `duplicate`.',
+          consumes: ['application/json', 'application/x-www-form-urlencoded', '*/*'],
+          params: z.object({ source: z.string().describe('a configured source id') }),
+          body: z.unknown().describe('the provider’s request, byte for byte'),
+          response: {
+            202: accepted,
+            200: {
+              description: 'Slack `url_verification` (JSON challenge), or Twilio’s empty TwiML',
+              content: {
+                'application/json': { schema: z.object({ challenge: z.string() }) },
+                'text/xml': { schema: z.string() },
+              },
+            },
+            ...errorResponses(ROUTE, [
+              ...COMMON_CODES,
+              'unknown_source',
+              'missing_signature',
+              'invalid_signature',
+              'timestamp_out_of_range',
+              'malformed_headers',
+              'payload_too_large',
+              'temporal_unavailable',
+            ]),
+          },
+        },
+      },
       async (request, reply) => {
         const started = process.hrtime.bigint();
         const sourceId = request.params.source;
@@ -83,11 +106,12 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
           );
         };
         try {
-          if (!entry)
+          if (!entry) {
             throw new WebhookVerificationError(
               'unknown_source',
               `no webhook source "${sourceId}" is configured`,
             );
+          }
           const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
           if (rawBody.length > entry.bodyLimit) {
             throw new RequestError(
@@ -104,36 +128,26 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             // A verified handshake (Slack's url_verification): answered as the provider expects, nothing started.
             Object.assign(request.logFields, { outcome: 'challenge', eventType: verified.eventType });
             observe('challenge');
-            return reply.code(verified.reply.statusCode).send(verified.reply.body);
+            return reply.code(200).send(verified.reply.body);
           }
-          const workflowId = webhookWorkflowId(sourceId, verified.deliveryId);
-          // The request's one log line carries the correlation ids (a child logger per request costs more).
-          Object.assign(request.logFields, { workflowId, deliveryId: verified.deliveryId });
-
-          const input: WebhookDeliveryInput = {
-            event: {
-              sourceId,
-              deliveryId: verified.deliveryId,
-              eventType: verified.eventType,
-              receivedAt: new Date(deps.now()).toISOString(),
-              contentType: firstHeader(request, 'content-type'),
-              body: toRawBody(rawBody),
-            },
-            targets: selectTargets(entry.routes, verified.eventType, sourceId, verified.payload),
-            retry: { ...deps.config.delivery.retry, ...entry.source.retry },
-            ...(entry.source.schemas && Object.keys(entry.source.schemas).length > 0
-              ? { validate: true }
-              : {}),
-          };
           let outcome;
           try {
-            outcome = await deps.junction.startWebhookDelivery(input, {
-              timeoutMs: deps.config.server.temporalTimeoutMs,
-            });
+            outcome = await deps.junction.webhooks.deliver(
+              {
+                sourceId,
+                deliveryId: verified.deliveryId,
+                eventType: verified.eventType,
+                payload: verified.payload,
+                contentType: firstHeader(request, 'content-type'),
+                rawBody,
+                receivedAt: new Date(deps.now()),
+              },
+              { timeoutMs: deps.config.server.temporalTimeoutMs },
+            );
           } catch (error) {
             if (!isTemporalUnavailable(error)) throw error;
             request.log.warn(
-              { err: error, workflowId, deliveryId: verified.deliveryId },
+              { err: error, sourceId, deliveryId: verified.deliveryId },
               'Temporal is unreachable; asking the sender to redeliver',
             );
             throw new TemporalError('temporal_unavailable', 'the event could not be stored; retry later', {
@@ -142,10 +156,12 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
             });
           }
+          // The request's one log line carries the correlation ids (a child logger per request costs more).
           Object.assign(request.logFields, {
+            workflowId: outcome.workflowId,
+            deliveryId: verified.deliveryId,
             outcome: outcome.status,
             eventType: verified.eventType,
-            targets: input.targets.length,
           });
           observe(outcome.status);
           if (entry.source.scheme === 'twilio') {

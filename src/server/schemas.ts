@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { CONNECTION_ID_PATTERN } from '../shared/connections';
+import type { JunctionCode } from '../shared/errors';
+import { httpStatus } from './errorStatus';
+
+/**
+ * The schemas the routes declare (params, query, bodies and answers), shared where several routes use them.
+ * The OpenAPI document at /openapi.json is generated from these, so it cannot drift from what is served.
+ */
+
+/** The JSON body of an error answer whose code is one of `codes`. */
+export function errorBody(codes: [JunctionCode, ...JunctionCode[]]) {
+  return z
+    .looseObject({
+      code: z.enum(codes).describe('stable error code (see the troubleshooting guide)'),
+      message: z.string().describe('what went wrong, for a person'),
+    })
+    .describe(`error: ${codes.join(' | ')}`);
+}
+
+/**
+ * The error answers of a route: its codes grouped by the status the one table gives them (per route, where
+ * the table says a route answers a code differently).
+ */
+export function errorResponses(route: { method: string; url: string }, codes: JunctionCode[]) {
+  const byStatus = new Map<number, JunctionCode[]>();
+  for (const code of new Set(codes)) {
+    const status = httpStatus(code, route);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [status, errorBody(list as [JunctionCode, ...JunctionCode[]])]),
+  );
+}
+
+/** Codes any route can answer: a body that is not JSON, a failed schema check, an unexpected error. */
+export const COMMON_CODES: JunctionCode[] = ['bad_request', 'malformed_body', 'internal_error'];
+
+export const connectionId = z
+  .string()
+  .regex(CONNECTION_ID_PATTERN, 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"')
+  .describe('your id for the connection (e.g. your customer id)');
+
+/** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
+export const scopes = z
+  .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope has no spaces or quotes'))
+  .max(100)
+  .describe('OAuth scopes');
+
+const isoTime = z.string().describe('ISO 8601 time');
+
+/** What a connection looks like from outside: never a secret. */
+export const connectionStatus = z.object({
+  connectionId: z.string(),
+  providerId: z.string(),
+  mode: z.enum(['oauth2', 'client_credentials', 'jwt_bearer', 'api_key', 'basic']),
+  state: z.enum(['pending', 'active', 'needs_reauth', 'deleted']),
+  scopes: z.array(z.string()),
+  expiresAt: isoTime.optional().describe('when the access token expires (the horizon callers can rely on)'),
+  lastRefreshAt: isoTime.optional(),
+  refreshCount: z.number().int(),
+  createdAt: isoTime,
+  apiBaseUrl: z.string().optional(),
+  lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  reauthReason: z.string().optional(),
+  revision: z.number().int().optional().describe('bumped on every refresh, failure or state change'),
+});
+
+/** Bearer authentication of a route, for the OpenAPI document. */
+export const ADMIN_SECURITY = [{ adminKey: [] }];
