@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load';
 import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, WebhookVerificationError } from '../shared/errors';
 import type { WebhookDeliveryInput } from '../shared/webhooks';
-import { parsePayload } from '../webhooks/payload';
+import { parsePayload, rawBodyBytes } from '../webhooks/payload';
 import { compileRoutes, selectTargets } from '../webhooks/routing';
 import { signWebhook } from '../webhooks/signers';
 import { connectJunction } from './connect';
@@ -41,11 +41,7 @@ export function replayInput(
   replayOf: string,
 ): WebhookDeliveryInput {
   const source = findSource(config, original.event.sourceId);
-  const body = Buffer.from(
-    original.event.body.data,
-    original.event.body.encoding === 'base64' ? 'base64' : 'utf8',
-  );
-  const payload = parsePayload(original.event.contentType, body);
+  const payload = parsePayload(original.event.contentType, rawBodyBytes(original.event.body));
   return {
     event: original.event,
     targets: selectTargets(compileRoutes(source), original.event.eventType, source.id, payload),

@@ -1,3 +1,10 @@
+import type { RawBody } from '../shared/webhooks';
+
+/** The bytes of a body as carried in a workflow's input (text, or base64 when it was not UTF-8). */
+export function rawBodyBytes(body: RawBody): Buffer {
+  return Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
 /**
  * Reads a webhook body the way its content type says: JSON, or HTML form fields (Twilio, Slack commands).
  * Form fields become an object; a field sent more than once becomes an array of its values.
