@@ -6,7 +6,7 @@ import { RequestError, WebhookVerificationError } from '../shared/errors';
 import type { WebhookDeliveryInput } from '../shared/webhooks';
 import { parsePayload, rawBodyBytes } from '../webhooks/payload';
 import { compileRoutes, selectTargets } from '../webhooks/routing';
-import { signWebhook } from '../webhooks/signers';
+import { SCHEMES } from '../webhooks/schemes';
 import { connectJunction } from './connect';
 
 function findSource(config: JunctionConfig, id: string): SourceConfig {
@@ -85,7 +85,8 @@ export function registerWebhookCommands(program: Command): void {
       ) => {
         const { config } = loadConfig();
         const source = findSource(config, sourceId);
-        const signed = signWebhook(source, readText(options.file, 'body file'), {
+        const signed = SCHEMES[source.scheme].sign(source, {
+          body: readText(options.file, 'body file'),
           eventType: options.event,
           deliveryId: options.id,
           contentType: options.contentType,

@@ -20,7 +20,8 @@ export function formFields(text: string): Record<string, string | string[]> {
   return fields;
 }
 
-function isForm(contentType: string | undefined): boolean {
+/** Whether a content type is an HTML form (`application/x-www-form-urlencoded`, any parameters). */
+export function isForm(contentType: string | undefined): boolean {
   return /^application\/x-www-form-urlencoded\b/i.test(contentType?.trim() ?? '');
 }
 

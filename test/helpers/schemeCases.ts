@@ -7,8 +7,8 @@ import { parseConfig } from '../../src/config/load';
 import type { SourceConfig, WebhookScheme } from '../../src/config/schema';
 import { httpStatus } from '../../src/server/errorStatus';
 import { JunctionError } from '../../src/shared/errors';
-import { VERIFIERS } from '../../src/webhooks/schemes';
-import type { VerifiedWebhook } from '../../src/webhooks/types';
+import { SCHEMES } from '../../src/webhooks/schemes';
+import type { VerifiedWebhook } from '../../src/webhooks/schemes/scheme';
 import * as p from './providers';
 
 export const TWILIO_PUBLIC_URL = 'https://hooks.example.com/junction/twilio';
@@ -147,7 +147,7 @@ export function sourceFor(
 }
 
 export function verify(source: SourceConfig, vector: p.Vector, nowMs = Date.now()): VerifiedWebhook {
-  return VERIFIERS[source.scheme](
+  return SCHEMES[source.scheme].verify(
     {
       headers: vector.headers,
       rawBody: Buffer.from(vector.body, 'utf8'),

@@ -1,8 +1,6 @@
-import { verify as verifySignature, type KeyObject } from 'node:crypto';
-import type { SourceConfig } from '../../config/schema';
+import { sign as signBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { RequestError } from '../../shared/errors';
 import { sendgridPublicKey } from '../keys';
-import type { InboundWebhook, VerifiedWebhook, WebhookVerifier } from '../types';
 import {
   checkTolerance,
   contentDeliveryId,
@@ -13,16 +11,26 @@ import {
   stringField,
   timestampSeconds,
 } from './common';
+import type { SchemeSource, WebhookScheme } from './scheme';
+import { refuseToSign, signingStart } from './signing';
 
-const keyCache = new WeakMap<SourceConfig, KeyObject[]>();
+const keyCache = new WeakMap<SchemeSource, KeyObject[]>();
 
-function keysOf(source: SourceConfig): KeyObject[] {
+function keysOf(source: SchemeSource): KeyObject[] {
   let keys = keyCache.get(source);
   if (!keys) {
     keys = source.publicKeys.map(sendgridPublicKey);
     keyCache.set(source, keys);
   }
   return keys;
+}
+
+/** What SendGrid signs: the timestamp header's value followed by the raw body. */
+function signedContent(timestamp: string, body: Buffer | string): Buffer {
+  return Buffer.concat([
+    Buffer.from(timestamp, 'utf8'),
+    typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+  ]);
 }
 
 /** A batch's type: the events' common `event` (`delivered`), or `batch` when they differ. */
@@ -40,30 +48,43 @@ function batchType(events: unknown[]): string {
  * the timestamp within the tolerance both ways. A request is a batch of events with no delivery id: it is
  * delivered as one event, deduplicated by a hash of the body.
  */
-export const verifySendgridWebhook: WebhookVerifier = (
-  request: InboundWebhook,
-  source: SourceConfig,
-  nowMs: number,
-): VerifiedWebhook => {
-  const signature = fromBase64(signatureHeader(request, 'x-twilio-email-event-webhook-signature'));
-  const timestamp = signatureHeader(request, 'x-twilio-email-event-webhook-timestamp');
-  const seconds = timestampSeconds(timestamp, 'x-twilio-email-event-webhook-timestamp');
-  const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), request.rawBody]);
-  let valid = false;
-  if (signature) {
-    for (const key of keysOf(source)) {
-      try {
-        if (verifySignature('sha256', signed, { key, dsaEncoding: 'der' }, signature)) valid = true;
-      } catch {
-        // A signature that is not DER at all is simply not a match.
+export const sendgrid: WebhookScheme<'sendgrid'> = {
+  id: 'sendgrid',
+
+  verify(request, source, nowMs) {
+    const signature = fromBase64(signatureHeader(request, 'x-twilio-email-event-webhook-signature'));
+    const timestamp = signatureHeader(request, 'x-twilio-email-event-webhook-timestamp');
+    const seconds = timestampSeconds(timestamp, 'x-twilio-email-event-webhook-timestamp');
+    const signed = signedContent(timestamp, request.rawBody);
+    let valid = false;
+    if (signature) {
+      for (const key of keysOf(source)) {
+        try {
+          if (verifySignature('sha256', signed, { key, dsaEncoding: 'der' }, signature)) valid = true;
+        } catch {
+          // A signature that is not DER at all is simply not a match.
+        }
       }
     }
-  }
-  if (!valid) throw invalidSignature('the event webhook signature does not match a configured public key');
-  checkTolerance(seconds, nowMs, source.toleranceSeconds, 'x-twilio-email-event-webhook-timestamp');
+    if (!valid) throw invalidSignature('the event webhook signature does not match a configured public key');
+    checkTolerance(seconds, nowMs, source.toleranceSeconds, 'x-twilio-email-event-webhook-timestamp');
 
-  const payload = jsonBody(request.rawBody);
-  if (!Array.isArray(payload))
-    throw new RequestError('malformed_body', 'a SendGrid delivery is a JSON array of events');
-  return { deliveryId: contentDeliveryId(request.rawBody), eventType: batchType(payload), payload };
+    const payload = jsonBody(request.rawBody);
+    if (!Array.isArray(payload))
+      throw new RequestError('malformed_body', 'a SendGrid delivery is a JSON array of events');
+    return { deliveryId: contentDeliveryId(request.rawBody), eventType: batchType(payload), payload };
+  },
+
+  sign(_source, input) {
+    if (!input.privateKeyPem)
+      refuseToSign('sendgrid sources verify with a public key: pass --private-key <pem file>');
+    const { seconds, headers } = signingStart(input);
+    headers['x-twilio-email-event-webhook-timestamp'] = seconds;
+    headers['x-twilio-email-event-webhook-signature'] = signBytes(
+      'sha256',
+      signedContent(seconds, input.body),
+      input.privateKeyPem,
+    ).toString('base64');
+    return { headers, body: input.body, query: '' };
+  },
 };

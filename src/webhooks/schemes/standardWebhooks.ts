@@ -1,19 +1,20 @@
-import { createHmac, verify as verifySignature, type KeyObject } from 'node:crypto';
-import type { SourceConfig } from '../../config/schema';
+import { createPrivateKey, sign as signBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { RequestError, WebhookVerificationError } from '../../shared/errors';
 import { standardWebhooksPublicKey, standardWebhooksSecretKey } from '../keys';
-import { type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
   checkTolerance,
   deliveryId,
   fromBase64,
+  hmac,
   invalidSignature,
   jsonBody,
-  sameBytes,
+  matchesAny,
   signatureHeader,
   stringField,
   timestampSeconds,
 } from './common';
+import type { SchemeSource, WebhookScheme } from './scheme';
+import { refuseToSign, setJsonField, signingStart } from './signing';
 
 interface Keys {
   hmac: Buffer[];
@@ -21,15 +22,15 @@ interface Keys {
 }
 
 /** Keys parsed once per source: `whsec_` secrets for `v1`, `whpk_` public keys for `v1a`. */
-const keyCache = new WeakMap<SourceConfig, Keys>();
+const keyCache = new WeakMap<SchemeSource, Keys>();
 
-function keysOf(source: SourceConfig): Keys {
+function keysOf(source: SchemeSource): Keys {
   let keys = keyCache.get(source);
   if (!keys) {
     keys = { hmac: [], ed25519: [] };
     for (const secret of source.secrets) {
-      const publicKey = standardWebhooksPublicKey(secret);
-      if (publicKey) keys.ed25519.push(publicKey);
+      const ed25519 = standardWebhooksPublicKey(secret);
+      if (ed25519) keys.ed25519.push(ed25519);
       else {
         const hmacKey = standardWebhooksSecretKey(secret);
         if (hmacKey) keys.hmac.push(hmacKey);
@@ -38,6 +39,14 @@ function keysOf(source: SourceConfig): Keys {
     keyCache.set(source, keys);
   }
   return keys;
+}
+
+/** What both versions sign: `<webhook-id>.<webhook-timestamp>.<raw body>`. */
+function signedContent(id: string, timestamp: string, body: Buffer | string): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${id}.${timestamp}.`, 'utf8'),
+    typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+  ]);
 }
 
 /** Every `<version>,<base64>` entry of the space-delimited `webhook-signature` header, decoded, by version. */
@@ -54,11 +63,7 @@ function signatures(header: string): { v1: Buffer[]; v1a: Buffer[] } {
   return found;
 }
 
-/** Parses the payload just far enough to read its `type`; Standard Webhooks payloads are JSON objects. */
-export function standardWebhooksEventType(rawBody: Buffer): string {
-  return standardWebhooksPayload(rawBody).type;
-}
-
+/** Standard Webhooks payloads are JSON objects with a string `type`, the event type. */
 function standardWebhooksPayload(rawBody: Buffer): { payload: unknown; type: string } {
   const payload = jsonBody(rawBody);
   const type = stringField(payload, 'type');
@@ -72,44 +77,59 @@ function standardWebhooksPayload(rawBody: Buffer): { payload: unknown; type: str
  * Standard Webhooks (https://www.standardwebhooks.com, spec v1): over `webhook-id.webhook-timestamp.body`,
  * either HMAC-SHA256 with a `whsec_` secret (`v1,`) or ed25519 with a `whpk_` public key (`v1a,`); any one of
  * several space-separated signatures is enough; the timestamp must be within the tolerance both ways.
+ * (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md)
  */
-export const verifyStandardWebhook: WebhookVerifier = (
-  request: InboundWebhook,
-  source: SourceConfig,
-  nowMs: number,
-): VerifiedWebhook => {
-  const missing = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].filter((name) => {
-    const value = request.headers[name];
-    return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
-  });
-  if (missing.length > 0) {
-    throw new WebhookVerificationError(
-      'missing_signature',
-      `missing header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
-    );
-  }
-  const id = deliveryId(signatureHeader(request, 'webhook-id'), 'webhook-id');
-  const timestamp = signatureHeader(request, 'webhook-timestamp');
-  const seconds = timestampSeconds(timestamp, 'webhook-timestamp');
+export const standardWebhooks: WebhookScheme<'standard-webhooks'> = {
+  id: 'standard-webhooks',
 
-  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), request.rawBody]);
-  const candidates = signatures(signatureHeader(request, 'webhook-signature'));
-  const keys = keysOf(source);
-  let valid = false;
-  if (candidates.v1.length > 0) {
-    for (const key of keys.hmac) {
-      const expected = createHmac('sha256', key).update(signed).digest();
-      for (const candidate of candidates.v1) if (sameBytes(candidate, expected)) valid = true;
+  verify(request, source, nowMs) {
+    const missing = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].filter((name) => {
+      const value = request.headers[name];
+      return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+    });
+    if (missing.length > 0) {
+      throw new WebhookVerificationError(
+        'missing_signature',
+        `missing header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+      );
     }
-  }
-  for (const key of keys.ed25519) {
-    for (const candidate of candidates.v1a) {
-      if (candidate.length === 64 && verifySignature(null, signed, key, candidate)) valid = true;
-    }
-  }
-  if (!valid) throw invalidSignature('no webhook-signature matches a configured secret or public key');
+    const id = deliveryId(signatureHeader(request, 'webhook-id'), 'webhook-id');
+    const timestamp = signatureHeader(request, 'webhook-timestamp');
+    const seconds = timestampSeconds(timestamp, 'webhook-timestamp');
 
-  checkTolerance(seconds, nowMs, source.toleranceSeconds, 'webhook-timestamp');
-  const { payload, type } = standardWebhooksPayload(request.rawBody);
-  return { deliveryId: id, eventType: type, payload };
+    const signed = signedContent(id, timestamp, request.rawBody);
+    const candidates = signatures(signatureHeader(request, 'webhook-signature'));
+    const keys = keysOf(source);
+    const macs = candidates.v1.length > 0 ? keys.hmac.map((key) => hmac('sha256', key, signed)) : [];
+    let valid = matchesAny(candidates.v1, macs);
+    for (const key of keys.ed25519) {
+      for (const candidate of candidates.v1a) {
+        if (candidate.length === 64 && verifySignature(null, signed, key, candidate)) valid = true;
+      }
+    }
+    if (!valid) throw invalidSignature('no webhook-signature matches a configured secret or public key');
+
+    checkTolerance(seconds, nowMs, source.toleranceSeconds, 'webhook-timestamp');
+    const { payload, type } = standardWebhooksPayload(request.rawBody);
+    return { deliveryId: id, eventType: type, payload };
+  },
+
+  sign(source, input) {
+    const { seconds, id, headers } = signingStart(input);
+    const body = input.eventType ? setJsonField(input.body, 'type', input.eventType) : input.body;
+    const signed = signedContent(id, seconds, body);
+    const hmacKey = source.secrets.map(standardWebhooksSecretKey).find((key) => key !== undefined);
+    let signature: string;
+    if (input.privateKeyPem) {
+      signature = `v1a,${signBytes(null, signed, createPrivateKey(input.privateKeyPem)).toString('base64')}`;
+    } else if (hmacKey) {
+      signature = `v1,${hmac('sha256', hmacKey, signed).toString('base64')}`;
+    } else {
+      refuseToSign('this source has only whpk_ public keys: pass --private-key <ed25519 pem file>');
+    }
+    headers['webhook-id'] = id;
+    headers['webhook-timestamp'] = seconds;
+    headers['webhook-signature'] = signature;
+    return { headers, body, query: '' };
+  },
 };
