@@ -7,8 +7,8 @@
  */
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseConfig } from '../src/config/load';
-import type { SourceConfig, WebhookScheme } from '../src/config/schema';
-import { SCHEMES } from '../src/webhooks/schemes';
+import type { SourceConfig } from '../src/config/schema';
+import { SCHEMES, type SchemeId } from '../src/webhooks/schemes';
 import type { InboundWebhook } from '../src/webhooks/schemes/scheme';
 import { numberFromEnv } from './lib/env';
 
@@ -17,7 +17,7 @@ const ROUNDS = 5;
 const PUBLIC_URL = 'https://hooks.example.com/webhooks/bench';
 
 /** A realistic ~1 KB event body. */
-function body(scheme: WebhookScheme): string {
+function body(scheme: SchemeId): string {
   const items = Array.from({ length: 8 }, (_, i) => ({ sku: `sku_${i}`, quantity: i + 1, price: 1999 }));
   const data = { id: 'ord_1', customer: 'cus_123', currency: 'eur', items, note: 'x'.repeat(200) };
   switch (scheme) {
@@ -43,7 +43,7 @@ function body(scheme: WebhookScheme): string {
   }
 }
 
-function setup(scheme: WebhookScheme): { source: SourceConfig; request: InboundWebhook } {
+function setup(scheme: SchemeId): { source: SourceConfig; request: InboundWebhook } {
   const secret =
     scheme === 'standard-webhooks'
       ? `whsec_${randomBytes(24).toString('base64')}`

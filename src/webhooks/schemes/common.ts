@@ -5,7 +5,8 @@ import type { InboundWebhook } from './scheme';
 /** A delivery id goes into the workflow id: keep it printable and bounded. */
 const DELIVERY_ID = /^[\x21-\x7e]{1,255}$/;
 const HEX = /^[0-9a-fA-F]+$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Standard base64 characters with at most two `=` of padding (lengths are checked where they matter). */
+export const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** A single header value; repeated headers are joined the way HTTP folds them. */
 export function headerValue(request: InboundWebhook, name: string): string | undefined {

@@ -35,6 +35,7 @@ function githubPayload(request: InboundWebhook): unknown {
  */
 export const github: WebhookScheme<'github'> = {
   id: 'github',
+  settings: { keys: 'secrets', signsTimestamp: false, takesPublicUrl: false },
 
   verify(request, source) {
     const header = signatureHeader(request, 'x-hub-signature-256');

@@ -19,3 +19,6 @@ export const SCHEMES = {
 } as const satisfies Record<string, WebhookScheme>;
 
 export type SchemeId = keyof typeof SCHEMES;
+
+/** The scheme ids, for the config schema's enum. */
+export const SCHEME_IDS = Object.keys(SCHEMES) as [SchemeId, ...SchemeId[]];

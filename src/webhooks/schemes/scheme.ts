@@ -1,6 +1,6 @@
 /**
  * The contract every webhook signature scheme implements: one module a scheme, one object a module, one
- * line in the registry (`./index.ts`).
+ * line in the registry (`./index.ts`). Nothing here knows the config schema: the schema builds on schemes.
  */
 
 /** What a scheme sees of a request: lower-cased headers and the body exactly as received. */
@@ -36,6 +36,21 @@ export interface SchemeSource {
   publicUrl?: string | undefined;
   /** The replay window, both ways, for schemes that sign a timestamp. */
   toleranceSeconds: number;
+}
+
+/** A source entry as written, before defaults: what the configuration rules look at. */
+export interface SourceDraft {
+  scheme: string;
+  secrets?: readonly string[] | undefined;
+  publicKeys?: readonly string[] | undefined;
+  publicUrl?: string | undefined;
+  toleranceSeconds?: number | undefined;
+}
+
+/** One problem in a source entry, at a path relative to the entry (`['publicKeys', 0]`). */
+export interface ConfigIssue {
+  path: Array<string | number>;
+  message: string;
 }
 
 /** What to sign, for `junction webhooks send`, benchmarks and tests. */
@@ -75,13 +90,26 @@ export interface Acknowledgement {
   body: string;
 }
 
-/** A webhook signature scheme: verify, sign, and say how to answer. */
+/** Which keys a source of the scheme configures; the same rules hold for every scheme that declares them. */
+export interface SchemeSettings {
+  /** `secrets` (shared keys), or `publicKeys` when the provider signs with a private key (SendGrid). */
+  keys: 'secrets' | 'publicKeys';
+  /** The signature covers a timestamp, so `toleranceSeconds` applies; otherwise setting it is an error. */
+  signsTimestamp: boolean;
+  /** The provider signs the URL it posts to, so the source may (and `configRules` may require) `publicUrl`. */
+  takesPublicUrl: boolean;
+}
+
+/** A webhook signature scheme: verify, sign, check its configuration, and say how to answer. */
 export interface WebhookScheme<Id extends string = string> {
   readonly id: Id;
+  readonly settings: SchemeSettings;
   /** Checks the signature over the raw bytes, then reads the delivery id and event type; throws a JunctionError. */
   verify(request: InboundWebhook, source: SchemeSource, nowMs: number): VerifiedWebhook;
   /** Signs a body as the provider would, with the source's first secret or the given private key. */
   sign(source: SchemeSource, input: SignInput): SignedRequest;
+  /** The scheme's own configuration checks beyond `settings` (key formats, a required `publicUrl`). */
+  configRules?(source: SourceDraft): ConfigIssue[];
   /** The answer after a hand-off; without it, the server answers 202 with the outcome as JSON. */
   acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
 }

@@ -1,6 +1,5 @@
-import { sign as signBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { RequestError } from '../../shared/errors';
-import { sendgridPublicKey } from '../keys';
+import { createPublicKey, sign as signBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { ConfigError, RequestError } from '../../shared/errors';
 import {
   checkTolerance,
   contentDeliveryId,
@@ -11,15 +10,45 @@ import {
   stringField,
   timestampSeconds,
 } from './common';
-import type { SchemeSource, WebhookScheme } from './scheme';
+import type { ConfigIssue, SchemeSource, WebhookScheme } from './scheme';
 import { refuseToSign, signingStart } from './signing';
 
+/**
+ * A SendGrid Event Webhook verification key: base64 of the DER (SPKI) public key, as SendGrid's settings
+ * page shows it, or the same in PEM. It must be an ECDSA P-256 key; otherwise, what is wrong with it.
+ */
+function readPublicKey(text: string): KeyObject | string {
+  const trimmed = text.trim();
+  let key: KeyObject;
+  try {
+    key = trimmed.startsWith('-----BEGIN')
+      ? createPublicKey({ key: trimmed, format: 'pem' })
+      : createPublicKey({
+          key: Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'),
+          format: 'der',
+          type: 'spki',
+        });
+  } catch {
+    return 'must be a public key: base64 DER as SendGrid shows it, or PEM';
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    return 'must be an ECDSA P-256 public key';
+  }
+  return key;
+}
+
+/** Keys parsed once per source (the configuration has checked them already). */
 const keyCache = new WeakMap<SchemeSource, KeyObject[]>();
 
 function keysOf(source: SchemeSource): KeyObject[] {
   let keys = keyCache.get(source);
   if (!keys) {
-    keys = source.publicKeys.map(sendgridPublicKey);
+    keys = source.publicKeys.map((text, index) => {
+      const key = readPublicKey(text);
+      if (typeof key === 'string')
+        throw new ConfigError(`source "${source.id}": publicKeys[${index}] ${key}`);
+      return key;
+    });
     keyCache.set(source, keys);
   }
   return keys;
@@ -40,6 +69,16 @@ function batchType(events: unknown[]): string {
   return types.size === 1 && only ? only : 'batch';
 }
 
+/** Each configured key that is not an ECDSA P-256 public key, at its index. */
+function publicKeyIssues(publicKeys: readonly string[] | undefined): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  publicKeys?.forEach((text, index) => {
+    const key = readPublicKey(text);
+    if (typeof key === 'string') issues.push({ path: ['publicKeys', index], message: key });
+  });
+  return issues;
+}
+
 /**
  * SendGrid Event Webhook
  * (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features):
@@ -50,6 +89,7 @@ function batchType(events: unknown[]): string {
  */
 export const sendgrid: WebhookScheme<'sendgrid'> = {
   id: 'sendgrid',
+  settings: { keys: 'publicKeys', signsTimestamp: true, takesPublicUrl: false },
 
   verify(request, source, nowMs) {
     const signature = fromBase64(signatureHeader(request, 'x-twilio-email-event-webhook-signature'));
@@ -87,4 +127,6 @@ export const sendgrid: WebhookScheme<'sendgrid'> = {
     ).toString('base64');
     return { headers, body: input.body, query: '' };
   },
+
+  configRules: (source) => publicKeyIssues(source.publicKeys),
 };

@@ -20,6 +20,7 @@ import { firstSecret, refuseToSign, signingStart } from './signing';
  */
 export const shopify: WebhookScheme<'shopify'> = {
   id: 'shopify',
+  settings: { keys: 'secrets', signsTimestamp: false, takesPublicUrl: false },
 
   verify(request, source) {
     const candidate = fromBase64(signatureHeader(request, 'x-shopify-hmac-sha256'));

@@ -78,6 +78,7 @@ function v0Signature(secret: string, timestamp: string, body: Buffer | string): 
  */
 export const slack: WebhookScheme<'slack'> = {
   id: 'slack',
+  settings: { keys: 'secrets', signsTimestamp: true, takesPublicUrl: false },
 
   verify(request, source, nowMs) {
     const header = signatureHeader(request, 'x-slack-signature');

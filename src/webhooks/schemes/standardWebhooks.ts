@@ -1,7 +1,13 @@
-import { createPrivateKey, sign as signBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { RequestError, WebhookVerificationError } from '../../shared/errors';
-import { standardWebhooksPublicKey, standardWebhooksSecretKey } from '../keys';
 import {
+  createPrivateKey,
+  createPublicKey,
+  sign as signBytes,
+  verify as verifySignature,
+  type KeyObject,
+} from 'node:crypto';
+import { RequestError, WebhookVerificationError } from '../../shared/errors';
+import {
+  BASE64,
   checkTolerance,
   deliveryId,
   fromBase64,
@@ -13,8 +19,34 @@ import {
   stringField,
   timestampSeconds,
 } from './common';
-import type { SchemeSource, WebhookScheme } from './scheme';
+import type { ConfigIssue, SchemeSource, WebhookScheme } from './scheme';
 import { refuseToSign, setJsonField, signingStart } from './signing';
+
+/** The HMAC key of a `whsec_` secret (base64 of at least 16 bytes), or undefined when it is not one. */
+function secretKey(value: string): Buffer | undefined {
+  if (value.startsWith('whpk_')) return undefined;
+  const raw = value.startsWith('whsec_') ? value.slice('whsec_'.length) : value;
+  if (raw.length === 0 || !BASE64.test(raw)) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  return key.length >= 16 ? key : undefined;
+}
+
+/** The ed25519 key of a `whpk_` public key (base64 of the 32 raw key bytes), or undefined when it is not one. */
+function publicKey(value: string): KeyObject | undefined {
+  if (!value.startsWith('whpk_')) return undefined;
+  const raw = value.slice('whpk_'.length);
+  if (!BASE64.test(raw)) return undefined;
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length !== 32) return undefined;
+  try {
+    return createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') },
+      format: 'jwk',
+    });
+  } catch {
+    return undefined;
+  }
+}
 
 interface Keys {
   hmac: Buffer[];
@@ -29,10 +61,10 @@ function keysOf(source: SchemeSource): Keys {
   if (!keys) {
     keys = { hmac: [], ed25519: [] };
     for (const secret of source.secrets) {
-      const ed25519 = standardWebhooksPublicKey(secret);
+      const ed25519 = publicKey(secret);
       if (ed25519) keys.ed25519.push(ed25519);
       else {
-        const hmacKey = standardWebhooksSecretKey(secret);
+        const hmacKey = secretKey(secret);
         if (hmacKey) keys.hmac.push(hmacKey);
       }
     }
@@ -73,6 +105,21 @@ function standardWebhooksPayload(rawBody: Buffer): { payload: unknown; type: str
   return { payload, type };
 }
 
+/** Each configured value that is neither a `whsec_` secret nor a `whpk_` public key, at its index. */
+function secretIssues(secrets: readonly string[] | undefined): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  secrets?.forEach((secret, index) => {
+    if (secretKey(secret) === undefined && publicKey(secret) === undefined) {
+      issues.push({
+        path: ['secrets', index],
+        message:
+          'must be a Standard Webhooks secret: "whsec_" followed by base64 of at least 16 bytes, or an ed25519 public key: "whpk_" followed by base64 of 32 bytes',
+      });
+    }
+  });
+  return issues;
+}
+
 /**
  * Standard Webhooks (https://www.standardwebhooks.com, spec v1): over `webhook-id.webhook-timestamp.body`,
  * either HMAC-SHA256 with a `whsec_` secret (`v1,`) or ed25519 with a `whpk_` public key (`v1a,`); any one of
@@ -81,6 +128,7 @@ function standardWebhooksPayload(rawBody: Buffer): { payload: unknown; type: str
  */
 export const standardWebhooks: WebhookScheme<'standard-webhooks'> = {
   id: 'standard-webhooks',
+  settings: { keys: 'secrets', signsTimestamp: true, takesPublicUrl: false },
 
   verify(request, source, nowMs) {
     const missing = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].filter((name) => {
@@ -118,7 +166,7 @@ export const standardWebhooks: WebhookScheme<'standard-webhooks'> = {
     const { seconds, id, headers } = signingStart(input);
     const body = input.eventType ? setJsonField(input.body, 'type', input.eventType) : input.body;
     const signed = signedContent(id, seconds, body);
-    const hmacKey = source.secrets.map(standardWebhooksSecretKey).find((key) => key !== undefined);
+    const hmacKey = source.secrets.map(secretKey).find((key) => key !== undefined);
     let signature: string;
     if (input.privateKeyPem) {
       signature = `v1a,${signBytes(null, signed, createPrivateKey(input.privateKeyPem)).toString('base64')}`;
@@ -132,4 +180,6 @@ export const standardWebhooks: WebhookScheme<'standard-webhooks'> = {
     headers['webhook-signature'] = signature;
     return { headers, body, query: '' };
   },
+
+  configRules: (source) => secretIssues(source.secrets),
 };

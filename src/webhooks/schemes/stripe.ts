@@ -45,6 +45,7 @@ function v1Signature(secret: string, timestamp: string, body: Buffer | string): 
  */
 export const stripe: WebhookScheme<'stripe'> = {
   id: 'stripe',
+  settings: { keys: 'secrets', signsTimestamp: true, takesPublicUrl: false },
 
   verify(request, source, nowMs) {
     const { timestamp, v1 } = parseStripeSignature(signatureHeader(request, 'stripe-signature'));

@@ -14,7 +14,7 @@ import {
   signatureHeader,
   stringField,
 } from './common';
-import type { InboundWebhook, WebhookScheme } from './scheme';
+import type { ConfigIssue, InboundWebhook, WebhookScheme } from './scheme';
 import { firstSecret, signingStart } from './signing';
 
 /** An empty TwiML document: acknowledges without instructions (no reply message, no call handling). */
@@ -74,6 +74,26 @@ function eventTypeOf(payload: unknown): string {
   return 'request';
 }
 
+function publicUrlIssues(publicUrl: string | undefined): ConfigIssue[] {
+  if (publicUrl === undefined) {
+    return [
+      {
+        path: ['publicUrl'],
+        message: 'a twilio source needs publicUrl: the URL configured at Twilio, which Twilio signs',
+      },
+    ];
+  }
+  if (/[?#]/.test(publicUrl)) {
+    return [
+      {
+        path: ['publicUrl'],
+        message: 'must not contain a query or fragment: the query of each request is appended as received',
+      },
+    ];
+  }
+  return [];
+}
+
 /**
  * Twilio (https://www.twilio.com/docs/usage/security#validating-requests): `X-Twilio-Signature`, base64
  * HMAC-SHA1 keyed with the auth token over the public URL followed by the form fields sorted by name
@@ -83,6 +103,7 @@ function eventTypeOf(payload: unknown): string {
  */
 export const twilio: WebhookScheme<'twilio'> = {
   id: 'twilio',
+  settings: { keys: 'secrets', signsTimestamp: false, takesPublicUrl: true },
 
   verify(request, source) {
     const candidate = fromBase64(signatureHeader(request, 'x-twilio-signature'));
@@ -132,6 +153,8 @@ export const twilio: WebhookScheme<'twilio'> = {
     headers['x-twilio-signature'] = hmac('sha1', firstSecret(source), data).toString('base64');
     return { headers, body: input.body, query };
   },
+
+  configRules: (source) => publicUrlIssues(source.publicUrl),
 
   acknowledge(outcome) {
     // Twilio reads the answer as TwiML: an empty <Response/> acknowledges without instructions and keeps
