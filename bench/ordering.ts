@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { parseConfig } from '../src/config/load';
-import { signWebhook } from '../src/webhooks/signers';
+import { SCHEMES } from '../src/webhooks/schemes';
 import { benchTemporal, numberFromEnv } from './lib/env';
 import { runLoad, type LoadResult } from './lib/load';
 import { startJunctionProcess } from './lib/processes';
@@ -74,7 +74,9 @@ export async function benchOrdering(): Promise<void> {
 
   const requests = (type: string, count: number) =>
     Array.from({ length: count }, (_, i) =>
-      signWebhook(source, JSON.stringify({ type, data: { customer: `cus_${i % KEYS}`, seq: i } })),
+      SCHEMES['standard-webhooks'].sign(source, {
+        body: JSON.stringify({ type, data: { customer: `cus_${i % KEYS}`, seq: i } }),
+      }),
     );
   const run = async (name: string, type: string): Promise<{ ingest: LoadResult; seconds: number }> => {
     const signed = requests(type, EVENTS);

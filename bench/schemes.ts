@@ -7,10 +7,9 @@
  */
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseConfig } from '../src/config/load';
-import type { SourceConfig, WebhookScheme } from '../src/config/schema';
-import { VERIFIERS } from '../src/webhooks/schemes';
-import { signWebhook } from '../src/webhooks/signers';
-import type { InboundWebhook } from '../src/webhooks/types';
+import type { SourceConfig } from '../src/config/schema';
+import { SCHEMES, type SchemeId } from '../src/webhooks/schemes';
+import type { InboundWebhook } from '../src/webhooks/schemes/scheme';
 import { numberFromEnv } from './lib/env';
 
 const MEASURE_MS = numberFromEnv('JUNCTION_BENCH_VERIFY_MS', 300);
@@ -18,7 +17,7 @@ const ROUNDS = 5;
 const PUBLIC_URL = 'https://hooks.example.com/webhooks/bench';
 
 /** A realistic ~1 KB event body. */
-function body(scheme: WebhookScheme): string {
+function body(scheme: SchemeId): string {
   const items = Array.from({ length: 8 }, (_, i) => ({ sku: `sku_${i}`, quantity: i + 1, price: 1999 }));
   const data = { id: 'ord_1', customer: 'cus_123', currency: 'eur', items, note: 'x'.repeat(200) };
   switch (scheme) {
@@ -44,7 +43,7 @@ function body(scheme: WebhookScheme): string {
   }
 }
 
-function setup(scheme: WebhookScheme): { source: SourceConfig; request: InboundWebhook } {
+function setup(scheme: SchemeId): { source: SourceConfig; request: InboundWebhook } {
   const secret =
     scheme === 'standard-webhooks'
       ? `whsec_${randomBytes(24).toString('base64')}`
@@ -63,7 +62,8 @@ function setup(scheme: WebhookScheme): { source: SourceConfig; request: InboundW
   if (scheme === 'twilio') raw.publicUrl = PUBLIC_URL;
   const source = parseConfig({ sources: [raw] }, {}).sources[0] as SourceConfig;
   const contentType = scheme === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json';
-  const signed = signWebhook(source, body(scheme), {
+  const signed = SCHEMES[scheme].sign(source, {
+    body: body(scheme),
     eventType: 'orders/create',
     contentType,
     privateKeyPem,
@@ -84,7 +84,8 @@ function setupV1a(): { source: SourceConfig; request: InboundWebhook } {
   const whpk = `whpk_${Buffer.from(pair.publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('base64')}`;
   const source = parseConfig({ sources: [{ id: 'bench', scheme: 'standard-webhooks', secrets: [whpk] }] }, {})
     .sources[0] as SourceConfig;
-  const signed = signWebhook(source, body('standard-webhooks'), {
+  const signed = SCHEMES['standard-webhooks'].sign(source, {
+    body: body('standard-webhooks'),
     privateKeyPem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   });
   return { source, request: { headers: signed.headers, rawBody: Buffer.from(signed.body) } };
@@ -129,10 +130,10 @@ export async function benchSchemes(): Promise<void> {
     ['standard-webhooks (v1a, ed25519)', setupV1a()],
   ];
   for (const [name, { source, request }] of cases) {
-    const verifier = VERIFIERS[source.scheme];
+    const scheme = SCHEMES[source.scheme];
     const now = Date.now();
-    verifier(request, source, now); // throws if the vector were wrong: a benchmark of rejections proves nothing
-    rows.push([name, measure(() => verifier(request, source, now))]);
+    scheme.verify(request, source, now); // throws if the vector were wrong: a benchmark of rejections proves nothing
+    rows.push([name, measure(() => scheme.verify(request, source, now))]);
   }
   const width = Math.max(...rows.map(([name]) => name.length));
   process.stdout.write(

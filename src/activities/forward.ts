@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import { DeliveryError, type CodeOf } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
+import { rawBodyBytes } from '../webhooks/payload';
 import type { WebhookTargets } from '../webhooks/targets';
 import { deliveredPayload } from './webhooks';
 
@@ -62,7 +63,7 @@ export function createForwardActivity(deps: ForwardDeps) {
       );
     }
     const timeoutMs = Math.min(target.timeoutMs, input.timeoutMs);
-    let body = Buffer.from(input.body.data, input.body.encoding === 'base64' ? 'base64' : 'utf8');
+    let body = rawBodyBytes(input.body);
     let contentType = input.contentType ?? 'application/octet-stream';
     if (deps.targets.transform(input.sourceId, input.route)) {
       // A transformed event is a new JSON document: the provider's bytes are not what is sent.

@@ -14,7 +14,7 @@ import type {
   StartAppWorkflowResult,
   ValidateEventInput,
 } from '../shared/webhooks';
-import { parsePayload } from '../webhooks/payload';
+import { parsePayload, rawBodyBytes } from '../webhooks/payload';
 import type { WebhookTargets } from '../webhooks/targets';
 
 export interface WebhookActivityDeps {
@@ -30,10 +30,6 @@ export interface WebhookActivityDeps {
   /** Junction's task queue, where its sequencer workflows run. */
   taskQueue: string;
   logger: Logger;
-}
-
-function rawBytes(body: RawBody): Buffer {
-  return Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
 }
 
 /**
@@ -53,7 +49,7 @@ export function deliveredPayload(
   },
   attempt: number,
 ): { payload: unknown; transformed: boolean } {
-  const payload = parsePayload(input.contentType, rawBytes(input.body));
+  const payload = parsePayload(input.contentType, rawBodyBytes(input.body));
   const transform = targets.transform(input.sourceId, input.route);
   if (!transform) return { payload, transformed: false };
   let result: unknown;
@@ -157,7 +153,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     async validateWebhookEvent(input: ValidateEventInput): Promise<string[]> {
       const validator = deps.targets.validator(input.sourceId);
       if (!validator) return [];
-      const payload = parsePayload(input.contentType, rawBytes(input.body));
+      const payload = parsePayload(input.contentType, rawBodyBytes(input.body));
       if (payload === undefined) return ['(payload) is not JSON or form data'];
       return validator(input.eventType, payload);
     },

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, WebhookVerificationError } from '../shared/errors';
-import { signWebhook } from '../webhooks/signers';
+import { SCHEMES } from '../webhooks/schemes';
 import { connectJunction } from './connect';
 
 function findSource(config: JunctionConfig, id: string): SourceConfig {
@@ -62,7 +62,8 @@ export function registerWebhookCommands(program: Command): void {
       ) => {
         const { config } = loadConfig();
         const source = findSource(config, sourceId);
-        const signed = signWebhook(source, readText(options.file, 'body file'), {
+        const signed = SCHEMES[source.scheme].sign(source, {
+          body: readText(options.file, 'body file'),
           eventType: options.event,
           deliveryId: options.id,
           contentType: options.contentType,

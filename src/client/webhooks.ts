@@ -21,8 +21,7 @@ import {
   type WebhookDeliveryStatus,
   type WebhookEvent,
 } from '../shared/webhooks';
-import { parsePayload } from '../webhooks/payload';
-import { rawBytes, toRawBody } from '../webhooks/rawBody';
+import { parsePayload, rawBodyBytes, toRawBody } from '../webhooks/payload';
 import { compileRoutes, selectTargets, type CompiledRoute } from '../webhooks/routing';
 import type { webhookDelivery, webhookSequencer } from '../workflows';
 import { visibilityLiteral } from './visibility';
@@ -246,7 +245,7 @@ export class WebhooksClient {
       );
     }
     const { event } = input;
-    const payload = parsePayload(event.contentType, rawBytes(event.body));
+    const payload = parsePayload(event.contentType, rawBodyBytes(event.body));
     return this.start(
       { ...this.inputFor(event, payload), replayOf: workflowId },
       { workflowId: `${workflowId}:replay:${now.toString(36)}` },

@@ -22,3 +22,18 @@ export const identifier = z
 
 /** An HTTP header name (RFC 9110 §5.1 token). */
 export const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
+
+/** Reports each repeated name (routes in a source, targets in a route) at its own path. */
+export function uniqueNames(
+  names: string[],
+  ctx: z.core.$RefinementCtx<unknown>,
+  path: (index: number) => PropertyKey[],
+  what: string,
+) {
+  const seen = new Set<string>();
+  names.forEach((name, index) => {
+    if (seen.has(name))
+      ctx.addIssue({ code: 'custom', path: path(index), message: `duplicate ${what} name "${name}"` });
+    seen.add(name);
+  });
+}

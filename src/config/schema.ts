@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { adminSchema, codecSchema, connectionsSchema, providersSchema } from './connections';
-import { headerName, httpUrl, identifier } from './primitives';
-import { checkSchemeKeys, uniqueNames } from './sourceRules';
+import { SCHEME_IDS } from '../webhooks/schemes';
+import { schemeConfigIssues } from '../webhooks/schemes/configRules';
+import { headerName, httpUrl, identifier, uniqueNames } from './primitives';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
 const eventGlob = z.string().min(1, 'an event pattern must not be empty');
@@ -74,24 +75,14 @@ export const routeSchema = z
     }
   });
 
-export const WEBHOOK_SCHEMES = [
-  'stripe',
-  'github',
-  'slack',
-  'shopify',
-  'twilio',
-  'sendgrid',
-  'standard-webhooks',
-] as const;
-export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
-
 /** A JSON Schema, inline or as a file path (relative to the config file). */
 const eventSchemaRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
 export const sourceSchema = z
   .object({
     id: identifier,
-    scheme: z.enum(WEBHOOK_SCHEMES),
+    /** A signature scheme from the registry in src/webhooks/schemes. */
+    scheme: z.enum(SCHEME_IDS),
     /** HMAC secrets (and, for Standard Webhooks, `whpk_` ed25519 public keys); several for rotation. */
     secrets: z.array(z.string().min(1, 'must not be empty')).optional(),
     /** SendGrid verification keys. */
@@ -112,7 +103,10 @@ export const sourceSchema = z
     routes: z.array(routeSchema).default([]),
   })
   .strict()
-  .superRefine(checkSchemeKeys)
+  .superRefine((source, ctx) => {
+    // Which keys the scheme needs and what they look like: each scheme declares its own.
+    for (const issue of schemeConfigIssues(source)) ctx.addIssue({ code: 'custom', ...issue });
+  })
   .transform((source) => ({
     ...source,
     secrets: source.secrets ?? [],

@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load';
-import type { SourceConfig, WebhookScheme } from '../../src/config/schema';
+import type { SourceConfig } from '../../src/config/schema';
 import { httpStatus } from '../../src/server/errorStatus';
 import { JunctionError } from '../../src/shared/errors';
-import { VERIFIERS } from '../../src/webhooks/schemes';
-import type { VerifiedWebhook } from '../../src/webhooks/types';
+import { SCHEMES, type SchemeId } from '../../src/webhooks/schemes';
+import type { VerifiedWebhook } from '../../src/webhooks/schemes/scheme';
 import * as p from './providers';
 
 export const TWILIO_PUBLIC_URL = 'https://hooks.example.com/junction/twilio';
@@ -20,7 +20,7 @@ export interface SchemeKey {
 }
 
 export interface SchemeCase {
-  scheme: WebhookScheme;
+  scheme: SchemeId;
   newKey(): SchemeKey;
   sign(key: SchemeKey, options?: { body?: string; at?: number }): Promise<p.Vector> | p.Vector;
   libraryAccepts(vector: p.Vector, key: SchemeKey, nowMs: number): Promise<boolean> | boolean;
@@ -128,7 +128,7 @@ export const SCHEME_CASES: SchemeCase[] = [
 ];
 
 /** A raw source entry for a scheme with the given keys (secrets, or SendGrid's public keys). */
-export function rawSource(scheme: WebhookScheme, keys: string[], extra: Record<string, unknown> = {}) {
+export function rawSource(scheme: SchemeId, keys: string[], extra: Record<string, unknown> = {}) {
   return {
     id: scheme === 'standard-webhooks' ? 'sw' : scheme,
     scheme,
@@ -139,7 +139,7 @@ export function rawSource(scheme: WebhookScheme, keys: string[], extra: Record<s
 }
 
 export function sourceFor(
-  scheme: WebhookScheme,
+  scheme: SchemeId,
   keys: string[],
   extra: Record<string, unknown> = {},
 ): SourceConfig {
@@ -147,7 +147,7 @@ export function sourceFor(
 }
 
 export function verify(source: SourceConfig, vector: p.Vector, nowMs = Date.now()): VerifiedWebhook {
-  return VERIFIERS[source.scheme](
+  return SCHEMES[source.scheme].verify(
     {
       headers: vector.headers,
       rawBody: Buffer.from(vector.body, 'utf8'),

@@ -66,8 +66,7 @@ test('every registered route is in the document', () => {
 test('error answers are documented with their codes, under the status each is answered with', () => {
   const codesAt = (path: string, method: string, status: number): string[] => {
     const response = doc.paths[path]?.[method]?.responses[String(status)] as
-      | { content?: Record<string, { schema?: { properties?: { code?: { enum?: string[] } } } }> }
-      | undefined;
+      { content?: Record<string, { schema?: { properties?: { code?: { enum?: string[] } } } }> } | undefined;
     return response?.content?.['application/json']?.schema?.properties?.code?.enum ?? [];
   };
   expect(codesAt('/webhooks/{source}', 'post', 401)).toEqual(
@@ -88,7 +87,12 @@ test('error answers are documented with their codes, under the status each is an
         if (status < 400 || (path === '/actions/{provider}/{action}' && status === 502)) continue;
         const url = path.replace(/\{(\w+)\}/g, ':$1');
         for (const code of codesAt(path, method, status)) {
-          expect({ path, method, code, status: httpStatus(code as never, { method: method.toUpperCase(), url }) }).toEqual({
+          expect({
+            path,
+            method,
+            code,
+            status: httpStatus(code as never, { method: method.toUpperCase(), url }),
+          }).toEqual({
             path,
             method,
             code,

@@ -1,7 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { signWebhook } from '../../src/webhooks/signers';
+import type { SourceConfig } from '../../src/config/schema';
+import { SCHEMES } from '../../src/webhooks/schemes';
+import type { SignInput } from '../../src/webhooks/schemes/scheme';
 import * as p from '../helpers/providers';
 import { TWILIO_PUBLIC_URL, rejection, sourceFor, verify } from '../helpers/schemeCases';
+
+/** What `junction webhooks send` does: the source's scheme signs the file's body. */
+function signWebhook(source: SourceConfig, body: string, options: Omit<SignInput, 'body'> = {}) {
+  return SCHEMES[source.scheme].sign(source, { body, ...options });
+}
 
 /** `junction webhooks send` signs like the provider: Junction and the provider's own library both accept it. */
 describe('signWebhook (for `junction webhooks send`)', () => {

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { parseConfig } from '../../src/config/load';
 import { httpStatus } from '../../src/server/errorStatus';
 import { JunctionError } from '../../src/shared/errors';
-import { verifyStandardWebhook } from '../../src/webhooks/schemes/standardWebhooks';
+import { standardWebhooks } from '../../src/webhooks/schemes/standardWebhooks';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 
 const oldSecret = newStandardSecret();
@@ -14,7 +14,7 @@ function source(secrets: string[], toleranceSeconds = 300) {
 }
 
 function verify(headers: Record<string, string>, body: string, secrets = [newSecret], nowMs = Date.now()) {
-  return verifyStandardWebhook({ headers, rawBody: Buffer.from(body, 'utf8') }, source(secrets), nowMs);
+  return standardWebhooks.verify({ headers, rawBody: Buffer.from(body, 'utf8') }, source(secrets), nowMs);
 }
 
 function rejection(fn: () => unknown): { status: number; code: string } {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { httpStatus } from '../../src/server/errorStatus';
 import { JunctionError } from '../../src/shared/errors';
-import { VERIFIERS } from '../../src/webhooks/schemes';
+import { SCHEMES } from '../../src/webhooks/schemes';
 import { SCHEME_CASES, sourceFor, verify } from '../helpers/schemeCases';
 import type { Vector } from '../helpers/providers';
 
@@ -78,7 +78,7 @@ describe.each(SCHEME_CASES)('$scheme verifier, on random input', (c) => {
         const rawBody = changed;
         return (
           outcome(() =>
-            VERIFIERS[source.scheme](
+            SCHEMES[source.scheme].verify(
               { headers: genuine.headers, rawBody, url: genuine.url },
               source,
               Date.now(),

@@ -5,7 +5,7 @@ import { isTemporalUnavailable, type JunctionClient } from '../../client';
 import type { JunctionConfig, SourceConfig } from '../../config/schema';
 import type { JunctionMetrics } from '../../metrics/registry';
 import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
-import { VERIFIERS } from '../../webhooks/schemes';
+import { SCHEMES } from '../../webhooks/schemes';
 import { COMMON_CODES, errorResponses } from '../schemas';
 import '../requestLog';
 
@@ -15,8 +15,6 @@ export interface WebhookRouteDeps {
   metrics: JunctionMetrics;
   now: () => number;
 }
-
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /** Seconds a sender should wait before redelivering when Temporal is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
@@ -119,7 +117,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               `the body exceeds ${entry.bodyLimit} bytes for source "${sourceId}"`,
             );
           }
-          const verified = VERIFIERS[entry.source.scheme](
+          const scheme = SCHEMES[entry.source.scheme];
+          const verified = scheme.verify(
             { headers: request.headers, rawBody, url: request.url },
             entry.source,
             deps.now(),
@@ -164,15 +163,14 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
             eventType: verified.eventType,
           });
           observe(outcome.status);
-          if (entry.source.scheme === 'twilio') {
-            // Twilio reads the answer as TwiML: an empty <Response/> acknowledges without instructions
-            // (no reply message, no call handling) and keeps Twilio's debugger free of content-type errors.
+          const acknowledgement = scheme.acknowledge?.(outcome);
+          if (acknowledgement) {
+            // The provider's own kind of answer (Twilio's TwiML), the outcome in its headers.
             return reply
-              .code(200)
-              .header('junction-status', outcome.status)
-              .header('junction-workflow-id', outcome.workflowId)
-              .type('text/xml')
-              .send(EMPTY_TWIML);
+              .code(acknowledgement.statusCode)
+              .headers(acknowledgement.headers)
+              .type(acknowledgement.contentType)
+              .send(acknowledgement.body);
           }
           return reply.code(202).send(outcome);
         } catch (error) {

@@ -1,11 +1,19 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { RequestError, WebhookVerificationError } from '../../shared/errors';
-import { headerValue, type InboundWebhook } from '../types';
+import type { InboundWebhook } from './scheme';
 
 /** A delivery id goes into the workflow id: keep it printable and bounded. */
 const DELIVERY_ID = /^[\x21-\x7e]{1,255}$/;
 const HEX = /^[0-9a-fA-F]+$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Standard base64 characters with at most two `=` of padding (lengths are checked where they matter). */
+export const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A single header value; repeated headers are joined the way HTTP folds them. */
+export function headerValue(request: InboundWebhook, name: string): string | undefined {
+  const value = request.headers[name];
+  if (Array.isArray(value)) return value.join(', ');
+  return value;
+}
 
 /** The named header, or a 401 `missing_signature` naming it: the request carries no signature to check. */
 export function signatureHeader(request: InboundWebhook, name: string): string {
@@ -65,6 +73,30 @@ export function sameBytes(candidate: Buffer | undefined, expected: Buffer): bool
   );
 }
 
+/**
+ * Whether any candidate signature equals any expected one (one a configured secret, for rotation). Every
+ * pair is compared, with no early exit, so the time taken does not tell which secret matched.
+ */
+export function matchesAny(
+  candidates: ReadonlyArray<Buffer | undefined>,
+  expected: readonly Buffer[],
+): boolean {
+  let valid = false;
+  for (const mac of expected) for (const candidate of candidates) if (sameBytes(candidate, mac)) valid = true;
+  return valid;
+}
+
+/** The HMAC of the parts, in order, as raw bytes (text parts as UTF-8). */
+export function hmac(
+  algorithm: 'sha1' | 'sha256',
+  key: string | Buffer,
+  ...parts: Array<string | Buffer>
+): Buffer {
+  const mac = createHmac(algorithm, key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
 /** Parses a seconds timestamp header; a value that is not whole seconds is malformed (400). */
 export function timestampSeconds(value: string, name: string): number {
   if (!/^\d{1,12}$/.test(value)) {
@@ -100,6 +132,7 @@ export function stringField(value: unknown, field: string): string | undefined {
   return typeof found === 'string' && found !== '' ? found : undefined;
 }
 
+/** A 401 `invalid_signature`: a signature was sent and matches no configured key. */
 export function invalidSignature(message: string): WebhookVerificationError {
   return new WebhookVerificationError('invalid_signature', message);
 }

@@ -1,20 +1,24 @@
-import type { SourceConfig } from '../../config/schema';
-import type { WebhookVerifier } from '../types';
-import { verifyGithubWebhook } from './github';
-import { verifySendgridWebhook } from './sendgrid';
-import { verifyShopifyWebhook } from './shopify';
-import { verifySlackWebhook } from './slack';
-import { verifyStandardWebhook } from './standardWebhooks';
-import { verifyStripeWebhook } from './stripe';
-import { verifyTwilioWebhook } from './twilio';
+import { github } from './github';
+import { sendgrid } from './sendgrid';
+import { shopify } from './shopify';
+import { slack } from './slack';
+import { standardWebhooks } from './standardWebhooks';
+import { stripe } from './stripe';
+import { twilio } from './twilio';
+import type { WebhookScheme } from './scheme';
 
-/** The verifier for each `scheme` a source can declare. */
-export const VERIFIERS: Record<SourceConfig['scheme'], WebhookVerifier> = {
-  stripe: verifyStripeWebhook,
-  github: verifyGithubWebhook,
-  slack: verifySlackWebhook,
-  shopify: verifyShopifyWebhook,
-  twilio: verifyTwilioWebhook,
-  sendgrid: verifySendgridWebhook,
-  'standard-webhooks': verifyStandardWebhook,
-};
+/** Every scheme a source can declare, by its `scheme` id. Adding one is its module and a line here. */
+export const SCHEMES = {
+  stripe,
+  github,
+  slack,
+  shopify,
+  twilio,
+  sendgrid,
+  'standard-webhooks': standardWebhooks,
+} as const satisfies Record<string, WebhookScheme>;
+
+export type SchemeId = keyof typeof SCHEMES;
+
+/** The scheme ids, for the config schema's enum. */
+export const SCHEME_IDS = Object.keys(SCHEMES) as [SchemeId, ...SchemeId[]];

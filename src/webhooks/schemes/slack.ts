@@ -1,20 +1,21 @@
-import { createHmac } from 'node:crypto';
-import type { SourceConfig } from '../../config/schema';
 import { RequestError } from '../../shared/errors';
 import { parsePayload } from '../payload';
-import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
   checkTolerance,
   contentDeliveryId,
   deliveryId,
   fromHex,
+  headerValue,
+  hmac,
   invalidSignature,
   jsonBody,
-  sameBytes,
+  matchesAny,
   signatureHeader,
   stringField,
   timestampSeconds,
 } from './common';
+import type { InboundWebhook, VerifiedWebhook, WebhookScheme } from './scheme';
+import { firstSecret, signingStart } from './signing';
 
 /** What a verified Slack request is: an Events API envelope, an interaction, or a slash command. */
 function slackEvent(request: InboundWebhook): VerifiedWebhook {
@@ -64,27 +65,39 @@ function slackEvent(request: InboundWebhook): VerifiedWebhook {
   return { deliveryId: contentDeliveryId(request.rawBody), eventType: type, payload };
 }
 
+/** The `v0` signature: HMAC-SHA256 with the signing secret over `v0:<timestamp>:<raw body>`. */
+function v0Signature(secret: string, timestamp: string, body: Buffer | string): Buffer {
+  return hmac('sha256', secret, `v0:${timestamp}:`, body);
+}
+
 /**
  * Slack (https://api.slack.com/authentication/verifying-requests-from-slack): `X-Slack-Signature: v0=<hex>`,
  * HMAC-SHA256 with the signing secret over `v0:<X-Slack-Request-Timestamp>:<raw body>`, the timestamp within
  * the tolerance both ways. A verified `url_verification` is answered with its challenge and starts nothing.
  * Events API deliveries dedupe by `event_id` (Slack's retries keep it).
  */
-export const verifySlackWebhook: WebhookVerifier = (
-  request: InboundWebhook,
-  source: SourceConfig,
-  nowMs: number,
-): VerifiedWebhook => {
-  const header = signatureHeader(request, 'x-slack-signature');
-  const timestamp = signatureHeader(request, 'x-slack-request-timestamp');
-  const seconds = timestampSeconds(timestamp, 'x-slack-request-timestamp');
-  const candidate = header.startsWith('v0=') ? fromHex(header.slice('v0='.length)) : undefined;
-  const signed = Buffer.concat([Buffer.from(`v0:${timestamp}:`, 'utf8'), request.rawBody]);
-  let valid = false;
-  for (const secret of source.secrets) {
-    if (sameBytes(candidate, createHmac('sha256', secret).update(signed).digest())) valid = true;
-  }
-  if (!valid) throw invalidSignature('x-slack-signature does not match a configured signing secret');
-  checkTolerance(seconds, nowMs, source.toleranceSeconds, 'x-slack-request-timestamp');
-  return slackEvent(request);
+export const slack: WebhookScheme<'slack'> = {
+  id: 'slack',
+  settings: { keys: 'secrets', signsTimestamp: true, takesPublicUrl: false },
+
+  verify(request, source, nowMs) {
+    const header = signatureHeader(request, 'x-slack-signature');
+    const timestamp = signatureHeader(request, 'x-slack-request-timestamp');
+    const seconds = timestampSeconds(timestamp, 'x-slack-request-timestamp');
+    const candidate = header.startsWith('v0=') ? fromHex(header.slice('v0='.length)) : undefined;
+    const expected = source.secrets.map((secret) => v0Signature(secret, timestamp, request.rawBody));
+    if (!matchesAny([candidate], expected)) {
+      throw invalidSignature('x-slack-signature does not match a configured signing secret');
+    }
+    checkTolerance(seconds, nowMs, source.toleranceSeconds, 'x-slack-request-timestamp');
+    return slackEvent(request);
+  },
+
+  sign(source, input) {
+    const { seconds, headers } = signingStart(input);
+    headers['x-slack-request-timestamp'] = seconds;
+    headers['x-slack-signature'] =
+      `v0=${v0Signature(firstSecret(source), seconds, input.body).toString('hex')}`;
+    return { headers, body: input.body, query: '' };
+  },
 };

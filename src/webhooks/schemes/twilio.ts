@@ -1,18 +1,24 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { SourceConfig } from '../../config/schema';
+import { createHash } from 'node:crypto';
 import { WebhookVerificationError } from '../../shared/errors';
 import { formFields, parsePayload } from '../payload';
-import { headerValue, type InboundWebhook, type VerifiedWebhook, type WebhookVerifier } from '../types';
 import {
   contentDeliveryId,
   deliveryId,
   fromBase64,
   fromHex,
+  headerValue,
+  hmac,
   invalidSignature,
+  matchesAny,
   sameBytes,
   signatureHeader,
   stringField,
 } from './common';
+import type { ConfigIssue, InboundWebhook, WebhookScheme } from './scheme';
+import { firstSecret, signingStart } from './signing';
+
+/** An empty TwiML document: acknowledges without instructions (no reply message, no call handling). */
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /** `X-Twilio-Webhooks-Signature-Settings: …,algorithm=HMAC_SHA256` opts into SHA-256; SHA-1 otherwise. */
 function hashName(request: InboundWebhook): 'sha1' | 'sha256' {
@@ -45,8 +51,9 @@ function urlVariants(url: string): string[] {
   return [`${scheme}${host}${rest}`, `${scheme}${withPort}${rest}`];
 }
 
-/** The form fields in Twilio's signing order: keys sorted, each key's distinct values sorted. */
-function sortedFields(fields: Record<string, string | string[]>): string {
+/** A form body's fields in Twilio's signing order: keys sorted, each key's distinct values sorted. */
+function sortedFields(formBody: string): string {
+  const fields = formFields(formBody);
   let data = '';
   for (const key of Object.keys(fields).sort()) {
     const value = fields[key] as string | string[];
@@ -67,6 +74,26 @@ function eventTypeOf(payload: unknown): string {
   return 'request';
 }
 
+function publicUrlIssues(publicUrl: string | undefined): ConfigIssue[] {
+  if (publicUrl === undefined) {
+    return [
+      {
+        path: ['publicUrl'],
+        message: 'a twilio source needs publicUrl: the URL configured at Twilio, which Twilio signs',
+      },
+    ];
+  }
+  if (/[?#]/.test(publicUrl)) {
+    return [
+      {
+        path: ['publicUrl'],
+        message: 'must not contain a query or fragment: the query of each request is appended as received',
+      },
+    ];
+  }
+  return [];
+}
+
 /**
  * Twilio (https://www.twilio.com/docs/usage/security#validating-requests): `X-Twilio-Signature`, base64
  * HMAC-SHA1 keyed with the auth token over the public URL followed by the form fields sorted by name
@@ -74,44 +101,69 @@ function eventTypeOf(payload: unknown): string {
  * URL is signed. The public URL comes from configuration, with the request's query appended, because
  * Junction sits behind proxies. No timestamp: the `I-Twilio-Idempotency-Token` dedupe is the replay defence.
  */
-export const verifyTwilioWebhook: WebhookVerifier = (
-  request: InboundWebhook,
-  source: SourceConfig,
-): VerifiedWebhook => {
-  const candidate = fromBase64(signatureHeader(request, 'x-twilio-signature'));
-  const algorithm = hashName(request);
-  const target = request.url ?? '';
-  const queryAt = target.indexOf('?');
-  const query = queryAt >= 0 ? target.slice(queryAt) : '';
-  const url = `${source.publicUrl ?? ''}${query}`;
-  const bodyHash = queryAt >= 0 ? new URLSearchParams(query.slice(1)).get('bodySHA256') : null;
-  const contentType = headerValue(request, 'content-type');
-  const fieldsText = bodyHash === null ? sortedFields(formFields(request.rawBody.toString('utf8'))) : '';
+export const twilio: WebhookScheme<'twilio'> = {
+  id: 'twilio',
+  settings: { keys: 'secrets', signsTimestamp: false, takesPublicUrl: true },
 
-  let valid = false;
-  for (const variant of urlVariants(url)) {
-    for (const secret of source.secrets) {
-      const expected = createHmac(algorithm, secret)
-        .update(Buffer.from(variant + fieldsText, 'utf8'))
-        .digest();
-      if (sameBytes(candidate, expected)) valid = true;
+  verify(request, source) {
+    const candidate = fromBase64(signatureHeader(request, 'x-twilio-signature'));
+    const algorithm = hashName(request);
+    const target = request.url ?? '';
+    const queryAt = target.indexOf('?');
+    const query = queryAt >= 0 ? target.slice(queryAt) : '';
+    const url = `${source.publicUrl ?? ''}${query}`;
+    const bodyHash = queryAt >= 0 ? new URLSearchParams(query.slice(1)).get('bodySHA256') : null;
+    const contentType = headerValue(request, 'content-type');
+    const fieldsText = bodyHash === null ? sortedFields(request.rawBody.toString('utf8')) : '';
+
+    const expected = urlVariants(url).flatMap((variant) =>
+      source.secrets.map((secret) => hmac(algorithm, secret, variant + fieldsText)),
+    );
+    let valid = matchesAny([candidate], expected);
+    if (valid && bodyHash !== null) {
+      valid = sameBytes(
+        fromHex(bodyHash.toLowerCase()),
+        createHash('sha256').update(request.rawBody).digest(),
+      );
     }
-  }
-  if (valid && bodyHash !== null) {
-    valid = sameBytes(fromHex(bodyHash.toLowerCase()), createHash('sha256').update(request.rawBody).digest());
-  }
-  if (!valid) throw invalidSignature('x-twilio-signature does not match a configured auth token');
+    if (!valid) throw invalidSignature('x-twilio-signature does not match a configured auth token');
 
-  const token = headerValue(request, 'i-twilio-idempotency-token')?.trim();
-  const payload = parsePayload(
-    bodyHash === null ? 'application/x-www-form-urlencoded' : contentType,
-    request.rawBody,
-  );
-  return {
-    deliveryId: token
-      ? deliveryId(token, 'i-twilio-idempotency-token')
-      : contentDeliveryId(url, '\n', request.rawBody),
-    eventType: eventTypeOf(payload),
-    payload,
-  };
+    const token = headerValue(request, 'i-twilio-idempotency-token')?.trim();
+    const payload = parsePayload(
+      bodyHash === null ? 'application/x-www-form-urlencoded' : contentType,
+      request.rawBody,
+    );
+    return {
+      deliveryId: token
+        ? deliveryId(token, 'i-twilio-idempotency-token')
+        : contentDeliveryId(url, '\n', request.rawBody),
+      eventType: eventTypeOf(payload),
+      payload,
+    };
+  },
+
+  sign(source, input) {
+    const { id, contentType, headers } = signingStart(input);
+    const url = source.publicUrl ?? '';
+    headers['i-twilio-idempotency-token'] = id;
+    const query = /^application\/json\b/i.test(contentType)
+      ? `?bodySHA256=${createHash('sha256').update(input.body).digest('hex')}`
+      : '';
+    const data = url + (query === '' ? sortedFields(input.body) : query);
+    headers['x-twilio-signature'] = hmac('sha1', firstSecret(source), data).toString('base64');
+    return { headers, body: input.body, query };
+  },
+
+  configRules: (source) => publicUrlIssues(source.publicUrl),
+
+  acknowledge(outcome) {
+    // Twilio reads the answer as TwiML: an empty <Response/> acknowledges without instructions and keeps
+    // Twilio's debugger free of content-type errors; the outcome travels in headers.
+    return {
+      statusCode: 200,
+      headers: { 'junction-status': outcome.status, 'junction-workflow-id': outcome.workflowId },
+      contentType: 'text/xml',
+      body: EMPTY_TWIML,
+    };
+  },
 };
