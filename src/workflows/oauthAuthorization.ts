@@ -14,12 +14,11 @@ import {
 } from '../shared/connections';
 import { OAuthError } from '../shared/errors';
 import { readFailure, toApplicationFailure } from '../shared/failures';
-import { TOKEN_ENDPOINT_RETRY, TOKEN_ENDPOINT_TIMEOUT_MS, toRetryPolicy } from '../shared/retryPresets';
+import { activityOptions } from '../shared/activityOptions';
 
-const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: TOKEN_ENDPOINT_TIMEOUT_MS + 5_000,
-  retry: toRetryPolicy(TOKEN_ENDPOINT_RETRY),
-});
+const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>(
+  activityOptions.tokenEndpoint,
+);
 
 /** The OAuth error to send the browser back with (RFC 6749 §4.1.2.1): the provider's, or Junction's code. */
 function failureCode(error: unknown): { error: string; description?: string } {

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { JunctionActivities } from '../activities';
 import { proceedSignal, releaseSignal } from '../shared/ordering';
-import { toRetryPolicy } from '../shared/retryPresets';
+import { activityOptions } from '../shared/activityOptions';
 import { JUNCTION_STATE } from '../shared/searchAttributes';
 import {
   discardSignal,
@@ -27,8 +27,6 @@ import {
 } from '../shared/webhooks';
 import { describeFailure } from './deliveryFailure';
 
-/** Grace beyond the target timeout before Temporal declares an attempt lost (e.g. the worker died). */
-const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 /**
  * An ordered delivery that has not had its turn after this long asks its sequencer again: it repairs an
  * enqueue that never reached the sequencer (the server stored the start, then lost Temporal). Asking twice
@@ -36,10 +34,9 @@ const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
  */
 const ORDERED_ENQUEUE_CHECK_MS = 60_000;
 
-const { validateWebhookEvent, enqueueOrdered } = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: 10_000,
-  retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 10 },
-});
+const { validateWebhookEvent, enqueueOrdered } = proxyActivities<JunctionActivities>(
+  activityOptions.deliveryBookkeeping,
+);
 
 const terminal = (t: TargetProgress) => t.status === 'delivered' || t.status === 'discarded';
 
@@ -172,10 +169,7 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
   }
 
   const attempt = async (progress: TargetProgress) => {
-    const activityOptions = {
-      startToCloseTimeout: progress.target.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-      retry: toRetryPolicy(input.retry),
-    };
+    const options = activityOptions.forward(progress.target.timeoutMs, input.retry);
     const common = {
       sourceId: event.sourceId,
       deliveryId: event.deliveryId,
@@ -189,7 +183,7 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     };
     try {
       if (progress.target.kind === 'workflow') {
-        const { startAppWorkflow } = proxyActivities<JunctionActivities>(activityOptions);
+        const { startAppWorkflow } = proxyActivities<JunctionActivities>(options);
         const result = await startAppWorkflow({
           ...common,
           target: progress.target.target ?? '',
@@ -198,7 +192,7 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
         progress.attempts = result.attempt;
         progress.workflowId = result.workflowId;
       } else {
-        const { forwardWebhook } = proxyActivities<JunctionActivities>(activityOptions);
+        const { forwardWebhook } = proxyActivities<JunctionActivities>(options);
         const result = await forwardWebhook({ ...common, target: progress.target.target });
         progress.attempts = result.attempt;
       }

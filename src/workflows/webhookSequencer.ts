@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JunctionActivities } from '../activities';
+import { activityOptions } from '../shared/activityOptions';
 import { enqueueSignal, proceedSignal, releaseSignal, type SequencerInput } from '../shared/ordering';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
@@ -17,10 +18,7 @@ const DEFAULT_HOLDER_CHECK_MS = 10 * 60_000;
 /** Well below Temporal's history limits; `continueAsNewSuggested` may come earlier. */
 const DEFAULT_MAX_TICKETS_PER_RUN = 500;
 
-const { isWorkflowOpen } = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: 10_000,
-  retry: { initialInterval: 1_000, maximumInterval: 30_000, maximumAttempts: 10 },
-});
+const { isWorkflowOpen } = proxyActivities<JunctionActivities>(activityOptions.deliveryBookkeeping);
 
 /**
  * The entity workflow for one route and ordering key: deliveries are put in line by signal-with-start in
