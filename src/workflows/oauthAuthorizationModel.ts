@@ -54,6 +54,7 @@ export class AuthorizationModel {
     return undefined;
   }
 
+  /** Takes the provider's callback (the update's validator refused any after the first). */
   receive(callback: AuthorizationCallback): void {
     this.received = callback;
   }
@@ -98,6 +99,7 @@ export class AuthorizationModel {
     };
   }
 
+  /** The connection is installed: the browser goes back to `returnTo`. */
   connected(): AuthorizationOutcome {
     this.result = {
       status: 'connected',

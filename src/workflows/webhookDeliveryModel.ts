@@ -55,10 +55,12 @@ export class WebhookDeliveryModel {
     return this.changeCount;
   }
 
+  /** Where the delivery stands (mirrored into the search attribute by the workflow). */
   get state(): DeliveryState {
     return this.status.state;
   }
 
+  /** Each target's progress, in the order the routes selected them. */
   get targets(): TargetProgress[] {
     return this.status.targets;
   }
@@ -122,6 +124,7 @@ export class WebhookDeliveryModel {
     return { sequencerId, sourceId: this.input.event.sourceId, route, workflowId };
   }
 
+  /** What the schema check needs: the event as received. */
   validationInput(): ValidateEventInput {
     const { event } = this.input;
     return {
@@ -198,6 +201,7 @@ export class WebhookDeliveryModel {
     return claimed;
   }
 
+  /** The attempt at `progress` is over: its target may be claimed again (after a retry). */
   attemptSettled(progress: TargetProgress): void {
     this.inFlight.delete(progress);
   }
@@ -224,7 +228,12 @@ export class WebhookDeliveryModel {
     return { ...this.forwardInput(progress), target: progress.target.target ?? '', deliveryWorkflowId };
   }
 
-  recordDelivered(progress: TargetProgress, result: { attempt: number; workflowId?: string }, now: number) {
+  /** Records a delivered target: the attempt that got through and, for a workflow target, the workflow started. */
+  recordDelivered(
+    progress: TargetProgress,
+    result: { attempt: number; workflowId?: string },
+    now: number,
+  ): void {
     progress.attempts = result.attempt;
     if (result.workflowId !== undefined) progress.workflowId = result.workflowId;
     progress.status = 'delivered';
