@@ -2,9 +2,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
-import { builtinModules } from 'node:module';
-
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.junction/**', 'coverage/**'] },
@@ -24,30 +21,33 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins, no I/O
-    // libraries, and activities only by type (through proxyActivities).
+    // Workflow code is replayed deterministically inside Temporal's sandbox, so it is an allowlist:
+    // @temporalio/workflow, src/shared and src/workflows itself; activities by type only (proxyActivities).
+    // Relative paths are read from src/workflows: a file in a subfolder of it finds `../` refused (fail-safe).
     files: ['src/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows must not import Node built-ins.' })),
           patterns: [
             {
-              group: ['**/activities', '**/activities/**'],
-              message: 'Import activities by type only (import type) and call them through proxyActivities.',
-              allowTypeImports: true,
+              // Every package (Node built-ins included) but the workflow SDK itself.
+              regex: '^(?!\\.{1,2}/|@temporalio/workflow$)',
+              message: 'Workflows may import only @temporalio/workflow among packages.',
             },
             {
-              group: [
-                '@temporalio/worker',
-                '@temporalio/client',
-                '@temporalio/activity',
-                'undici',
-                'pino*',
-                'fastify*',
-              ],
-              message: 'Workflows may only import @temporalio/workflow, shared definitions and pure helpers.',
+              regex: '^\\.\\./(?!shared/|activities(/|$))',
+              message: 'Workflows may import only modules under src/shared and src/workflows.',
+            },
+            {
+              regex: '.+/\\.\\.(/|$)',
+              message:
+                'Write the direct path: workflows may import only modules under src/shared and src/workflows.',
+            },
+            {
+              regex: '^\\.\\./activities(/|$)',
+              message: 'Import activities by type only (import type) and call them through proxyActivities.',
+              allowTypeImports: true,
             },
           ],
         },

@@ -28,7 +28,7 @@ import {
   type TokenRequestInput,
 } from '../shared/connections';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
-import { TOKEN_ENDPOINT_TIMEOUT_MS } from '../shared/retryPresets';
+import { TOKEN_ENDPOINT_TIMEOUT_MS } from '../shared/activityOptions';
 
 export interface ConnectionActivityDeps {
   providers: () => ProviderCatalogue;

@@ -4,7 +4,12 @@ import type { Logger } from '../logging/logger';
 import { DeliveryError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import { appWorkflowId } from '../shared/ids';
-import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
+import {
+  WEBHOOK_SEQUENCER_WORKFLOW,
+  enqueueSignal,
+  type EnqueueOrderedInput,
+  type SequencerInput,
+} from '../shared/ordering';
 import { JUNCTION_SOURCE } from '../shared/searchAttributes';
 import type {
   AppWorkflowEvent,
@@ -159,12 +164,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     },
 
     /** Puts a delivery in its sequencer's line again (signal-with-start); the sequencer ignores repeats. */
-    async enqueueOrdered(input: {
-      sequencerId: string;
-      sourceId: string;
-      route: string;
-      workflowId: string;
-    }): Promise<void> {
+    async enqueueOrdered(input: EnqueueOrderedInput): Promise<void> {
       await deps.junctionClient.workflow.signalWithStart(WEBHOOK_SEQUENCER_WORKFLOW, {
         workflowId: input.sequencerId,
         taskQueue: deps.taskQueue,

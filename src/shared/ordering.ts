@@ -21,6 +21,15 @@ export interface SequencerInput {
   holderCheckMs?: number;
 }
 
+/** A delivery to put in its sequencer's line again (the enqueue activity's input). */
+export interface EnqueueOrderedInput {
+  sequencerId: string;
+  sourceId: string;
+  route: string;
+  /** The delivery workflow's id. */
+  workflowId: string;
+}
+
 /** Puts a delivery in line (sent by the server with signal-with-start, in arrival order). */
 export const enqueueSignal = defineSignal<[workflowId: string]>('enqueue');
 /** Tells a delivery that its targets ordered by this sequencer may go now. */

@@ -139,13 +139,16 @@ export interface ValidateEventInput {
   body: RawBody;
 }
 
-/** Memo kept on a dead-lettered execution, so listing dead letters needs no running worker. */
-export interface DeadLetterMemo {
+/**
+ * Memo kept on a dead-lettered execution, so listing dead letters needs no running worker. (A type, not an
+ * interface, so that it is a memo record for `upsertMemo`.)
+ */
+export type DeadLetterMemo = {
   eventType?: string;
   deliveryId?: string;
   deadLetteredAt?: string | null;
   lastError?: FailureRecord | null;
-}
+};
 
 /** Delivers a dead-lettered event again (only the targets that failed). */
 export const retrySignal = defineSignal('retry');

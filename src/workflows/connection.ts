@@ -30,14 +30,7 @@ import {
   type FreshTokenRequest,
   type RenewRequest,
 } from '../shared/connections';
-import {
-  CONNECTION_EVENT_RETRY,
-  REVOCATION_RETRY,
-  TOKEN_ENDPOINT_HEARTBEAT_MS,
-  TOKEN_ENDPOINT_RETRY,
-  TOKEN_ENDPOINT_TIMEOUT_MS,
-  toRetryPolicy,
-} from '../shared/retryPresets';
+import { activityOptions } from '../shared/activityOptions';
 import { ConnectionError } from '../shared/errors';
 import { readFailure, toApplicationFailure } from '../shared/failures';
 import { JUNCTION_STATE } from '../shared/searchAttributes';
@@ -48,19 +41,9 @@ import { ConnectionModel, type Failure, type Refusal } from './connectionModel';
  * the end of the attempt's timeout, so the retry lands inside a provider's refresh-token reuse grace.
  * (Activity options are not part of what a replay compares, so running workflows take this without a patch.)
  */
-const tokenEndpoint = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: TOKEN_ENDPOINT_TIMEOUT_MS + 5_000,
-  heartbeatTimeout: TOKEN_ENDPOINT_HEARTBEAT_MS,
-  retry: toRetryPolicy(TOKEN_ENDPOINT_RETRY),
-});
-const revocation = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: TOKEN_ENDPOINT_TIMEOUT_MS + 5_000,
-  retry: toRetryPolicy(REVOCATION_RETRY),
-});
-const appEvents = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: 60_000,
-  retry: toRetryPolicy(CONNECTION_EVENT_RETRY),
-});
+const tokenEndpoint = proxyActivities<JunctionActivities>(activityOptions.tokenEndpointWithHeartbeat);
+const revocation = proxyActivities<JunctionActivities>(activityOptions.revocation);
+const appEvents = proxyActivities<JunctionActivities>(activityOptions.appEvent);
 
 function failureOf(error: unknown): Failure {
   const { code, message } = readFailure(error, 'refresh_failed');

@@ -2,10 +2,7 @@ import { readFailure } from '../shared/failures';
 import type { FailureRecord } from '../shared/webhooks';
 
 /** What a failed delivery activity tells the record: a stable code, a message, the status and attempts. */
-export function describeFailure(
-  error: unknown,
-  fallbackAttempts: number,
-): { error: FailureRecord; attempts: number } {
+export function describeFailure(error: unknown): { error: FailureRecord; attempt: number | undefined } {
   const failure = readFailure(error, 'delivery_failed');
   const { status, attempt } = failure.details;
   return {
@@ -14,6 +11,6 @@ export function describeFailure(
       message: failure.message,
       ...(typeof status === 'number' ? { status } : {}),
     },
-    attempts: typeof attempt === 'number' ? attempt : fallbackAttempts,
+    attempt: typeof attempt === 'number' ? attempt : undefined,
   };
 }

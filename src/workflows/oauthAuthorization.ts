@@ -6,101 +6,56 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JunctionActivities } from '../activities';
+import { activityOptions } from '../shared/activityOptions';
 import {
   completeAuthorizationUpdate,
   type AuthorizationCallback,
   type AuthorizationInput,
   type AuthorizationOutcome,
 } from '../shared/connections';
-import { OAuthError } from '../shared/errors';
-import { readFailure, toApplicationFailure } from '../shared/failures';
-import { TOKEN_ENDPOINT_RETRY, TOKEN_ENDPOINT_TIMEOUT_MS, toRetryPolicy } from '../shared/retryPresets';
+import { toApplicationFailure } from '../shared/failures';
+import { AuthorizationModel } from './oauthAuthorizationModel';
 
-const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: TOKEN_ENDPOINT_TIMEOUT_MS + 5_000,
-  retry: toRetryPolicy(TOKEN_ENDPOINT_RETRY),
-});
-
-/** The OAuth error to send the browser back with (RFC 6749 §4.1.2.1): the provider's, or Junction's code. */
-function failureCode(error: unknown): { error: string; description?: string } {
-  const failure = readFailure(error, 'authorization_failed');
-  const { oauthError, description } = failure.details;
-  return {
-    error:
-      typeof oauthError === 'string'
-        ? oauthError
-        : failure.code === 'activity_timeout'
-          ? 'server_error'
-          : failure.code,
-    description: typeof description === 'string' ? description : undefined,
-  };
-}
+const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>(
+  activityOptions.tokenEndpoint,
+);
 
 /**
  * One pending authorization-code flow, keyed by the `state`'s id. It holds the PKCE verifier (encrypted by
  * the codec, never in a cookie or URL), accepts the provider's callback once, exchanges the code and installs
- * the connection. Unclaimed, it ends after ten minutes; a second callback is refused.
+ * the connection. Unclaimed, it ends after ten minutes; a second callback is refused. The decisions live in
+ * AuthorizationModel; this function wires them to Temporal.
  */
 export async function oauthAuthorization(
   input: AuthorizationInput,
 ): Promise<AuthorizationOutcome | { status: 'expired' }> {
-  let callback: AuthorizationCallback | undefined;
-  let outcome: AuthorizationOutcome | undefined;
+  const flow = new AuthorizationModel(input);
 
   setHandler(
     completeAuthorizationUpdate,
     async (received: AuthorizationCallback) => {
-      callback = received;
-      await condition(() => outcome !== undefined);
-      return outcome as AuthorizationOutcome;
+      flow.receive(received);
+      await condition(() => flow.outcome !== undefined);
+      return flow.outcome as AuthorizationOutcome;
     },
     {
       validator: (_received: AuthorizationCallback) => {
-        if (callback !== undefined) {
-          throw toApplicationFailure(
-            new OAuthError('state_used', 'this authorization was already completed'),
-          );
-        }
-        if (Date.now() > input.expiresAt) {
-          throw toApplicationFailure(new OAuthError('state_expired', 'this authorization expired'));
-        }
+        const refusal = flow.refusal(Date.now());
+        if (refusal) throw toApplicationFailure(refusal);
       },
     },
   );
 
-  const arrived = await condition(() => callback !== undefined, Math.max(input.expiresAt - Date.now(), 1));
+  const arrived = await condition(() => flow.callback !== undefined, flow.callbackWaitMs(Date.now()));
   if (!arrived) return { status: 'expired' };
 
-  const base = { connectionId: input.connectionId, returnTo: input.returnTo };
+  let outcome: AuthorizationOutcome;
   try {
-    const tokens = await exchangeCode({
-      providerId: input.providerId,
-      callbackQuery: (callback as AuthorizationCallback).query,
-      stateId: input.stateId,
-      redirectUri: input.redirectUri,
-      codeVerifier: input.codeVerifier,
-    });
-    await installConnection({
-      taskQueue: workflowInfo().taskQueue,
-      connection: {
-        connectionId: input.connectionId,
-        providerId: input.providerId,
-        mode: 'oauth2',
-        scopes: tokens.scopes ?? input.scopes,
-        secrets: {
-          accessToken: tokens.accessToken,
-          refreshToken: tokens.refreshToken,
-          expiresAt: tokens.expiresAt,
-          tokenType: tokens.tokenType,
-        },
-        timing: input.timing,
-        headerShape: input.headerShape,
-        apiBaseUrl: tokens.apiBaseUrl ?? input.apiBaseUrl,
-      },
-    });
-    outcome = { status: 'connected', ...base };
+    const tokens = await exchangeCode(flow.exchangeInput());
+    await installConnection(flow.installInput(tokens, workflowInfo().taskQueue));
+    outcome = flow.connected();
   } catch (error) {
-    outcome = { status: 'failed', ...base, ...failureCode(error) };
+    outcome = flow.failed(error);
   }
   await condition(allHandlersFinished);
   return outcome;

@@ -1,17 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
+import { activityOptions } from '../shared/activityOptions';
 import {
   CALL_PROVIDER_ACTIVITY,
-  providerTaskQueue,
   type CallProviderInput,
   type ProviderRequest,
   type ProviderResponse,
 } from '../shared/calls';
-import {
-  PROVIDER_RETRY_PRESETS,
-  toRetryPolicy,
-  type ProviderRetryPreset,
-  type RetrySettings,
-} from '../shared/retryPresets';
+import type { ProviderRetryPreset, RetrySettings } from '../shared/retryPresets';
 
 export interface ProviderCallOptions {
   providerId: string;
@@ -40,15 +35,9 @@ type CallProviderActivity = Record<
  * ```
  */
 export function providerCalls(options: ProviderCallOptions) {
-  const retry =
-    typeof options.retry === 'string' || options.retry === undefined
-      ? PROVIDER_RETRY_PRESETS[options.retry ?? 'standard']
-      : options.retry;
-  const activities = proxyActivities<CallProviderActivity>({
-    taskQueue: providerTaskQueue(options.providerId),
-    startToCloseTimeout: options.attemptTimeoutMs ?? 120_000,
-    retry: toRetryPolicy(retry),
-  });
+  const activities = proxyActivities<CallProviderActivity>(
+    activityOptions.providerCall(options.providerId, options.retry, options.attemptTimeoutMs),
+  );
   const call = (request: ProviderRequest, page: CallProviderInput['page'] = false) =>
     activities[CALL_PROVIDER_ACTIVITY]({
       providerId: options.providerId,

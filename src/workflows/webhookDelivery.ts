@@ -11,24 +11,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JunctionActivities } from '../activities';
+import { activityOptions } from '../shared/activityOptions';
 import { proceedSignal, releaseSignal } from '../shared/ordering';
-import { toRetryPolicy } from '../shared/retryPresets';
+import type { RetrySettings } from '../shared/retryPresets';
 import { JUNCTION_STATE } from '../shared/searchAttributes';
 import {
   discardSignal,
   retrySignal,
   statusQuery,
-  type DeadLetterMemo,
-  type DeliveryState,
   type TargetProgress,
   type WebhookDeliveryInput,
   type WebhookDeliveryResult,
-  type WebhookDeliveryStatus,
 } from '../shared/webhooks';
 import { describeFailure } from './deliveryFailure';
+import { CLEARED_DEAD_LETTER, WebhookDeliveryModel, type OperatorDecision } from './webhookDeliveryModel';
 
-/** Grace beyond the target timeout before Temporal declares an attempt lost (e.g. the worker died). */
-const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 /**
  * An ordered delivery that has not had its turn after this long asks its sequencer again: it repairs an
  * enqueue that never reached the sequencer (the server stored the start, then lost Temporal). Asking twice
@@ -36,12 +33,16 @@ const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
  */
 const ORDERED_ENQUEUE_CHECK_MS = 60_000;
 
-const { validateWebhookEvent, enqueueOrdered } = proxyActivities<JunctionActivities>({
-  startToCloseTimeout: 10_000,
-  retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 10 },
-});
+const { validateWebhookEvent, enqueueOrdered } = proxyActivities<JunctionActivities>(
+  activityOptions.deliveryBookkeeping,
+);
 
-const terminal = (t: TargetProgress) => t.status === 'delivered' || t.status === 'discarded';
+/** One delivery's model and what the wiring around it needs. */
+interface Delivery {
+  model: WebhookDeliveryModel;
+  workflowId: string;
+  retry: RetrySettings;
+}
 
 /**
  * Delivers one verified webhook event to every target its routes selected, each tracked on its own: one
@@ -49,231 +50,160 @@ const terminal = (t: TargetProgress) => t.status === 'delivered' || t.status ===
  * exhausted) does not fail the workflow: the event is dead-lettered and waits for `retry` (delivers the
  * failed targets again) or `discard`. Targets of an ordered route wait for their sequencer's `proceed`
  * and `release` it when they are done. A payload that fails its JSON schema is dead-lettered with reasons.
+ * The state and its decisions live in WebhookDeliveryModel; this module wires them to Temporal.
  */
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  const { event } = input;
-  const workflowId = workflowInfo().workflowId;
-  const targets: TargetProgress[] = input.targets.map((target) => ({
-    target,
-    status: target.orderedBy ? 'waiting' : 'pending',
-    attempts: 0,
-  }));
-  const status: WebhookDeliveryStatus = {
-    state: targets.length > 0 ? 'delivering' : 'unrouted',
-    sourceId: event.sourceId,
-    deliveryId: event.deliveryId,
-    eventType: event.eventType,
-    targets,
-  };
-  let decision: { action: 'retry' } | { action: 'discard'; reason?: string } | undefined;
-  /** Bumped by every signal and finished attempt, so the loop below wakes on any change. */
-  let changes = 0;
-  const proceeded = new Set<string>();
-  const released = new Set<string>();
-  const sequencers = [...new Set(input.targets.flatMap((t) => (t.orderedBy ? [t.orderedBy] : [])))];
+  const model = new WebhookDeliveryModel(input);
+  const delivery: Delivery = { model, workflowId: workflowInfo().workflowId, retry: input.retry };
+  registerHandlers(model);
 
-  const setState = (state: DeliveryState) => {
-    status.state = state;
-    upsertSearchAttributes([{ key: JUNCTION_STATE, value: state }]);
-  };
+  if (model.targets.length === 0) {
+    publishState(model);
+    log.info('no route matches this event type', { eventType: input.event.eventType });
+    return model.status;
+  }
+  // Validation comes first and on its own: an event that fails its schema goes to no target.
+  if (input.validate && !(await validateFirst(delivery))) return model.status;
 
-  setHandler(statusQuery, () => status);
+  watchEnqueues(delivery);
+  await deliverAll(delivery);
+  model.finish();
+  publishState(model);
+  return model.status;
+}
+
+function registerHandlers(model: WebhookDeliveryModel): void {
+  setHandler(statusQuery, () => model.status);
   setHandler(retrySignal, () => {
-    if (status.state !== 'dead_lettered') {
-      log.warn('retry signal ignored: the event is not dead-lettered', { state: status.state });
-      return;
-    }
-    decision = { action: 'retry' };
-    changes++;
+    if (!model.decide({ action: 'retry' }))
+      log.warn('retry signal ignored: the event is not dead-lettered', { state: model.state });
   });
   setHandler(discardSignal, (reason?: string) => {
-    if (status.state !== 'dead_lettered') {
-      log.warn('discard signal ignored: the event is not dead-lettered', { state: status.state });
-      return;
-    }
-    decision = { action: 'discard', reason };
-    changes++;
+    if (!model.decide({ action: 'discard', reason }))
+      log.warn('discard signal ignored: the event is not dead-lettered', { state: model.state });
   });
-  setHandler(proceedSignal, (sequencerId: string) => {
-    proceeded.add(sequencerId);
-    // A repeated turn (the same delivery put in line twice) is handed straight back by the loop below.
-    released.delete(sequencerId);
-    changes++;
+  setHandler(proceedSignal, (sequencerId: string) => model.proceed(sequencerId));
+}
+
+/** Mirrors the delivery's state into its search attribute. */
+function publishState(model: WebhookDeliveryModel): void {
+  upsertSearchAttributes([{ key: JUNCTION_STATE, value: model.state }]);
+}
+
+function deadLetter({ model, workflowId }: Delivery): void {
+  const memo = model.deadLetter(Date.now());
+  publishState(model);
+  upsertMemo(memo);
+  log.warn('event dead-lettered', {
+    deliveryId: model.status.deliveryId,
+    workflowId,
+    lastError: model.status.lastError,
   });
+}
 
-  const markDeadLettered = () => {
-    status.deadLetteredAt = new Date().toISOString();
-    setState('dead_lettered');
-    upsertMemo({
-      eventType: event.eventType,
-      deliveryId: event.deliveryId,
-      deadLetteredAt: status.deadLetteredAt,
-      lastError: status.lastError,
-    } satisfies DeadLetterMemo);
-    log.warn('event dead-lettered', {
-      deliveryId: event.deliveryId,
-      workflowId,
-      lastError: status.lastError,
-    });
-  };
-  /** Takes the operator's decision; a retry puts the event back to `delivering`. */
-  const takeDecision = (): NonNullable<typeof decision> => {
-    const chosen = decision as NonNullable<typeof decision>;
-    decision = undefined;
-    if (chosen.action === 'retry') {
-      status.deadLetteredAt = undefined;
-      upsertMemo({ deadLetteredAt: null, lastError: null } satisfies DeadLetterMemo);
-      setState('delivering');
-    } else {
-      status.discardReason = chosen.reason;
-    }
-    return chosen;
-  };
-
-  const release = async (sequencerId: string) => {
-    released.add(sequencerId);
-    try {
-      await getExternalWorkflowHandle(sequencerId).signal(releaseSignal, workflowId);
-    } catch (error) {
-      // The sequencer also notices on its own when this delivery has closed.
-      log.warn('could not release the ordering sequencer', { sequencerId, error: String(error) });
-    }
-  };
-
-  if (targets.length === 0) {
-    setState('unrouted');
-    log.info('no route matches this event type', { eventType: event.eventType });
-    return status;
+/** Takes the operator's decision; a retry takes the event off the dead letters and back to `delivering`. */
+function takeDecision(model: WebhookDeliveryModel): OperatorDecision {
+  const chosen = model.takeDecision();
+  if (chosen.action === 'retry') {
+    upsertMemo(CLEARED_DEAD_LETTER);
+    publishState(model);
   }
+  return chosen;
+}
 
-  // Validation comes first and on its own: an event that fails its schema goes to no target.
-  while (input.validate) {
-    const errors = await validateWebhookEvent({
-      sourceId: event.sourceId,
-      eventType: event.eventType,
-      contentType: event.contentType,
-      body: event.body,
-    });
-    if (errors.length === 0) {
-      status.validationErrors = undefined;
-      break;
-    }
-    status.validationErrors = errors;
-    status.lastError = { code: 'schema_invalid', message: errors.join('; ') };
-    markDeadLettered();
-    await condition(() => decision !== undefined);
-    if (takeDecision().action === 'discard') {
-      for (const t of targets) t.status = 'discarded';
-      setState('discarded');
+/** Hands a sequencer's turn back. */
+async function release({ model, workflowId }: Delivery, sequencerId: string): Promise<void> {
+  model.markReleased(sequencerId);
+  try {
+    await getExternalWorkflowHandle(sequencerId).signal(releaseSignal, workflowId);
+  } catch (error) {
+    // The sequencer also notices on its own when this delivery has closed.
+    log.warn('could not release the ordering sequencer', { sequencerId, error: String(error) });
+  }
+}
+
+/** Checks the payload against its schema until it passes (true) or an operator discards it (false). */
+async function validateFirst(delivery: Delivery): Promise<boolean> {
+  const { model } = delivery;
+  for (;;) {
+    const errors = await validateWebhookEvent(model.validationInput());
+    if (model.recordValidation(errors)) return true;
+    deadLetter(delivery);
+    await condition(() => model.hasDecision);
+    if (takeDecision(model).action === 'discard') {
+      model.discardAll();
+      publishState(model);
       // A turn given while the event waited here is handed back; later turns find the workflow closed.
-      for (const sequencerId of proceeded) await release(sequencerId);
-      return status;
+      for (const sequencerId of model.turnsGiven) await release(delivery, sequencerId);
+      return false;
     }
   }
+}
 
-  const attempt = async (progress: TargetProgress) => {
-    const activityOptions = {
-      startToCloseTimeout: progress.target.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-      retry: toRetryPolicy(input.retry),
-    };
-    const common = {
-      sourceId: event.sourceId,
-      deliveryId: event.deliveryId,
-      eventType: event.eventType,
-      route: progress.target.route,
-      receivedAt: event.receivedAt,
-      contentType: event.contentType,
-      body: event.body,
-      priorAttempts: progress.attempts,
-      timeoutMs: progress.target.timeoutMs,
-    };
-    try {
-      if (progress.target.kind === 'workflow') {
-        const { startAppWorkflow } = proxyActivities<JunctionActivities>(activityOptions);
-        const result = await startAppWorkflow({
-          ...common,
-          target: progress.target.target ?? '',
-          deliveryWorkflowId: workflowId,
-        });
-        progress.attempts = result.attempt;
-        progress.workflowId = result.workflowId;
-      } else {
-        const { forwardWebhook } = proxyActivities<JunctionActivities>(activityOptions);
-        const result = await forwardWebhook({ ...common, target: progress.target.target });
-        progress.attempts = result.attempt;
-      }
-      progress.status = 'delivered';
-      progress.deliveredAt = new Date().toISOString();
-      progress.lastError = undefined;
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      const failure = describeFailure(error, progress.attempts + input.retry.maximumAttempts);
-      progress.attempts = failure.attempts;
-      progress.status = 'failed';
-      progress.lastError = failure.error;
-      status.lastError = failure.error;
-    } finally {
-      changes++;
-    }
-  };
-
-  // Safety net for ordered targets whose enqueue never reached their sequencer.
-  for (const sequencerId of sequencers) {
-    const route = input.targets.find((t) => t.orderedBy === sequencerId)?.route ?? '';
+/** Safety net for ordered targets whose enqueue never reached their sequencer. */
+function watchEnqueues({ model, workflowId }: Delivery): void {
+  for (const sequencerId of model.sequencers) {
     void (async () => {
-      if (await condition(() => proceeded.has(sequencerId), ORDERED_ENQUEUE_CHECK_MS)) return;
-      await enqueueOrdered({ sequencerId, sourceId: event.sourceId, route, workflowId });
+      if (await condition(() => model.hasTurn(sequencerId), ORDERED_ENQUEUE_CHECK_MS)) return;
+      await enqueueOrdered(model.enqueueInput(sequencerId, workflowId));
     })().catch((error: unknown) => log.warn('re-enqueue failed', { sequencerId, error: String(error) }));
   }
+}
 
-  const inFlight = new Set<TargetProgress>();
+/** One attempt at one target; the outcome is recorded on the model, a cancellation rethrown. */
+async function attempt({ model, workflowId, retry }: Delivery, progress: TargetProgress): Promise<void> {
+  const options = activityOptions.forward(progress.target.timeoutMs, retry);
+  try {
+    if (progress.target.kind === 'workflow') {
+      const { startAppWorkflow } = proxyActivities<JunctionActivities>(options);
+      const result = await startAppWorkflow(model.appWorkflowInput(progress, workflowId));
+      model.recordDelivered(progress, result, Date.now());
+    } else {
+      const { forwardWebhook } = proxyActivities<JunctionActivities>(options);
+      const result = await forwardWebhook(model.forwardInput(progress));
+      model.recordDelivered(progress, result, Date.now());
+    }
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    const failure = describeFailure(error);
+    model.recordFailure(progress, failure.error, failure.attempt);
+  } finally {
+    model.attemptFinished();
+  }
+}
+
+/** Runs attempts, hands turns back and dead-letters until every target is delivered or discarded. */
+async function deliverAll(delivery: Delivery): Promise<void> {
+  const { model } = delivery;
   try {
     for (;;) {
-      for (const progress of targets) {
-        if (progress.status === 'waiting' && proceeded.has(progress.target.orderedBy ?? ''))
-          progress.status = 'pending';
-        if (progress.status === 'pending' && !inFlight.has(progress)) {
-          inFlight.add(progress);
-          // Failures are recorded by `attempt`; a cancellation surfaces in the loop's own wait.
-          void attempt(progress)
-            .finally(() => inFlight.delete(progress))
-            .catch(() => undefined);
-        }
+      for (const progress of model.claimAttempts()) {
+        // Failures are recorded by `attempt`; a cancellation surfaces in the loop's own wait.
+        void attempt(delivery, progress)
+          .finally(() => model.attemptSettled(progress))
+          .catch(() => undefined);
       }
-      for (const sequencerId of sequencers) {
-        const group = targets.filter((t) => t.target.orderedBy === sequencerId);
-        if (proceeded.has(sequencerId) && !released.has(sequencerId) && group.every(terminal))
-          await release(sequencerId);
+      for (const sequencerId of model.sequencers) {
+        if (model.shouldRelease(sequencerId)) await release(delivery, sequencerId);
       }
-      if (targets.every(terminal)) break;
-      if (decision) {
-        const chosen = takeDecision();
-        for (const t of targets) {
-          if (t.status === 'failed') t.status = chosen.action === 'retry' ? 'pending' : 'discarded';
-        }
+      if (model.done()) return;
+      if (model.hasDecision) {
+        takeDecision(model);
         continue;
       }
-      // Dead-lettered once nothing is in flight and a target has failed. Targets still waiting for their
-      // turn are not held up by it: they go when their sequencer lets them, dead letter or not.
-      const stuck =
-        inFlight.size === 0 &&
-        targets.some((t) => t.status === 'failed') &&
-        !targets.some((t) => t.status === 'pending');
-      if (stuck && status.state !== 'dead_lettered') markDeadLettered();
-      const seen = changes;
-      await condition(() => changes !== seen);
+      if (model.shouldDeadLetter()) deadLetter(delivery);
+      const seen = model.changes;
+      await condition(() => model.changes !== seen);
     }
   } catch (error) {
     if (isCancellation(error)) {
       // Never leave a sequencer waiting on a cancelled delivery that holds its turn.
       await CancellationScope.nonCancellable(async () => {
-        for (const sequencerId of sequencers) {
-          if (proceeded.has(sequencerId) && !released.has(sequencerId)) await release(sequencerId);
+        for (const sequencerId of model.sequencers) {
+          if (model.holdsTurn(sequencerId)) await release(delivery, sequencerId);
         }
       });
     }
     throw error;
   }
-  setState(targets.some((t) => t.status === 'discarded') ? 'discarded' : 'delivered');
-  return status;
 }
