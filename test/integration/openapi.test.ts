@@ -29,15 +29,22 @@ beforeAll(async () => {
 });
 afterAll(async () => junction?.stop());
 
-/** The routes the server registered, as `METHOD /path` with OpenAPI's `{param}` syntax. */
+/** The routes the server registered, as `METHOD /path` with OpenAPI's `{param}` syntax (from fastify's tree). */
 function registeredRoutes(): string[] {
   const tree = junction.app.printRoutes({ commonPrefix: false });
+  const stack: string[] = [];
   const routes = new Set<string>();
   for (const line of tree.split('\n')) {
-    const match = /(\/\S*) \(([A-Z, ]+)\)/.exec(line);
+    const at = line.indexOf('── ');
+    if (at < 0) continue;
+    const depth = Math.floor(at / 4);
+    const match = /── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
     if (!match) continue;
-    const path = (match[1] as string).replace(/:(\w+)/g, '{$1}');
-    for (const method of (match[2] as string).split(', ')) {
+    stack.length = depth;
+    stack.push(match[1] as string);
+    if (!match[2]) continue;
+    const path = stack.join('').replace(/:(\w+)/g, '{$1}');
+    for (const method of match[2].split(', ')) {
       // HEAD is fastify's automatic twin of GET; OPTIONS are CORS preflights.
       if (method !== 'HEAD' && method !== 'OPTIONS') routes.add(`${method} ${path}`);
     }
