@@ -9,6 +9,7 @@ import {
   type QuotaHeaders,
 } from '../../src/http/classify';
 import type { ProviderRequest } from '../../src/shared/calls';
+import { ProviderCallError } from '../../src/shared/errors';
 import { MIN_RETRY_DELAY_MS, toApplicationFailure } from '../../src/shared/failures';
 
 const now = Date.parse('2026-11-28T12:00:00Z');
@@ -174,4 +175,16 @@ test('every retryable answer becomes a retryable failure whose delay Temporal ca
     ),
     { numRuns: 2_000 },
   );
+});
+
+test('toApplicationFailure: a retryable delay is floored and rounded; one that is not a number is left out', () => {
+  const retryable = (retryAfterMs: number) =>
+    toApplicationFailure(new ProviderCallError('provider_error', 'down', { retryable: true, retryAfterMs }));
+  expect(retryable(0).nextRetryDelay).toBe(MIN_RETRY_DELAY_MS);
+  expect(retryable(1_499.6).nextRetryDelay).toBe(1_500);
+  for (const bogus of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    expect(retryable(bogus)).toMatchObject({ nonRetryable: false, nextRetryDelay: undefined });
+  }
+  const final = new ProviderCallError('provider_rejected', 'no', { retryable: false, retryAfterMs: 5_000 });
+  expect(toApplicationFailure(final)).toMatchObject({ nonRetryable: true, nextRetryDelay: undefined });
 });
