@@ -11,6 +11,15 @@ interface Quota {
   resetAt: number;
 }
 
+/** Why a call waits: the provider's strict spacing, the connection's budget, or the reported quota. */
+export type PaceReason = 'provider_rate' | 'connection_budget' | 'provider_quota';
+
+/** How long the next call must wait (0: go now), and why. */
+export interface Pace {
+  delayMs: number;
+  reason?: PaceReason;
+}
+
 /**
  * Pacing for provider calls in one worker process: a per-connection budget (calls per second) and the
  * provider's own quota as its response headers report it. The cross-worker limit is the server-side
@@ -35,7 +44,7 @@ export class CallBudgets {
     connectionId: string | undefined,
     settings: CallSettings,
     reserveUpTo: number,
-  ): { delayMs: number; reason?: 'provider_rate' | 'connection_budget' | 'provider_quota' } {
+  ): Pace {
     const now = this.now();
     const quota = this.quotas.get(this.key(providerId, connectionId));
     const slowDownBelow = settings.rateLimit?.quotaHeaders?.slowDownBelow ?? 0;

@@ -58,3 +58,21 @@ export function createCallMetrics(registry: Registry): CallMetrics {
 export function recordBreakerState(metrics: CallMetrics, providerId: string, state: BreakerStateName): void {
   metrics.breakerState.set({ provider: providerId }, BREAKER_VALUES[state]);
 }
+
+/** Counts a finished provider-call attempt by outcome and status, and its latency; attempt > 1 is a retry. */
+export function recordAttempt(
+  metrics: CallMetrics | undefined,
+  providerId: string,
+  finished: { outcome: string; status?: number; elapsedSeconds: number; attempt: number },
+): void {
+  if (!metrics) return;
+  const { outcome, status } = finished;
+  metrics.calls.inc({ provider: providerId, outcome, status: status === undefined ? '' : String(status) });
+  metrics.latency.observe({ provider: providerId, outcome }, finished.elapsedSeconds);
+  if (finished.attempt > 1) metrics.retries.inc({ provider: providerId });
+}
+
+/** Counts an attempt the open breaker failed fast (no status: the provider was not called). */
+export function recordCircuitOpen(metrics: CallMetrics | undefined, providerId: string): void {
+  metrics?.calls.inc({ provider: providerId, outcome: 'circuit_open', status: '' });
+}

@@ -77,3 +77,16 @@ export async function sendRequest(
     body: Buffer.concat(chunks),
   };
 }
+
+/** The body as the caller sees it: parsed JSON when the provider said JSON and it parses, else the text. */
+export function readBody(response: RawResponse): unknown {
+  const text = response.body.toString('utf8');
+  if (/\bjson\b/i.test(response.headers['content-type'] ?? '') && text.length > 0) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

@@ -13,8 +13,10 @@ export const MIN_RETRY_DELAY_MS = 1_000;
  * classes.
  */
 export function toApplicationFailure(error: JunctionError): ApplicationFailure {
+  // A delay that is not a finite number is no delay (the retry policy's backoff applies): the SDK cannot
+  // encode NaN or Infinity, and the failure would not reach the server as itself.
   const delay =
-    error.retryable && error.retryAfterMs !== undefined
+    error.retryable && error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs)
       ? Math.max(MIN_RETRY_DELAY_MS, Math.round(error.retryAfterMs))
       : undefined;
   return ApplicationFailure.create({

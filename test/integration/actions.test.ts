@@ -154,6 +154,25 @@ test('a slow action answers 202 with the run to poll, and the poll gets the resu
   });
 });
 
+test.each([
+  ['Retry-After: 0', '0'],
+  ['a Retry-After date already past (clock skew)', 'Wed, 21 Oct 2015 07:28:00 GMT'],
+])('a 429 with %s is retried: the action completes after exactly two requests', async (_, retryAfter) => {
+  fake.misbehave({ failNext: { count: 1, status: 429, retryAfter } });
+  const { status, json } = await api('POST', `/actions/${providerId}/getItem`, {
+    connectionId: 'acct-1',
+    input: { id: 3 },
+  });
+  expect({ status, json }).toMatchObject({
+    status: 200,
+    json: { status: 'completed', result: { status: 200, attempt: 2, body: { id: 3 } } },
+  });
+  expect(fake.requests.map((r) => r.answer)).toEqual([429, 200]);
+  // "Now" from the provider still gets the floor before the retry, not the preset's 100 ms.
+  const [first, second] = fake.requests;
+  expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+});
+
 test('a provider rejection fails the action at once: 502 with the provider’s answer', async () => {
   const { status, json } = await api('POST', `/actions/${providerId}/getItem`, {
     connectionId: 'acct-1',

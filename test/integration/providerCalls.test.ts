@@ -88,7 +88,9 @@ test('POST with JSON, query parameters, and a path that tries to leave the provi
 
 test('slow answers time out per attempt and are retried; oversized answers fail clearly', async () => {
   const { provider, calls } = await harness({ timeouts: { headersMs: 300 }, maxResponseBytes: 10_000 });
-  fake.misbehave({ delayMs: 1_000 });
+  // undici runs header timeouts on its coarse timers (1 s resolution): the 300 ms timeout fires 0.5–1 s after
+  // the request is written, so the slow answer must be clearly slower than that, or the two race.
+  fake.misbehave({ delayMs: 3_000 });
   setTimeout(() => fake.recover(), 700);
   const slow = await calls.callOnce(
     { providerId: provider.id, retry: quick },

@@ -130,6 +130,14 @@ test('Retry-After from the target sets the delay before the next attempt', async
   expect(gap).toBeGreaterThanOrEqual(1_900);
 });
 
+test('a 503 with Retry-After: 0 is retried, not dead-lettered: delivered on the second request', async () => {
+  target.behave(scripted({ status: 503, headers: { 'retry-after': '0' } }, 200));
+  const { json } = await send();
+  const final = await waitForState(json.workflowId, 'delivered');
+  expect(final.targets[0]).toMatchObject({ status: 'delivered', attempts: 2 });
+  expect(target.requests.map((r) => r.headers[FORWARD_HEADERS.attempt])).toEqual(['1', '2']);
+});
+
 test('a target slower than its timeout is cut off and retried', async () => {
   target.behave(scripted({ status: 200, delayMs: 3_000 }, 200));
   const { json } = await send();
