@@ -70,6 +70,17 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
   const { connectionId, providerId, mode } = model;
   let refreshing: Promise<void> | undefined;
   let wake = false;
+  /** Whether this run decides continue-as-new on kept events only (see the main loop; patched). */
+  let keptEventsOnly = false;
+  /** Set by accepted updates when the history has grown past the limit: continue as new at the next turn. */
+  let continueWanted = false;
+  const historyFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > input.timing.historyEventLimit;
+  /** Called as an accepted update returns (a point history keeps): asks the loop to continue as new. */
+  const noteHistory = <T>(result: T): T => {
+    if (keptEventsOnly && historyFull()) continueWanted = true;
+    return result;
+  };
   let finished = false;
   const notifications = new Set<Promise<void>>();
 
@@ -157,7 +168,7 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       if (model.renewWantsRefresh(request, Date.now())) {
         await refresh(request.reason === 'rejected' ? 'rejected by provider' : 'caller');
       }
-      return usableCredentials();
+      return noteHistory(usableCredentials());
     },
     { validator: (_request: RenewRequest) => refuseUnusable() },
   );
@@ -170,7 +181,7 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       if (model.freshTokenWantsRefresh(request, Date.now())) {
         await refresh(request.rejectedHeaderValue !== undefined ? 'rejected by provider' : 'caller');
       }
-      return usableCredentials();
+      return noteHistory(usableCredentials());
     },
     { validator: (_request: FreshTokenRequest) => refuseUnusable() },
   );
@@ -182,24 +193,24 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
       // before this asked anyway.
       if (!model.hasGrant() && patched('refresh-now-needs-a-grant')) {
         refuseUnusable();
-        return { ...model.status };
+        return noteHistory({ ...model.status });
       }
       await refresh('requested');
       refuseUnusable();
-      return { ...model.status };
+      return noteHistory({ ...model.status });
     },
     { validator: () => refuseUnusable() },
   );
   setHandler(awaitReadyUpdate, async () => {
     await condition(() => model.state !== 'pending');
-    return { ...model.status };
+    return noteHistory({ ...model.status });
   });
   setHandler(reauthorizeUpdate, async (fresh: ConnectionSecrets, scopes: string[]) => {
     if (model.deleteRequested) refuseUnusable();
     await refreshing;
     model.applyReauthorization(fresh, scopes, Date.now());
     activate();
-    return { ...model.status };
+    return noteHistory({ ...model.status });
   });
   setHandler(deleteConnectionUpdate, async () => {
     model.deleteRequested = true;
@@ -214,21 +225,28 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
     else await refresh('initial');
   }
 
-  const historyFull = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > input.timing.historyEventLimit;
-
   while (!model.deleteRequested) {
     wake = false;
+    continueWanted = false;
     // The timer's duration is not part of what a replay compares: running connections take the capped timing
-    // without a patch (a patch marker would also put a payload the codec never sees into history).
+    // without a patch.
     const due = model.nextRefreshAt(Date.now());
-    const woken = () => model.deleteRequested || wake || historyFull();
+    /*
+     * Only what history keeps may move the loop. An update that the validator rejects is delivered in a
+     * speculative workflow task that the server then drops: the worker saw that activation (and its larger
+     * history length) but a replay never will. Runs from before this patch also woke when the history length
+     * passed the limit, which such an activation could make happen (seen as `No command scheduled for event
+     * WorkflowExecutionContinuedAsNew` on replay); now the length is read only at a timer, a state change or an
+     * accepted update, all of which history keeps.
+     */
+    keptEventsOnly = patched('continue-as-new-on-kept-events');
+    const woken = () => model.deleteRequested || wake || continueWanted || (!keptEventsOnly && historyFull());
     let timedOut = false;
     if (due === undefined) await condition(woken);
     else timedOut = !(await condition(woken, Math.max(due - Date.now(), 1)));
     if (timedOut && !model.deleteRequested)
       await refresh(model.retryAt !== undefined ? 'retry' : 'ahead of expiry');
-    if (historyFull() && !model.deleteRequested) {
+    if ((continueWanted || historyFull()) && !model.deleteRequested) {
       await refreshing;
       await Promise.all([...notifications]);
       await condition(allHandlersFinished);

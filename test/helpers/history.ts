@@ -15,6 +15,14 @@ export interface StoredHistory {
 
 const SECRET_FIELD = /"(accessToken|refreshToken|codeVerifier|clientSecret|apiKey|password)":"([^"]+)"/g;
 
+/**
+ * A `patched()` marker: Temporal's core SDK writes its details (the patch id and a deprecated flag) itself, so
+ * the payload codec never sees them. Not Junction's data: left out of the payloads checked for encryption.
+ */
+export function isPatchMarker(node: object): boolean {
+  return 'markerName' in node && (node as { markerName?: unknown }).markerName === 'core_patch';
+}
+
 /** Fetches one run's history, decodes its payloads with `codec` and collects the secrets they hold. */
 export async function readStoredHistory(
   client: Client,
@@ -31,7 +39,7 @@ export async function readStoredHistory(
   const payloads: temporal.api.common.v1.IPayload[] = [];
   const walk = (node: unknown) => {
     if (!node || typeof node !== 'object') return;
-    if ('indexedFields' in node) return;
+    if ('indexedFields' in node || isPatchMarker(node)) return;
     if ('metadata' in node && 'data' in node) payloads.push(node as temporal.api.common.v1.IPayload);
     for (const value of Object.values(node)) walk(value);
   };

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { createCredentialCache } from '../../src/connections';
 import { connectionWorkflowId } from '../../src/shared/connections';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
+import { isPatchMarker } from '../helpers/history';
 import { uniqueName } from '../helpers/temporal';
 
 const keyA = { id: 'key-a', key: randomBytes(32).toString('base64') };
@@ -57,7 +58,7 @@ async function storedPayloads(
   const payloads: temporal.api.common.v1.IPayload[] = [];
   const walk = (node: unknown) => {
     if (!node || typeof node !== 'object') return;
-    if ('indexedFields' in node) return;
+    if ('indexedFields' in node || isPatchMarker(node)) return;
     if ('metadata' in node && 'data' in node) payloads.push(node as temporal.api.common.v1.IPayload);
     for (const value of Object.values(node)) walk(value);
   };

@@ -27,7 +27,7 @@ beforeAll(async () => {
   );
   doc = (await (await fetch(`${junction.url}/openapi.json`)).json()) as Doc;
 });
-afterAll(async () => junction?.stop());
+afterAll(async () => junction?.stop(), 60_000);
 
 /** The routes the server registered, as `METHOD /path` with OpenAPI's `{param}` syntax (from fastify's tree). */
 function registeredRoutes(): string[] {
