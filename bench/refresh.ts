@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { assembleJunction } from '../src/app/assemble';
 import { createMetrics } from '../src/metrics/registry';
-import { ConnectionsClient } from '../src/client/connections';
+import { ConnectionsClient } from '../src/client/connectionsClient';
 import { AesGcmPayloadCodec, junctionDataConverter } from '../src/codec';
 import { parseConfig } from '../src/config/load';
 import { createCredentialCache, headerShape, refreshTiming } from '../src/connections';

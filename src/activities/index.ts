@@ -1,4 +1,4 @@
-import { createConnectionActivities, type ConnectionActivityDeps } from './connections';
+import { createConnectionActivities, type ConnectionActivityDeps } from './connectionActivities';
 import { createForwardActivity, type ForwardDeps } from './forward';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 

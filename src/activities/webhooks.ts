@@ -4,12 +4,8 @@ import type { Logger } from '../logging/logger';
 import { DeliveryError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import { appWorkflowId } from '../shared/ids';
-import {
-  WEBHOOK_SEQUENCER_WORKFLOW,
-  enqueueSignal,
-  type EnqueueOrderedInput,
-  type SequencerInput,
-} from '../shared/ordering';
+import { enqueueInSequencer } from '../client/sequencer';
+import type { EnqueueOrderedInput } from '../shared/ordering';
 import { JUNCTION_SOURCE } from '../shared/searchAttributes';
 import type {
   AppWorkflowEvent,
@@ -165,15 +161,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
 
     /** Puts a delivery in its sequencer's line again (signal-with-start); the sequencer ignores repeats. */
     async enqueueOrdered(input: EnqueueOrderedInput): Promise<void> {
-      await deps.junctionClient.workflow.signalWithStart(WEBHOOK_SEQUENCER_WORKFLOW, {
-        workflowId: input.sequencerId,
-        taskQueue: deps.taskQueue,
-        args: [{ sourceId: input.sourceId, route: input.route } satisfies SequencerInput],
-        signal: enqueueSignal,
-        signalArgs: [input.workflowId],
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: input.sourceId }],
-      });
+      await enqueueInSequencer(deps.junctionClient, deps.taskQueue, input);
     },
 
     /** Whether a workflow is still running (the sequencer asks about the delivery holding the turn). */

@@ -3,6 +3,7 @@ import type { Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createPayloadCodec } from '../codec';
+import { urlHost } from '../config/address';
 import { DEV_OPERATOR_TOKEN_FILE, devOperatorToken } from '../codec/devAccess';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -67,7 +68,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       allowGenerate: options.devServer,
       onGenerated: (file) => logger.warn({ file }, 'no codec.keys configured: generated a development key'),
     });
-    const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    const host = urlHost(config.server.host);
     let address = target.connectionOptions.address ?? 'localhost:7233';
     let devServer: DevServer | undefined;
     if (options.devServer && !target.configured) {

@@ -1,15 +1,9 @@
+import { readDotPath } from '../shared/dotPath';
 import type { ProviderRequest } from '../shared/calls';
 import type { PaginationSettings } from './settings';
 
 /** Reads a dotted path (`data.items`, `meta.next`) from a parsed JSON body. */
-export function readPath(body: unknown, path: string): unknown {
-  let current: unknown = body;
-  for (const key of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
+export const readPath = readDotPath;
 
 /** The `rel="next"` target of an RFC 8288 `Link` header, if any. */
 export function nextLink(header: string | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { urlHost } from '../config/address';
 import { loadConfig } from '../config/load';
 import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, WebhookVerificationError } from '../shared/errors';
@@ -70,9 +71,7 @@ export function registerWebhookCommands(program: Command): void {
           privateKeyPem: options.privateKey ? readText(options.privateKey, 'private key') : undefined,
         });
         const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
-        const base = (
-          options.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`
-        ).replace(/\/$/, '');
+        const base = (options.url ?? `http://${urlHost(host)}:${config.server.port}`).replace(/\/$/, '');
         let response: Response;
         try {
           response = await fetch(`${base}/webhooks/${encodeURIComponent(sourceId)}${signed.query}`, {

@@ -2,7 +2,11 @@ import type { ConnectionsConfig } from '../config/schema';
 import { headerShape, refreshTiming } from '../connections/input';
 import type { ProviderDeclaration } from '../providers/schema';
 import { ConnectionError, RequestError } from '../shared/errors';
-import type { AuthorizationInput, ConnectionSecrets, ConnectionWorkflowInput } from '../shared/connections';
+import type {
+  AuthorizationInput,
+  ConnectionSecrets,
+  ConnectionWorkflowInput,
+} from '../shared/connectionContract';
 
 /** Credentials a caller may hand over when it creates a connection (which ones depends on the auth mode). */
 export interface CredentialsRequest {

@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { JunctionConfig } from '../config/schema';
 import { ProviderCatalogue } from '../providers/catalogue';
 import type { SequencerInput } from '../shared/ordering';
-import { ActionsClient } from './actions';
-import { ConnectionsClient } from './connections';
-import { WebhooksClient } from './webhooks';
+import { ActionsClient } from './actionsClient';
+import { ConnectionsClient } from './connectionsClient';
+import { WebhooksClient } from './webhooksClient';
 export { isTemporalUnavailable } from './errors';
-export type { DeadLetter, StartOutcome, VerifiedWebhook } from './webhooks';
+export type { DeadLetter, StartOutcome, VerifiedWebhook } from './webhooksClient';
 
 export interface JunctionClientOptions {
   /** A Temporal client with Junction's data converter (its payload codec). */

@@ -6,7 +6,7 @@ import { parseCodecKeyList } from '../codec/aesGcm';
 import { ConfigError } from '../shared/errors';
 import { interpolateEnv } from './interpolate';
 import { formatPath } from './path';
-import { codecSchema } from './connections';
+import { codecSchema } from './access';
 import { configSchema, type JunctionConfig } from './schema';
 
 export const DEFAULT_CONFIG_FILE = 'junction.config.yaml';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { adminSchema, codecSchema, connectionsSchema, providersSchema } from './connections';
+import { adminSchema, codecSchema } from './access';
+import { connectionsSchema, providersSchema } from './connectionSettings';
 import { SCHEME_IDS } from '../webhooks/schemes';
 import { schemeConfigIssues } from '../webhooks/schemes/configRules';
 import { headerName, httpUrl, identifier, uniqueNames } from './primitives';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { ConnectionsClient } from '../client/connections';
+import { ConnectionsClient } from '../client/connectionsClient';
 import { ConnectionError } from '../shared/errors';
-import type { ConnectionCredentials, RenewRequest } from '../shared/connections';
+import type { ConnectionCredentials, RenewRequest } from '../shared/connectionContract';
 
 export interface AuthHeaders {
   headers: Record<string, string>;

@@ -1,6 +1,6 @@
 import type { ConnectionsConfig } from '../config/schema';
 import type { ProviderDeclaration } from '../providers/schema';
-import type { HeaderShape, RefreshTiming } from '../shared/connections';
+import type { HeaderShape, RefreshTiming } from '../shared/connectionContract';
 
 /** Refresh timing from the declaration and settings: margin ahead of expiry, idle interval, floor, history bound. */
 export function refreshTiming(

@@ -1,4 +1,4 @@
-import type { AuthorizationCodeProvider } from '../client/connections';
+import type { AuthorizationCodeProvider } from '../client/connectionsClient';
 
 /**
  * The provider's authorization URL for one flow (RFC 6749 §4.1.1): client, redirect URI, scopes joined with the

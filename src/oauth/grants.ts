@@ -6,7 +6,7 @@ import type {
   ConnectionSecrets,
   TokenGrantResult,
   TokenRequestInput,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { loadJose, loadOAuth } from './lib';
 import {
   RECOGNIZED_TOKEN_TYPES,

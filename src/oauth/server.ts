@@ -4,7 +4,7 @@ import type { AuthorizationServer, Client, ClientAuth } from 'oauth4webapi' with
 };
 import type { OAuthAuth, ProviderClient, ProviderDeclaration } from '../providers/schema';
 import { isLoopbackUrl } from '../providers/schema';
-import type { ConnectionSecrets } from '../shared/connections';
+import type { ConnectionSecrets } from '../shared/connectionContract';
 import { loadJose, loadOAuth, type OAuthLib } from './lib';
 
 /** The provider's authorization server metadata (RFC 8414 fields), from the declaration. */

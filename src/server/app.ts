@@ -7,13 +7,14 @@ import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import { urlHost } from '../config/address';
 import { ConfigError, RequestError } from '../shared/errors';
 import { errorHandler, sendError } from './errors';
 import { registerApiDocs } from './openapi';
 import './requestLog';
 import { registerActionRoutes } from './routes/actions';
 import { registerCodecRoutes } from './routes/codec';
-import { registerConnectionRoutes } from './routes/connections';
+import { registerConnectionRoutes } from './routes/connectionAdmin';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerWebhookRoutes } from './routes/webhooks';
 
@@ -107,10 +108,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       baseUrl: () => {
         const bound = app.server.address();
         const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
-        const host = deps.config.server.host.includes(':')
-          ? `[${deps.config.server.host}]`
-          : deps.config.server.host;
-        return `http://${host}:${port}`;
+        return `http://${urlHost(deps.config.server.host)}:${port}`;
       },
     });
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_ID_PATTERN } from '../shared/connections';
+import { CONNECTION_ID_PATTERN } from '../shared/connectionContract';
 import type { JunctionCode } from '../shared/errors';
 import { httpStatus } from './errorStatus';
 

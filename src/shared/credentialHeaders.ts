@@ -1,4 +1,4 @@
-import type { ConnectionSecrets, HeaderShape } from './connections';
+import type { ConnectionSecrets, HeaderShape } from './connectionContract';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { SourceConfig } from '../config/schema';
+import { readDotPath } from '../shared/dotPath';
 import { sequencerWorkflowId } from '../shared/ordering';
 import type { DeliveryTarget } from '../shared/webhooks';
 
@@ -41,11 +42,7 @@ export function compileRoutes(source: SourceConfig): CompiledRoute[] {
 
 /** The value at a dot path (`data.object.customer`), as a key: strings and finite numbers only. */
 export function readOrderingKey(payload: unknown, path: string): string | undefined {
-  let current: unknown = payload;
-  for (const segment of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
+  const current = readDotPath(payload, path);
   if (typeof current === 'string' && current !== '') return current;
   if (typeof current === 'number' && Number.isFinite(current)) return String(current);
   return undefined;

@@ -29,7 +29,7 @@ import {
   type ConnectionWorkflowInput,
   type FreshTokenRequest,
   type RenewRequest,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { activityOptions } from '../shared/activityOptions';
 import { ConnectionError } from '../shared/errors';
 import { readFailure, toApplicationFailure } from '../shared/failures';

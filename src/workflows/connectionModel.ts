@@ -9,7 +9,7 @@ import type {
   FreshTokenRequest,
   RenewRequest,
   TokenGrantResult,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 
 /** After a refresh failed for a transient reason (its retries spent), try again this much later. */
 export const RETRY_AFTER_FAILURE_MS = 60_000;

@@ -12,7 +12,7 @@ import {
   type AuthorizationCallback,
   type AuthorizationInput,
   type AuthorizationOutcome,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { toApplicationFailure } from '../shared/failures';
 import { AuthorizationModel } from './oauthAuthorizationModel';
 

@@ -5,7 +5,7 @@ import type {
   CodeExchangeInput,
   InstallConnectionInput,
   TokenGrantResult,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { OAuthError } from '../shared/errors';
 import { readFailure } from '../shared/failures';
 

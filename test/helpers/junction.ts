@@ -4,7 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { assembleJunction } from '../../src/app/assemble';
 import type { JunctionClient, JunctionClientOptions } from '../../src/client';
-import type { ConnectionsClient } from '../../src/client/connections';
+import type { ConnectionsClient } from '../../src/client/connectionsClient';
 import { createPayloadCodec, type AesGcmPayloadCodec } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { temporal } from '@temporalio/proto';
-import { connectionWorkflowId } from '../../src/shared/connections';
+import { connectionWorkflowId } from '../../src/shared/connectionContract';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { testTemporalAddress, uniqueName } from '../helpers/temporal';
 

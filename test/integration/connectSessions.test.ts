@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { signConnectSession } from '../../src/oauth/connectSession';
 import { signState } from '../../src/oauth/state';
-import { authorizationWorkflowId } from '../../src/shared/connections';
+import { authorizationWorkflowId } from '../../src/shared/connectionContract';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { authorizeWithoutBrowser } from '../helpers/oauthServer';
 import { uniqueName } from '../helpers/temporal';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { ConnectionsClient } from '../../src/client/connections';
+import { ConnectionsClient } from '../../src/client/connectionsClient';
 import { createPayloadCodec, junctionDataConverter } from '../../src/codec';
 import { parseConfig } from '../../src/config/load';
 import { createCredentialCache } from '../../src/connections';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { stringify } from 'yaml';
-import type { ConnectionMemo } from '../../src/shared/connections';
+import type { ConnectionMemo } from '../../src/shared/connectionContract';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { startFleetCaller, type FleetCaller } from '../helpers/fleet';

@@ -7,7 +7,7 @@ import {
   credentialsQuery,
   type ConnectionStatus,
   type TokenGrantResult,
-} from '../../src/shared/connections';
+} from '../../src/shared/connectionContract';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { readStoredHistory } from '../helpers/history';
 import { authorizeWithoutBrowser } from '../helpers/oauthServer';

@@ -2,7 +2,7 @@
 import { readStoredHistory } from '../helpers/history';
 import { createCredentialCache } from '../../src/connections';
 import { signState } from '../../src/oauth/state';
-import { connectionWorkflowId } from '../../src/shared/connections';
+import { connectionWorkflowId } from '../../src/shared/connectionContract';
 import { JUNCTION_STATE } from '../../src/shared/searchAttributes';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { authorizeWithoutBrowser, rsaKeyPair } from '../helpers/oauthServer';

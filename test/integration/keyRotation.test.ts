@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createCredentialCache } from '../../src/connections';
-import { connectionWorkflowId } from '../../src/shared/connections';
+import { connectionWorkflowId } from '../../src/shared/connectionContract';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { isPatchMarker } from '../helpers/history';
 import { uniqueName } from '../helpers/temporal';

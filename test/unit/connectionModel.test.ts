@@ -1,5 +1,5 @@
-import type { ConnectionWorkflowInput } from '../../src/shared/connections';
-import { renewUpdateId } from '../../src/shared/connections';
+import type { ConnectionWorkflowInput } from '../../src/shared/connectionContract';
+import { renewUpdateId } from '../../src/shared/connectionContract';
 import {
   ConnectionModel,
   DEFAULT_MIN_REFRESH_INTERVAL_MS,

@@ -1,5 +1,5 @@
 import { ActivityFailure, RetryState, TimeoutFailure } from '@temporalio/common';
-import type { AuthorizationInput } from '../../src/shared/connections';
+import type { AuthorizationInput } from '../../src/shared/connectionContract';
 import { OAuthError } from '../../src/shared/errors';
 import { toApplicationFailure } from '../../src/shared/failures';
 import { AuthorizationModel } from '../../src/workflows/oauthAuthorizationModel';

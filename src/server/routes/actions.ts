@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ActionOutcome } from '../../client/actions';
+import type { ActionOutcome } from '../../client/actionsClient';
 import type { JunctionClient } from '../../client';
 import type { JunctionConfig } from '../../config/schema';
 import { verifyConnectionToken } from '../../connections/accessTokens';

@@ -8,7 +8,7 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, TemporalError, WebhookVerificationError } from '../shared/errors';
 import { webhookWorkflowId } from '../shared/ids';
-import { WEBHOOK_SEQUENCER_WORKFLOW, enqueueSignal, type SequencerInput } from '../shared/ordering';
+import type { SequencerInput } from '../shared/ordering';
 import { JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import {
   WEBHOOK_DELIVERY_WORKFLOW,
@@ -23,7 +23,8 @@ import {
 } from '../shared/webhooks';
 import { parsePayload, rawBodyBytes, toRawBody } from '../webhooks/payload';
 import { compileRoutes, selectTargets, type CompiledRoute } from '../webhooks/routing';
-import type { webhookDelivery, webhookSequencer } from '../workflows';
+import type { webhookDelivery } from '../workflows';
+import { enqueueInSequencer } from './sequencer';
 import { visibilityLiteral } from './visibility';
 
 export interface StartOutcome {
@@ -169,18 +170,8 @@ export class WebhooksClient {
     route: string,
     workflowId: string,
   ): Promise<void> {
-    await this.client.workflow.signalWithStart<typeof webhookSequencer, [string]>(
-      WEBHOOK_SEQUENCER_WORKFLOW,
-      {
-        workflowId: sequencerId,
-        taskQueue: this.taskQueue,
-        args: [{ sourceId, route, ...this.sequencer } satisfies SequencerInput],
-        signal: enqueueSignal,
-        signalArgs: [workflowId],
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: sourceId }],
-      },
-    );
+    const request = { sequencerId, sourceId, route, workflowId };
+    await enqueueInSequencer(this.client, this.taskQueue, request, this.sequencer);
   }
 
   /** Dead-lettered events (a visibility query), newest first. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { JunctionClient } from '../../client';
-import { ConnectionStuckError } from '../../client/connections';
+import { ConnectionStuckError } from '../../client/connectionsClient';
 import type { JunctionConfig } from '../../config/schema';
 import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
 import type { JunctionMetrics } from '../../metrics/registry';
@@ -17,7 +17,7 @@ import {
   scopes,
 } from '../schemas';
 import '../requestLog';
-import { registerConnectRoutes } from './connect';
+import { registerConnectRoutes } from './connectFlow';
 
 export interface ConnectionRouteDeps {
   config: JunctionConfig;

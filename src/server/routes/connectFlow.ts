@@ -6,12 +6,12 @@ import { authorizationUrl, returnToAllowed, withQuery } from '../../oauth/author
 import { CONNECT_SESSION_TTL_MS, signConnectSession, verifyConnectSession } from '../../oauth/connectSession';
 import { loadOAuth } from '../../oauth/lib';
 import { STATE_TTL_MS, signState, verifyState } from '../../oauth/state';
-import { CONNECTION_ID_PATTERN } from '../../shared/connections';
+import { CONNECTION_ID_PATTERN } from '../../shared/connectionContract';
 import { OAuthError, RequestError } from '../../shared/errors';
 import { registerAdminRoutes } from '../auth/bearer';
 import { ADMIN_SECURITY, COMMON_CODES, connectionId, errorResponses, scopes } from '../schemas';
 import '../requestLog';
-import type { ConnectionRouteDeps } from './connections';
+import type { ConnectionRouteDeps } from './connectionAdmin';
 
 const redirect = { description: 'a redirect (Location)', content: { 'text/plain': { schema: z.string() } } };
 

@@ -14,6 +14,7 @@ import { authorizationInput, connectionInput, type CreateConnectionRequest } fro
 import { status } from '@grpc/grpc-js';
 import { readFailure } from '../shared/failures';
 import { grpcStatusOf, isWorkflowNotReady, retryTransient } from './grpc';
+import { visibilityLiteral } from './visibility';
 import {
   CONNECTION_WORKFLOW,
   OAUTH_AUTHORIZATION_WORKFLOW,
@@ -36,7 +37,7 @@ import {
   type ConnectionWorkflowInput,
   type FreshTokenRequest,
   type RenewRequest,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import type { connection, oauthAuthorization } from '../workflows';
 
@@ -282,9 +283,8 @@ export class ConnectionsClient {
     filter: { providerId?: string; state?: string } = {},
   ): AsyncGenerator<ConnectionMemo & { connectionId: string }> {
     const clauses = [`WorkflowType = '${CONNECTION_WORKFLOW}'`, `ExecutionStatus = 'Running'`];
-    const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    if (filter.providerId) clauses.push(`${JUNCTION_SOURCE.name} = ${quote(filter.providerId)}`);
-    if (filter.state) clauses.push(`${JUNCTION_STATE.name} = ${quote(filter.state)}`);
+    if (filter.providerId) clauses.push(`${JUNCTION_SOURCE.name} = ${visibilityLiteral(filter.providerId)}`);
+    if (filter.state) clauses.push(`${JUNCTION_STATE.name} = ${visibilityLiteral(filter.state)}`);
     for await (const info of this.client.workflow.list({ query: clauses.join(' AND ') })) {
       yield toListed(info);
     }

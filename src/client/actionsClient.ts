@@ -10,7 +10,7 @@ import { ActionError, ConnectionError, RequestError, TemporalError } from '../sh
 import type { ProviderCatalogue } from '../providers/catalogue';
 import { PROVIDER_ACTION_WORKFLOW, actionWorkflowId, type ProviderActionInput } from '../shared/actions';
 import type { ProviderResponse } from '../shared/calls';
-import { connectionWorkflowId } from '../shared/connections';
+import { connectionWorkflowId } from '../shared/connectionContract';
 import { readFailure } from '../shared/failures';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE } from '../shared/searchAttributes';
 import type { providerAction } from '../workflows';

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 export const CONNECTION_WORKFLOW = 'connection';
 export const OAUTH_AUTHORIZATION_WORKFLOW = 'oauthAuthorization';
@@ -253,4 +253,3 @@ export const deleteConnectionUpdate = defineUpdate<ConnectionStatus, []>('delete
 export const completeAuthorizationUpdate = defineUpdate<AuthorizationOutcome, [AuthorizationCallback]>(
   'completeAuthorization',
 );
-export const authorizationAbandonedSignal = defineSignal('abandon');

@@ -26,7 +26,7 @@ import {
   type RevokeInput,
   type TokenGrantResult,
   type TokenRequestInput,
-} from '../shared/connections';
+} from '../shared/connectionContract';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import { TOKEN_ENDPOINT_TIMEOUT_MS } from '../shared/activityOptions';
 

@@ -1,0 +1,9 @@
+/** The value at a dotted path (`data.items`, `data.object.customer`) of parsed JSON; undefined when absent. */
+export function readDotPath(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
