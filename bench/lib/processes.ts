@@ -7,9 +7,6 @@ import { stringify } from 'yaml';
 import { freePort } from '../../src/temporal/runtime';
 
 const root = join(__dirname, '..', '..');
-const distRoot = __dirname.includes(`${join('dist', 'bench')}`)
-  ? join(__dirname, '..', '..')
-  : join(root, 'dist');
 
 /** One payload-encryption key for every process of a benchmark run (they must read each other's payloads). */
 export const BENCH_CODEC_KEYS =
@@ -98,9 +95,14 @@ export async function startJunctionProcess(
 export async function startBareServer(): Promise<BenchProcess> {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [join(distRoot, 'bench', 'lib', 'bareServer.js'), String(port)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }),
+    // Run from source through tsx, like the benchmarks themselves: nothing of bench/ is compiled into dist.
+    spawn(
+      process.execPath,
+      ['--require', require.resolve('tsx/cjs'), join(__dirname, 'bareServer.ts'), String(port)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);

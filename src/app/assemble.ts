@@ -53,6 +53,58 @@ export interface AssembledJunction {
 }
 
 /**
+ * Junction's worker (its workflows and activities) and one provider-call worker per provider, with their
+ * readiness checks.
+ */
+async function assembleWorkers(
+  options: AssembleOptions,
+  workerOptions: NonNullable<AssembleOptions['worker']>,
+  client: Client,
+  readiness: ReadinessCheck[],
+): Promise<{ worker: Worker; providerWorkers: RunningProviderWorkers }> {
+  const { config, logger } = options;
+  const dataConverter = junctionDataConverter(options.codec);
+  const native = workerOptions.connection;
+  const worker = await createJunctionWorker({
+    connection: native,
+    namespace: options.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: await junctionActivities({
+      config,
+      logger,
+      connection: options.connection,
+      namespace: options.namespace,
+      client,
+    }),
+    workflowBundle: workerOptions.workflowBundle,
+    shutdownGraceMs: config.temporal.shutdownGraceMs,
+    logger,
+    dataConverter,
+  });
+  const wanted = workerOptions.providers;
+  // Provider calls run on one activity worker per provider task queue (rate limits hold across workers).
+  const providerWorkers = await startProviderWorkers({
+    connection: native,
+    namespace: options.namespace,
+    catalogue: wanted ? config.providers.filter((p) => wanted.includes(p.id)) : config.providers,
+    credentials: createCredentialCache({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      minValidityMs: config.connections.callerMarginSeconds * 1_000,
+    }),
+    logger,
+    registry: options.metrics.registry,
+    shutdownGraceMs: config.temporal.shutdownGraceMs,
+    dataConverter,
+  });
+  readiness.push(providerWorkers.readiness, {
+    name: 'worker',
+    check: async () => ({ ok: worker.getState() === 'RUNNING', detail: { state: worker.getState() } }),
+  });
+  return { worker, providerWorkers };
+}
+
+/**
  * The one composition root: Junction's client, worker, provider-call workers and HTTP server, wired from
  * configuration. `junction dev | worker | server`, the tests and the benchmarks all assemble Junction here;
  * they differ only in what they pass (a dev server or a cluster, a prebuilt bundle, a captured logger).
@@ -69,49 +121,9 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
   });
   const readiness = [...(options.readiness ?? [])];
 
-  let worker: Worker | undefined;
-  let providerWorkers: RunningProviderWorkers | undefined;
-  if (options.worker) {
-    const native = options.worker.connection;
-    worker = await createJunctionWorker({
-      connection: native,
-      namespace: options.namespace,
-      taskQueue: config.temporal.taskQueue,
-      activities: await junctionActivities({
-        config,
-        logger,
-        connection: options.connection,
-        namespace: options.namespace,
-        client,
-      }),
-      workflowBundle: options.worker.workflowBundle,
-      shutdownGraceMs: config.temporal.shutdownGraceMs,
-      logger,
-      dataConverter,
-    });
-    const wanted = options.worker.providers;
-    // Provider calls run on one activity worker per provider task queue (rate limits hold across workers).
-    providerWorkers = await startProviderWorkers({
-      connection: native,
-      namespace: options.namespace,
-      catalogue: wanted ? config.providers.filter((p) => wanted.includes(p.id)) : config.providers,
-      credentials: createCredentialCache({
-        client,
-        taskQueue: config.temporal.taskQueue,
-        minValidityMs: config.connections.callerMarginSeconds * 1_000,
-      }),
-      logger,
-      registry: metrics.registry,
-      shutdownGraceMs: config.temporal.shutdownGraceMs,
-      dataConverter,
-    });
-    readiness.push(providerWorkers.readiness);
-    const running = worker;
-    readiness.push({
-      name: 'worker',
-      check: async () => ({ ok: running.getState() === 'RUNNING', detail: { state: running.getState() } }),
-    });
-  }
+  const { worker, providerWorkers } = options.worker
+    ? await assembleWorkers(options, options.worker, client, readiness)
+    : { worker: undefined, providerWorkers: undefined };
 
   const app = await buildServer({
     config,

@@ -44,14 +44,64 @@ export interface RunningJunction {
   workerDone: Promise<void>;
 }
 
+type Cleanups = Array<() => Promise<void>>;
+
+/**
+ * Where Temporal is: the server named by the environment (TEMPORAL_ADDRESS or a profile), or, for `junction
+ * dev` without one, a dev server started here (provisioned, with its UI, stopped last).
+ */
+async function temporalServer(options: RunOptions, namespace: string, cleanups: Cleanups) {
+  const { config, logger } = options;
+  const target = temporalTarget(options.env ?? process.env);
+  let address = target.connectionOptions.address ?? 'localhost:7233';
+  let devServer: DevServer | undefined;
+  if (options.devServer && !target.configured) {
+    const cli = await provisionTemporalCli({
+      env: options.env ?? process.env,
+      onProgress: (line) => logger.info(line),
+    });
+    logger.info(
+      { cli: cli.kind === 'binary' ? cli.path : 'sdk download' },
+      'starting the Temporal dev server',
+    );
+    const devLog = logger.child({ component: 'temporal-dev-server' });
+    devServer = await startDevServer({
+      cli,
+      ip: config.dev.ip,
+      port: config.dev.port,
+      uiPort: config.dev.uiPort,
+      dataDir: config.dev.dataDir,
+      namespace,
+      uiCodecEndpoint: `http://${urlHost(config.server.host)}:${config.server.port}/codec`,
+      // The dev server is chatty at shutdown; only its errors deserve attention by default.
+      onLog: (line) => (/level=(ERROR|FATAL)/.test(line) ? devLog.error(line) : devLog.debug(line)),
+    });
+    const server = devServer;
+    cleanups.push(() => server.stop());
+    address = devServer.address;
+  } else if (options.devServer) {
+    logger.info({ address }, 'TEMPORAL_ADDRESS is set: using that Temporal server, not starting one');
+  }
+  return { devServer, address, connectionOptions: { ...target.connectionOptions, address } };
+}
+
+/** Temporal answers health checks within two seconds: the readiness check every process serves. */
+function temporalReadiness(connection: Connection, address: string, namespace: string): ReadinessCheck {
+  return {
+    name: 'temporal',
+    check: async () => {
+      await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+      return { ok: true, detail: { address, namespace } };
+    },
+  };
+}
+
 /** Starts the parts of Junction asked for, wired together, and returns how to reach and stop them. */
 export async function runJunction(options: RunOptions): Promise<RunningJunction> {
   const { config, logger } = options;
-  const env = options.env ?? process.env;
-  const target = temporalTarget(env);
-  const namespace = target.namespace ?? config.temporal.namespace;
+  const namespace = temporalTarget(options.env ?? process.env).namespace ?? config.temporal.namespace;
   const metrics = createMetrics();
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Cleanups = [];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
       try {
@@ -68,52 +118,11 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       allowGenerate: options.devServer,
       onGenerated: (file) => logger.warn({ file }, 'no codec.keys configured: generated a development key'),
     });
-    const host = urlHost(config.server.host);
-    let address = target.connectionOptions.address ?? 'localhost:7233';
-    let devServer: DevServer | undefined;
-    if (options.devServer && !target.configured) {
-      const cli = await provisionTemporalCli({ env, onProgress: (line) => logger.info(line) });
-      logger.info(
-        { cli: cli.kind === 'binary' ? cli.path : 'sdk download' },
-        'starting the Temporal dev server',
-      );
-      const devLog = logger.child({ component: 'temporal-dev-server' });
-      devServer = await startDevServer({
-        cli,
-        ip: config.dev.ip,
-        port: config.dev.port,
-        uiPort: config.dev.uiPort,
-        dataDir: config.dev.dataDir,
-        namespace,
-        uiCodecEndpoint: `http://${host}:${config.server.port}/codec`,
-        // The dev server is chatty at shutdown; only its errors deserve attention by default.
-        onLog: (line) => (/level=(ERROR|FATAL)/.test(line) ? devLog.error(line) : devLog.debug(line)),
-      });
-      const server = devServer;
-      cleanups.push(() => server.stop());
-      address = devServer.address;
-    } else if (options.devServer) {
-      logger.info({ address }, 'TEMPORAL_ADDRESS is set: using that Temporal server, not starting one');
-    }
-    const connectionOptions = { ...target.connectionOptions, address };
-
+    const { devServer, address, connectionOptions } = await temporalServer(options, namespace, cleanups);
     const clientConnection: Connection = lazyClientConnection(connectionOptions);
     cleanups.push(() => clientConnection.close());
-    if (devServer) {
+    if (devServer)
       await setupNamespace(clientConnection, namespace, { retentionDays: DEFAULT_RETENTION_DAYS });
-    }
-
-    const readiness: ReadinessCheck[] = [
-      {
-        name: 'temporal',
-        check: async () => {
-          await clientConnection.withDeadline(Date.now() + 2_000, () =>
-            clientConnection.healthService.check({}),
-          );
-          return { ok: true, detail: { address, namespace } };
-        },
-      },
-    ];
 
     let nativeConnection: NativeConnection | undefined;
     if (options.worker) {
@@ -136,7 +145,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       namespace,
       worker: nativeConnection ? { connection: nativeConnection } : undefined,
       api: options.api,
-      readiness,
+      readiness: [temporalReadiness(clientConnection, address, namespace)],
       codecAccess,
     });
     const workerDone = assembled.run();
@@ -146,22 +155,17 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
     cleanups.push(() => app.close());
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.server.port;
-    const apiUrl = `http://${host}:${port}`;
+    const apiUrl = `http://${urlHost(config.server.host)}:${port}`;
+    const tokenFile =
+      codecAccess && codecAccess.operatorTokens.length > 0
+        ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
+        : undefined;
 
     let stopping: Promise<void> | undefined;
     return {
       apiUrl,
       uiUrl: devServer?.uiUrl,
-      codecSignIn:
-        codecAccess && options.api
-          ? {
-              url: `${apiUrl}/codec/login`,
-              tokenFile:
-                codecAccess.operatorTokens.length > 0
-                  ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
-                  : undefined,
-            }
-          : undefined,
+      codecSignIn: codecAccess && options.api ? { url: `${apiUrl}/codec/login`, tokenFile } : undefined,
       metricsUrl: `${apiUrl}/metrics`,
       docsUrl: options.api ? `${apiUrl}${DOCS_PATH}` : undefined,
       temporalAddress: address,

@@ -6,7 +6,6 @@ import {
   type SequencerInput,
 } from '../shared/ordering';
 import { JUNCTION_SOURCE } from '../shared/searchAttributes';
-import type { webhookSequencer } from '../workflows';
 
 /**
  * Signal-with-start: puts a delivery in its sequencer's line, starting the sequencer when it is idle. The
@@ -18,7 +17,7 @@ export async function enqueueInSequencer(
   input: EnqueueOrderedInput,
   tuning: Pick<SequencerInput, 'maxTicketsPerRun' | 'idleTimeoutMs' | 'holderCheckMs'> = {},
 ): Promise<void> {
-  await client.workflow.signalWithStart<typeof webhookSequencer, [string]>(WEBHOOK_SEQUENCER_WORKFLOW, {
+  await client.workflow.signalWithStart(WEBHOOK_SEQUENCER_WORKFLOW, {
     workflowId: input.sequencerId,
     taskQueue,
     args: [{ sourceId: input.sourceId, route: input.route, ...tuning } satisfies SequencerInput],

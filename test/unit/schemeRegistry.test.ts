@@ -118,7 +118,6 @@ test('Standard Webhooks signs v1a with an ed25519 private key for a whpk_ source
 
 test('Twilio acknowledges with empty TwiML and the outcome in headers; the others leave it to the server', () => {
   expect(SCHEMES.twilio.acknowledge?.({ status: 'duplicate', workflowId: 'webhook:tw:1' })).toEqual({
-    statusCode: 200,
     headers: { 'junction-status': 'duplicate', 'junction-workflow-id': 'webhook:tw:1' },
     contentType: 'text/xml',
     body: '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',

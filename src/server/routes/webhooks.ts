@@ -167,7 +167,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
           if (acknowledgement) {
             // The provider's own kind of answer (Twilio's TwiML), the outcome in its headers.
             return reply
-              .code(acknowledgement.statusCode)
+              .code(200)
               .headers(acknowledgement.headers)
               .type(acknowledgement.contentType)
               .send(acknowledgement.body);

@@ -22,7 +22,7 @@ export interface VerifiedWebhook {
    * An answer the scheme requires instead of a hand-off (Slack's `url_verification` challenge): the
    * request was verified, nothing is started, and this is sent back as it is.
    */
-  reply?: { statusCode: number; body: Record<string, unknown> };
+  reply?: { body: Record<string, unknown> };
 }
 
 /** What a scheme reads of its source, once configuration defaults apply (the config's `SourceConfig` is one). */
@@ -82,10 +82,11 @@ export interface DeliveryOutcome {
   workflowId: string;
 }
 
-/** The answer a provider expects once an event is handed off, where a JSON 202 will not do (Twilio's TwiML). */
+/**
+ * The answer a provider expects once an event is handed off, where Junction's JSON will not do (Twilio's
+ * TwiML). The server sends it as a success (200) instead of its usual 202.
+ */
 export interface Acknowledgement {
-  /** The webhook route documents 200 (the provider's own answer) and 202 (JSON). */
-  statusCode: 200 | 202;
   headers: Record<string, string>;
   contentType: string;
   body: string;

@@ -51,7 +51,7 @@ function slackEvent(request: InboundWebhook): VerifiedWebhook {
       deliveryId: 'url_verification',
       eventType: type,
       payload,
-      reply: { statusCode: 200, body: { challenge } },
+      reply: { body: { challenge } },
     };
   }
   if (type === 'event_callback') {

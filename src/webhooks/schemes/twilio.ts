@@ -160,7 +160,6 @@ export const twilio: WebhookScheme<'twilio'> = {
     // Twilio reads the answer as TwiML: an empty <Response/> acknowledges without instructions and keeps
     // Twilio's debugger free of content-type errors; the outcome travels in headers.
     return {
-      statusCode: 200,
       headers: { 'junction-status': outcome.status, 'junction-workflow-id': outcome.workflowId },
       contentType: 'text/xml',
       body: EMPTY_TWIML,
