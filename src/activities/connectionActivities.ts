@@ -34,7 +34,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     revokeCredentials: createRevokeCredentialsActivity(resolved),
     /** Tells the application about a connection (needs_reauth, created, deleted) at `connections.events`. */
     notifyConnectionEvent: createNotifyConnectionEventActivity(resolved),
-    /** Installs freshly authorized credentials: starts `connection:<id>` or reauthorizes the running one. */
+    /**
+     * Installs freshly authorized credentials: starts `connection:<id>`, or hands them to the running one
+     * (a reconnect after needs_reauth), in one update-with-start call.
+     */
     installConnection: createInstallConnectionActivity(resolved),
   };
 }

@@ -15,10 +15,7 @@ export interface InstallConnectionDeps {
   temporalClient: Client | undefined;
 }
 
-/**
- * The `installConnection` activity: installs freshly authorized credentials, starting `connection:<id>` or
- * handing them to the running one (a reconnect after needs_reauth), in one update-with-start call.
- */
+/** The `installConnection` activity: starts `connection:<id>` or reauthorizes it, in one update-with-start. */
 export function createInstallConnectionActivity(deps: InstallConnectionDeps) {
   return async function installConnection(input: InstallConnectionInput): Promise<ConnectionStatus> {
     if (!deps.temporalClient) {
