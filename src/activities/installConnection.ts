@@ -15,7 +15,7 @@ export interface InstallConnectionDeps {
   temporalClient: Client | undefined;
 }
 
-/** The `installConnection` activity: starts `connection:<id>` or reauthorizes it, in one update-with-start. */
+/** The `installConnection` activity: starts or reauthorizes `connection:<id>` in one update-with-start. */
 export function createInstallConnectionActivity(deps: InstallConnectionDeps) {
   return async function installConnection(input: InstallConnectionInput): Promise<ConnectionStatus> {
     if (!deps.temporalClient) {
