@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
+import type { ForwardTarget } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import { DeliveryError, type CodeOf } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
@@ -38,6 +39,137 @@ const FAILURE_CODES: Record<Exclude<RetryDecision['reason'], 'ok'>, CodeOf<'deli
   network_error: 'target_unreachable',
 };
 
+/** The target the route forwards to as configured now; a route since removed fails the delivery for good. */
+function forwardTarget(targets: WebhookTargets, input: ForwardInput, attempt: number): ForwardTarget {
+  const target = targets.forward(input.sourceId, input.route, input.target);
+  if (!target) {
+    throw toApplicationFailure(
+      new DeliveryError(
+        'route_not_configured',
+        `source "${input.sourceId}" has no route "${input.route}" in the current configuration`,
+        { details: { attempt } satisfies ForwardFailureDetails },
+      ),
+    );
+  }
+  return target;
+}
+
+interface ForwardedBody {
+  body: Buffer;
+  contentType: string;
+}
+
+/** The bytes sent and their content type: the provider's body, or the route's transform of it as JSON. */
+function forwardedBody(targets: WebhookTargets, input: ForwardInput, attempt: number): ForwardedBody {
+  if (!targets.transform(input.sourceId, input.route)) {
+    return {
+      body: rawBodyBytes(input.body),
+      contentType: input.contentType ?? 'application/octet-stream',
+    };
+  }
+  // A transformed event is a new JSON document: the provider's bytes are not what is sent.
+  const { payload } = deliveredPayload(targets, input, attempt);
+  return { body: Buffer.from(JSON.stringify(payload), 'utf8'), contentType: 'application/json' };
+}
+
+interface ForwardRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+}
+
+/** One forward: the target's headers, Junction's correlation headers and the body, within both timeouts. */
+function forwardRequest(
+  target: ForwardTarget,
+  input: ForwardInput,
+  attempt: number,
+  forwarded: ForwardedBody,
+): ForwardRequest {
+  return {
+    url: target.url,
+    headers: {
+      ...target.headers,
+      'content-type': forwarded.contentType,
+      [FORWARD_HEADERS.source]: input.sourceId,
+      [FORWARD_HEADERS.deliveryId]: input.deliveryId,
+      [FORWARD_HEADERS.eventType]: input.eventType,
+      [FORWARD_HEADERS.attempt]: String(attempt),
+    },
+    body: forwarded.body,
+    timeoutMs: Math.min(target.timeoutMs, input.timeoutMs),
+  };
+}
+
+/**
+ * Makes the HTTP attempt and classifies what came of it: the target's answer, or the error that stood in
+ * for one. A cancelled activity rethrows the cancellation instead.
+ */
+async function attemptForward(
+  forward: ForwardRequest,
+  context: Context,
+  { dispatcher, now, log }: { dispatcher?: Dispatcher; now: () => number; log: Logger },
+): Promise<{ decision: RetryDecision; elapsedMs: number }> {
+  const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(forward.timeoutMs)]);
+  const started = now();
+  let decision: RetryDecision;
+  try {
+    const response = await request(forward.url, {
+      method: 'POST',
+      headers: forward.headers,
+      body: forward.body,
+      signal,
+      headersTimeout: forward.timeoutMs,
+      bodyTimeout: forward.timeoutMs,
+      dispatcher,
+    });
+    // The application's answer body is not used; read and drop it so the connection can be reused.
+    await response.body.dump();
+    decision = classifyResponse(
+      response.statusCode,
+      (name) => {
+        const value = response.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      },
+      now(),
+    );
+  } catch (error) {
+    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    decision = classifyError(error);
+    log.warn({ err: error, elapsedMs: now() - started }, 'forward attempt failed without a response');
+  }
+  return { decision, elapsedMs: now() - started };
+}
+
+/** The attempt's outcome: the result on a 2xx, else a DeliveryError that says whether and when to retry. */
+function forwardOutcome(
+  decision: RetryDecision,
+  {
+    attempt,
+    timeoutMs,
+    elapsedMs,
+    log,
+  }: { attempt: number; timeoutMs: number; elapsedMs: number; log: Logger },
+): ForwardResult {
+  if (decision.reason === 'ok') {
+    log.info({ status: decision.status, elapsedMs }, 'event forwarded');
+    return { status: decision.status ?? 200, attempt };
+  }
+  const code = FAILURE_CODES[decision.reason];
+  const message =
+    decision.status !== undefined
+      ? `the target answered HTTP ${decision.status}`
+      : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+  log.warn({ status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs }, message);
+  throw toApplicationFailure(
+    new DeliveryError(code, message, {
+      retryable: decision.retry,
+      retryAfterMs: decision.delayMs,
+      details: { status: decision.status, attempt } satisfies ForwardFailureDetails,
+    }),
+  );
+}
+
 /** The activity that POSTs a verified event to the application's URL, one attempt per call. */
 export function createForwardActivity(deps: ForwardDeps) {
   const now = deps.now ?? Date.now;
@@ -52,81 +184,13 @@ export function createForwardActivity(deps: ForwardDeps) {
       route: input.route,
       attempt,
     });
-    const target = deps.targets.forward(input.sourceId, input.route, input.target);
-    if (!target) {
-      throw toApplicationFailure(
-        new DeliveryError(
-          'route_not_configured',
-          `source "${input.sourceId}" has no route "${input.route}" in the current configuration`,
-          { details: { attempt } satisfies ForwardFailureDetails },
-        ),
-      );
-    }
-    const timeoutMs = Math.min(target.timeoutMs, input.timeoutMs);
-    let body = rawBodyBytes(input.body);
-    let contentType = input.contentType ?? 'application/octet-stream';
-    if (deps.targets.transform(input.sourceId, input.route)) {
-      // A transformed event is a new JSON document: the provider's bytes are not what is sent.
-      const { payload } = deliveredPayload(deps.targets, input, attempt);
-      body = Buffer.from(JSON.stringify(payload), 'utf8');
-      contentType = 'application/json';
-    }
-    const headers: Record<string, string> = {
-      ...target.headers,
-      'content-type': contentType,
-      [FORWARD_HEADERS.source]: input.sourceId,
-      [FORWARD_HEADERS.deliveryId]: input.deliveryId,
-      [FORWARD_HEADERS.eventType]: input.eventType,
-      [FORWARD_HEADERS.attempt]: String(attempt),
-    };
-    const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(timeoutMs)]);
-    const started = now();
-    let decision: RetryDecision;
-    try {
-      const response = await request(target.url, {
-        method: 'POST',
-        headers,
-        body,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        dispatcher: deps.dispatcher,
-      });
-      // The application's answer body is not used; read and drop it so the connection can be reused.
-      await response.body.dump();
-      decision = classifyResponse(
-        response.statusCode,
-        (name) => {
-          const value = response.headers[name];
-          return Array.isArray(value) ? value[0] : value;
-        },
-        now(),
-      );
-    } catch (error) {
-      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-      decision = classifyError(error);
-      log.warn({ err: error, elapsedMs: now() - started }, 'forward attempt failed without a response');
-    }
-    const elapsedMs = now() - started;
-    if (decision.reason === 'ok') {
-      log.info({ status: decision.status, elapsedMs }, 'event forwarded');
-      return { status: decision.status ?? 200, attempt };
-    }
-    const code = FAILURE_CODES[decision.reason];
-    const message =
-      decision.status !== undefined
-        ? `the target answered HTTP ${decision.status}`
-        : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
-    log.warn(
-      { status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs },
-      message,
-    );
-    throw toApplicationFailure(
-      new DeliveryError(code, message, {
-        retryable: decision.retry,
-        retryAfterMs: decision.delayMs,
-        details: { status: decision.status, attempt } satisfies ForwardFailureDetails,
-      }),
-    );
+    const target = forwardTarget(deps.targets, input, attempt);
+    const forward = forwardRequest(target, input, attempt, forwardedBody(deps.targets, input, attempt));
+    const { decision, elapsedMs } = await attemptForward(forward, context, {
+      dispatcher: deps.dispatcher,
+      now,
+      log,
+    });
+    return forwardOutcome(decision, { attempt, timeoutMs: forward.timeoutMs, elapsedMs, log });
   };
 }

@@ -81,74 +81,91 @@ export function deliveredPayload(
   return { payload: result, transformed: true };
 }
 
+/** The event as the application's workflow receives it: plain JSON, the raw body when it is not JSON. */
+function appWorkflowEvent(input: StartAppWorkflowInput, payload: unknown): AppWorkflowEvent {
+  return {
+    source: input.sourceId,
+    deliveryId: input.deliveryId,
+    eventType: input.eventType,
+    receivedAt: input.receivedAt ?? new Date().toISOString(),
+    contentType: input.contentType,
+    payload: payload ?? null,
+    ...(payload === undefined ? { body: input.body } : {}),
+  };
+}
+
+/** The workflow target the route names as configured now; one since removed fails the delivery for good. */
+function appWorkflowTarget(targets: WebhookTargets, input: StartAppWorkflowInput, attempt: number) {
+  const target = targets.workflow(input.sourceId, input.route, input.target);
+  if (!target) {
+    throw toApplicationFailure(
+      new DeliveryError(
+        'route_not_configured',
+        `source "${input.sourceId}" has no workflow target "${input.route}/${input.target}" in the current configuration`,
+        { details: { attempt } satisfies ForwardFailureDetails },
+      ),
+    );
+  }
+  return target;
+}
+
+/** The `startAppWorkflow` activity: starts the application's workflow once per delivery and target. */
+export function createStartAppWorkflowActivity(
+  deps: Pick<WebhookActivityDeps, 'targets' | 'appWorkflowClient' | 'logger'>,
+) {
+  return async function startAppWorkflow(input: StartAppWorkflowInput): Promise<StartAppWorkflowResult> {
+    const context = Context.current();
+    const attempt = input.priorAttempts + context.info.attempt;
+    const target = appWorkflowTarget(deps.targets, input, attempt);
+    const { payload } = deliveredPayload(deps.targets, input, attempt);
+    const event = appWorkflowEvent(input, payload);
+    const workflowId = appWorkflowId(input.deliveryWorkflowId, input.route, input.target);
+    const log = deps.logger.child({
+      workflowId: input.deliveryWorkflowId,
+      deliveryId: input.deliveryId,
+      route: input.route,
+      target: input.target,
+      attempt,
+    });
+    try {
+      await deps.appWorkflowClient.workflow.start(target.type, {
+        workflowId,
+        taskQueue: target.taskQueue,
+        args: [event, ...target.args],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: input.sourceId }],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        log.info({ appWorkflowId: workflowId }, 'application workflow was already started');
+        return { workflowId, started: false, attempt };
+      }
+      log.warn({ err: error }, 'starting the application workflow failed');
+      throw toApplicationFailure(
+        new DeliveryError(
+          'workflow_start_failed',
+          `could not start workflow ${target.type} on ${target.taskQueue}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, retryable: true, details: { attempt } satisfies ForwardFailureDetails },
+        ),
+      );
+    }
+    log.info(
+      { appWorkflowId: workflowId, workflowType: target.type, taskQueue: target.taskQueue },
+      'application workflow started',
+    );
+    return { workflowId, started: true, attempt };
+  };
+}
+
 /** Activities for routing beyond HTTP forwards: application workflows, validation, ordering. */
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   return {
     /**
-     * Starts the application's workflow type on its task queue with the event as plain JSON, under a
-     * workflow id derived from the delivery and target: a retried attempt, or a redelivery, finds it
-     * started and is a success, never a second execution.
+     * Starts the application's workflow type on its task queue with the event as plain JSON; a retried
+     * attempt, or a redelivery, finds it started and is a success, never a second execution.
      */
-    async startAppWorkflow(input: StartAppWorkflowInput): Promise<StartAppWorkflowResult> {
-      const context = Context.current();
-      const attempt = input.priorAttempts + context.info.attempt;
-      const target = deps.targets.workflow(input.sourceId, input.route, input.target);
-      if (!target) {
-        throw toApplicationFailure(
-          new DeliveryError(
-            'route_not_configured',
-            `source "${input.sourceId}" has no workflow target "${input.route}/${input.target}" in the current configuration`,
-            { details: { attempt } satisfies ForwardFailureDetails },
-          ),
-        );
-      }
-      const { payload } = deliveredPayload(deps.targets, input, attempt);
-      const event: AppWorkflowEvent = {
-        source: input.sourceId,
-        deliveryId: input.deliveryId,
-        eventType: input.eventType,
-        receivedAt: input.receivedAt ?? new Date().toISOString(),
-        contentType: input.contentType,
-        payload: payload ?? null,
-        ...(payload === undefined ? { body: input.body } : {}),
-      };
-      const workflowId = appWorkflowId(input.deliveryWorkflowId, input.route, input.target);
-      const log = deps.logger.child({
-        workflowId: input.deliveryWorkflowId,
-        deliveryId: input.deliveryId,
-        route: input.route,
-        target: input.target,
-        attempt,
-      });
-      try {
-        await deps.appWorkflowClient.workflow.start(target.type, {
-          workflowId,
-          taskQueue: target.taskQueue,
-          args: [event, ...target.args],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          typedSearchAttributes: [{ key: JUNCTION_SOURCE, value: input.sourceId }],
-        });
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          log.info({ appWorkflowId: workflowId }, 'application workflow was already started');
-          return { workflowId, started: false, attempt };
-        }
-        log.warn({ err: error }, 'starting the application workflow failed');
-        throw toApplicationFailure(
-          new DeliveryError(
-            'workflow_start_failed',
-            `could not start workflow ${target.type} on ${target.taskQueue}: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error, retryable: true, details: { attempt } satisfies ForwardFailureDetails },
-          ),
-        );
-      }
-      log.info(
-        { appWorkflowId: workflowId, workflowType: target.type, taskQueue: target.taskQueue },
-        'application workflow started',
-      );
-      return { workflowId, started: true, attempt };
-    },
+    startAppWorkflow: createStartAppWorkflowActivity(deps),
 
     /** Checks the payload against the source's JSON schemas as configured now; returns the reasons it fails. */
     async validateWebhookEvent(input: ValidateEventInput): Promise<string[]> {

@@ -60,68 +60,116 @@ function rejectedValueOf(headers: Record<string, string>): string | undefined {
   return lower.authorization ?? Object.values(lower)[0];
 }
 
-/**
- * The credentials helper for activities and application services. Per connection it keeps the last
- * credentials in memory and shares one in-flight lookup among the callers of this process. Across processes,
- * every caller that needs newer credentials than revision R sends the same `renewCredentials` update id, so
- * the Temporal server folds a whole fleet's requests into one update and the workflow makes one token
- * request. A cache that knows nothing yet learns the revision from a describe (answered by the server, with
- * no worker involved), never from a query that a busy worker could leave unanswered.
- */
-export function createCredentialCache(options: CredentialCacheOptions): CredentialCache {
-  const connections = new ConnectionsClient(options.client, options.taskQueue ?? '');
-  const minValidityMs = options.minValidityMs ?? 60_000;
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, Entry>();
-  const inFlight = new Map<string, Promise<AuthHeaders>>();
-  const forced = new Map<string, { rejected: Record<string, string>; promise: Promise<AuthHeaders> }>();
+/** A forced refresh running in this process, and the credentials whose rejection started it. */
+interface ForcedRefresh {
+  rejected: Record<string, string>;
+  promise: Promise<AuthHeaders>;
+}
 
-  const expired = (entry: Entry) => entry.expiresAt !== undefined && entry.expiresAt <= now();
+/**
+ * Per connection it keeps the last credentials in memory and shares one in-flight lookup among the callers of
+ * this process. Across processes, every caller that needs newer credentials than revision R sends the same
+ * `renewCredentials` update id, so the Temporal server folds a whole fleet's requests into one update and the
+ * workflow makes one token request. A cache that knows nothing yet learns the revision from a describe
+ * (answered by the server, with no worker involved), never from a query that a busy worker could leave
+ * unanswered.
+ */
+class ConnectionCredentialCache implements CredentialCache {
+  private readonly connections: ConnectionsClient;
+  private readonly minValidityMs: number;
+  private readonly now: () => number;
+  private readonly cache = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, Promise<AuthHeaders>>();
+  private readonly forced = new Map<string, ForcedRefresh>();
+
+  constructor(options: CredentialCacheOptions) {
+    this.connections = new ConnectionsClient(options.client, options.taskQueue ?? '');
+    this.minValidityMs = options.minValidityMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async authHeaders(connectionId: string): Promise<AuthHeaders> {
+    const cached = this.cache.get(connectionId);
+    if (this.fresh(cached)) return cached;
+    let pending = this.inFlight.get(connectionId);
+    if (!pending) {
+      pending = this.stale(connectionId).finally(() => this.inFlight.delete(connectionId));
+      this.inFlight.set(connectionId, pending);
+    }
+    return pending;
+  }
+
+  async authHeadersAfterUnauthorized(
+    connectionId: string,
+    rejectedHeaders: Record<string, string>,
+  ): Promise<AuthHeaders> {
+    const cached = this.cache.get(connectionId);
+    if (cached && this.fresh(cached) && !sameHeaders(cached.headers, rejectedHeaders)) return cached;
+    const running = this.forced.get(connectionId);
+    if (running && sameHeaders(running.rejected, rejectedHeaders)) return running.promise;
+    const promise = this.afterUnauthorized(connectionId, rejectedHeaders).finally(() => {
+      if (this.forced.get(connectionId)?.promise === promise) this.forced.delete(connectionId);
+    });
+    this.forced.set(connectionId, { rejected: rejectedHeaders, promise });
+    return promise;
+  }
+
+  invalidate(connectionId: string): void {
+    this.cache.delete(connectionId);
+  }
+
+  private expired(entry: Entry): boolean {
+    return entry.expiresAt !== undefined && entry.expiresAt <= this.now();
+  }
+
+  private fresh(entry: Entry | undefined): entry is Entry {
+    return entry !== undefined && this.isFresh(entry);
+  }
+
   /** A token shorter-lived than the margin stays usable for half of what was left of it when fetched. */
-  const fresh = (entry: Entry | undefined): entry is Entry => entry !== undefined && isFresh(entry);
-  const isFresh = (entry: Entry): boolean => {
+  private isFresh(entry: Entry): boolean {
     if (Object.keys(entry.headers).length === 0) return false;
     if (entry.expiresAt === undefined) return true;
-    const margin = Math.min(minValidityMs, Math.max(0, (entry.expiresAt - entry.fetchedAt) / 2));
-    return entry.expiresAt - now() > margin;
-  };
+    const margin = Math.min(this.minValidityMs, Math.max(0, (entry.expiresAt - entry.fetchedAt) / 2));
+    return entry.expiresAt - this.now() > margin;
+  }
 
-  const remember = (connectionId: string, credentials: ConnectionCredentials): Entry => {
+  private remember(connectionId: string, credentials: ConnectionCredentials): Entry {
     const entry: Entry = {
       headers: { ...credentials.headers },
       providerId: credentials.providerId,
       apiBaseUrl: credentials.apiBaseUrl,
       expiresAt: credentials.expiresAt,
       revision: credentials.revision,
-      fetchedAt: now(),
+      fetchedAt: this.now(),
     };
-    cache.set(connectionId, entry);
+    this.cache.set(connectionId, entry);
     return entry;
-  };
+  }
 
   /** The revision to renew from when this process holds nothing: from a describe of the workflow. */
-  const revisionFromServer = async (connectionId: string): Promise<number | undefined> => {
-    const { state, revision } = await connections.revision(connectionId);
+  private async revisionFromServer(connectionId: string): Promise<number | undefined> {
+    const { state, revision } = await this.connections.revision(connectionId);
     if (state === 'needs_reauth') {
       throw new ConnectionError('needs_reauth', `connection "${connectionId}" needs re-authorization`);
     }
     return revision;
-  };
+  }
 
   /**
    * Asks for credentials until an answer satisfies the request: fresh enough (or, from a newer revision, at
    * least unexpired), or different from the rejected ones. An answer of the same revision that does not
    * satisfy is asked about again with the next attempt number (a new update id).
    */
-  const renew = async (
+  private async renew(
     connectionId: string,
     first: Omit<RenewRequest, 'attempt'>,
     satisfied: (entry: Entry, seen: number) => boolean,
-  ): Promise<Entry> => {
+  ): Promise<Entry> {
     let request: RenewRequest = { ...first, attempt: 0 };
     let last: Entry | undefined;
     for (let round = 0; round < MAX_RENEW_ROUNDS; round++) {
-      const entry = remember(connectionId, await connections.renew(connectionId, request));
+      const entry = this.remember(connectionId, await this.connections.renew(connectionId, request));
       if (satisfied(entry, request.seenRevision)) return entry;
       last = entry;
       const revision = entry.revision ?? request.seenRevision;
@@ -130,69 +178,52 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
           ? { ...request, seenRevision: revision, attempt: 0 }
           : { ...request, attempt: request.attempt + 1 };
     }
-    if (last && !expired(last) && Object.keys(last.headers).length > 0) return last;
+    if (last && !this.expired(last) && Object.keys(last.headers).length > 0) return last;
     throw new ConnectionError('refresh_failed', `connection "${connectionId}" has no usable token`);
-  };
+  }
 
-  const stale = async (connectionId: string): Promise<AuthHeaders> => {
-    const seen = cache.get(connectionId)?.revision ?? (await revisionFromServer(connectionId));
+  private async stale(connectionId: string): Promise<AuthHeaders> {
+    const { minValidityMs } = this;
+    const seen = this.cache.get(connectionId)?.revision ?? (await this.revisionFromServer(connectionId));
     if (seen === undefined) {
       // The workflow runs code from before revisions: one update per process, as before.
-      return remember(connectionId, await connections.getFreshToken(connectionId, { minValidityMs }));
+      return this.remember(
+        connectionId,
+        await this.connections.getFreshToken(connectionId, { minValidityMs }),
+      );
     }
-    return renew(
+    return this.renew(
       connectionId,
       { seenRevision: seen, reason: 'stale', minValidityMs },
-      (entry, asked) => isFresh(entry) || ((entry.revision ?? 0) > asked && !expired(entry)),
+      (entry, asked) => this.isFresh(entry) || ((entry.revision ?? 0) > asked && !this.expired(entry)),
     );
-  };
+  }
 
-  const afterUnauthorized = async (
+  private async afterUnauthorized(
     connectionId: string,
     rejected: Record<string, string>,
-  ): Promise<AuthHeaders> => {
-    const cached = cache.get(connectionId);
+  ): Promise<AuthHeaders> {
+    const cached = this.cache.get(connectionId);
     const rejectedHeaderValue = rejectedValueOf(rejected);
     const seen =
       cached && sameHeaders(cached.headers, rejected)
         ? cached.revision
-        : await revisionFromServer(connectionId);
+        : await this.revisionFromServer(connectionId);
     if (seen === undefined) {
-      return remember(connectionId, await connections.getFreshToken(connectionId, { rejectedHeaderValue }));
+      return this.remember(
+        connectionId,
+        await this.connections.getFreshToken(connectionId, { rejectedHeaderValue }),
+      );
     }
-    return renew(
+    return this.renew(
       connectionId,
       { seenRevision: seen, reason: 'rejected', rejectedHeaderValue },
       (entry) => Object.keys(entry.headers).length > 0 && !sameHeaders(entry.headers, rejected),
     );
-  };
+  }
+}
 
-  return {
-    async authHeaders(connectionId) {
-      const cached = cache.get(connectionId);
-      if (fresh(cached)) return cached;
-      let pending = inFlight.get(connectionId);
-      if (!pending) {
-        pending = stale(connectionId).finally(() => inFlight.delete(connectionId));
-        inFlight.set(connectionId, pending);
-      }
-      return pending;
-    },
-
-    async authHeadersAfterUnauthorized(connectionId, rejectedHeaders) {
-      const cached = cache.get(connectionId);
-      if (cached && fresh(cached) && !sameHeaders(cached.headers, rejectedHeaders)) return cached;
-      const running = forced.get(connectionId);
-      if (running && sameHeaders(running.rejected, rejectedHeaders)) return running.promise;
-      const promise = afterUnauthorized(connectionId, rejectedHeaders).finally(() => {
-        if (forced.get(connectionId)?.promise === promise) forced.delete(connectionId);
-      });
-      forced.set(connectionId, { rejected: rejectedHeaders, promise });
-      return promise;
-    },
-
-    invalidate(connectionId) {
-      cache.delete(connectionId);
-    },
-  };
+/** The credentials helper for activities and application services (see ConnectionCredentialCache). */
+export function createCredentialCache(options: CredentialCacheOptions): CredentialCache {
+  return new ConnectionCredentialCache(options);
 }

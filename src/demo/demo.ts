@@ -14,6 +14,92 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
+/** Provider `demo` as a declaration: an API key, cursor pagination and three actions on the fake provider. */
+function demoProviderDeclaration(apiBaseUrl: string): Record<string, unknown> {
+  return {
+    id: DEMO_PROVIDER_ID,
+    displayName: 'Demo (fake provider)',
+    auth: { mode: 'api_key', header: 'authorization', prefix: 'Bearer ' },
+    apiBaseUrl,
+    calls: {
+      retry: 'standard',
+      rateLimit: { perSecond: 20, quotaHeaders: {} },
+      breaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
+      pagination: {
+        style: 'cursor',
+        cursorParam: 'cursor',
+        nextCursorPath: 'next_cursor',
+        itemsPath: 'data',
+      },
+    },
+    actions: {
+      listItems: {
+        method: 'GET',
+        path: '/items',
+        input: {
+          type: 'object',
+          properties: { cursor: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+        },
+      },
+      getItem: {
+        method: 'GET',
+        path: '/items/{id}',
+        input: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+      },
+      createItem: {
+        method: 'POST',
+        path: '/items',
+        input: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1 } },
+          additionalProperties: false,
+        },
+      },
+    },
+  };
+}
+
+/** Creates connection `demo` through the API, replacing one an earlier demo run left with another key. */
+async function createDemoConnection(apiUrl: string, adminKey: string, apiKey: string): Promise<void> {
+  const create = () =>
+    fetch(`${apiUrl}/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        providerId: DEMO_PROVIDER_ID,
+        connectionId: DEMO_CONNECTION_ID,
+        credentials: { apiKey },
+      }),
+    });
+  let response = await create();
+  if (response.status === 409) {
+    // Left from an earlier demo run with another key: replace it.
+    await fetch(`${apiUrl}/connections/${DEMO_CONNECTION_ID}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    response = await create();
+  }
+  if (response.status !== 201) {
+    throw new Error(
+      `the demo connection could not be created: HTTP ${response.status} ${await response.text()}`,
+    );
+  }
+}
+
+/** The banner lines telling a person how to try the demo. */
+function demoInstructions(apiUrl: string, providerUrl: string, adminKey: string): string[] {
+  const auth = `-H 'authorization: Bearer ${adminKey}'`;
+  return [
+    'Demo: a fake provider is running as provider "demo", with connection "demo".',
+    `  Fake provider:  ${providerUrl}  (misbehave: curl -X POST ${providerUrl}/_control -d '{"outage":{"mode":"status"}}'; recover: -d '{}')`,
+    `  Admin key:      ${adminKey}`,
+    `  Try:            curl -X POST ${apiUrl}/actions/demo/getItem ${auth} -H 'content-type: application/json' -d '{"connectionId":"demo","input":{"id":7}}'`,
+    `                  curl -X POST ${apiUrl}/actions/demo/createItem ${auth} -H 'content-type: application/json' -H 'idempotency-key: k1' -d '{"connectionId":"demo","input":{"name":"x"}}'`,
+  ];
+}
+
 /**
  * `junction dev --demo`: a fake provider on loopback (paginated items, switchable misbehaviour) declared as
  * provider `demo` with actions, an admin key when none is configured, and a connection to it, so provider
@@ -25,50 +111,9 @@ export async function prepareDemo(config: JunctionConfig): Promise<Demo> {
     acceptToken: (token) => token === apiKey,
     quota: { limit: 100, windowMs: 10_000 },
   });
-  const declared = buildCatalogue([
-    {
-      id: DEMO_PROVIDER_ID,
-      displayName: 'Demo (fake provider)',
-      auth: { mode: 'api_key', header: 'authorization', prefix: 'Bearer ' },
-      apiBaseUrl: provider.url,
-      calls: {
-        retry: 'standard',
-        rateLimit: { perSecond: 20, quotaHeaders: {} },
-        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
-        pagination: {
-          style: 'cursor',
-          cursorParam: 'cursor',
-          nextCursorPath: 'next_cursor',
-          itemsPath: 'data',
-        },
-      },
-      actions: {
-        listItems: {
-          method: 'GET',
-          path: '/items',
-          input: {
-            type: 'object',
-            properties: { cursor: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 } },
-          },
-        },
-        getItem: {
-          method: 'GET',
-          path: '/items/{id}',
-          input: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
-        },
-        createItem: {
-          method: 'POST',
-          path: '/items',
-          input: {
-            type: 'object',
-            required: ['name'],
-            properties: { name: { type: 'string', minLength: 1 } },
-            additionalProperties: false,
-          },
-        },
-      },
-    },
-  ]).filter((entry) => entry.id === DEMO_PROVIDER_ID);
+  const declared = buildCatalogue([demoProviderDeclaration(provider.url)]).filter(
+    (entry) => entry.id === DEMO_PROVIDER_ID,
+  );
   config.providers = [...config.providers.filter((entry) => entry.id !== DEMO_PROVIDER_ID), ...declared];
   const adminKey = config.admin.apiKeys[0] ?? `demo-admin-${randomBytes(16).toString('hex')}`;
   if (config.admin.apiKeys.length === 0) config.admin.apiKeys = [adminKey];
@@ -77,38 +122,8 @@ export async function prepareDemo(config: JunctionConfig): Promise<Demo> {
     provider,
     adminKey,
     async connect(apiUrl) {
-      const create = () =>
-        fetch(`${apiUrl}/connections`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            providerId: DEMO_PROVIDER_ID,
-            connectionId: DEMO_CONNECTION_ID,
-            credentials: { apiKey },
-          }),
-        });
-      let response = await create();
-      if (response.status === 409) {
-        // Left from an earlier demo run with another key: replace it.
-        await fetch(`${apiUrl}/connections/${DEMO_CONNECTION_ID}`, {
-          method: 'DELETE',
-          headers: { authorization: `Bearer ${adminKey}` },
-        });
-        response = await create();
-      }
-      if (response.status !== 201) {
-        throw new Error(
-          `the demo connection could not be created: HTTP ${response.status} ${await response.text()}`,
-        );
-      }
-      const auth = `-H 'authorization: Bearer ${adminKey}'`;
-      return [
-        'Demo: a fake provider is running as provider "demo", with connection "demo".',
-        `  Fake provider:  ${provider.url}  (misbehave: curl -X POST ${provider.url}/_control -d '{"outage":{"mode":"status"}}'; recover: -d '{}')`,
-        `  Admin key:      ${adminKey}`,
-        `  Try:            curl -X POST ${apiUrl}/actions/demo/getItem ${auth} -H 'content-type: application/json' -d '{"connectionId":"demo","input":{"id":7}}'`,
-        `                  curl -X POST ${apiUrl}/actions/demo/createItem ${auth} -H 'content-type: application/json' -H 'idempotency-key: k1' -d '{"connectionId":"demo","input":{"name":"x"}}'`,
-      ];
+      await createDemoConnection(apiUrl, adminKey, apiKey);
+      return demoInstructions(apiUrl, provider.url, adminKey);
     },
     stop: () => provider.close(),
   };

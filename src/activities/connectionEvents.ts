@@ -1,0 +1,88 @@
+import { Context } from '@temporalio/activity';
+import { request, type Dispatcher } from 'undici';
+import type { ConnectionsConfig } from '../config/schema';
+import type { Logger } from '../logging/logger';
+import { DeliveryError } from '../shared/errors';
+import { toApplicationFailure } from '../shared/failures';
+import type { ConnectionEvent } from '../shared/connectionContract';
+import { connectionActivityLog } from './connectionLog';
+
+/** What the connection event activity needs: `connections.events` as configured now, a logger. */
+export interface ConnectionEventDeps {
+  connectionsConfig: () => ConnectionsConfig;
+  logger: Logger;
+  dispatcher?: Dispatcher;
+}
+
+type EventsTarget = NonNullable<ConnectionsConfig['events']>;
+
+/** POSTs the event and answers the target's HTTP status; an unreachable target fails, retryably. */
+async function postConnectionEvent(
+  target: EventsTarget,
+  event: ConnectionEvent,
+  log: Logger,
+  dispatcher: Dispatcher | undefined,
+): Promise<number> {
+  const signal = AbortSignal.any([
+    Context.current().cancellationSignal,
+    AbortSignal.timeout(target.timeoutMs),
+  ]);
+  try {
+    const response = await request(target.url, {
+      method: 'POST',
+      headers: {
+        ...target.headers,
+        'content-type': 'application/json',
+        'junction-event-type': event.type,
+        'junction-connection-id': event.connectionId,
+      },
+      body: JSON.stringify(event),
+      signal,
+      dispatcher,
+    });
+    await response.body.dump();
+    return response.statusCode;
+  } catch (error) {
+    log.warn({ err: error, event: event.type }, 'connection event not delivered');
+    throw toApplicationFailure(
+      new DeliveryError('target_unreachable', 'the events target could not be reached', {
+        retryable: true,
+      }),
+    );
+  }
+}
+
+/** The failure for a status outside 2xx: 408, 429 and 5xx are retried, any other is a rejection. */
+function eventRejected(status: number) {
+  const retry = status === 408 || status === 429 || status >= 500;
+  return toApplicationFailure(
+    new DeliveryError(
+      retry ? 'target_error' : 'target_rejected',
+      `the events target answered HTTP ${status}`,
+      {
+        retryable: retry,
+        details: { status },
+      },
+    ),
+  );
+}
+
+/** The `notifyConnectionEvent` activity: tells the application about a connection at `connections.events`. */
+export function createNotifyConnectionEventActivity(deps: ConnectionEventDeps) {
+  return async function notifyConnectionEvent(
+    event: ConnectionEvent,
+  ): Promise<{ delivered: boolean; status?: number }> {
+    const log = connectionActivityLog(deps.logger, event.connectionId, event.providerId);
+    const target = deps.connectionsConfig().events;
+    if (!target) {
+      log.warn({ event: event.type }, 'no connections.events target is configured; the event is only logged');
+      return { delivered: false };
+    }
+    const status = await postConnectionEvent(target, event, log, deps.dispatcher);
+    if (status >= 200 && status < 300) {
+      log.info({ event: event.type, status }, 'connection event delivered');
+      return { delivered: true, status };
+    }
+    throw eventRejected(status);
+  };
+}
