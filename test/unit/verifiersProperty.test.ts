@@ -71,9 +71,16 @@ describe.each(SCHEME_CASES)('$scheme verifier, on random input', (c) => {
         // Twilio signs names and values concatenated with no separator, so turning one "=" into "&" (or
         // back) can re-split the same characters into other fields under the same signature: a property of
         // Twilio's scheme (its own validator accepts those too), documented in the README, not tested here.
+        // Twilio signs the decoded form values, so a percent-escape's hex digit changed only in case ("%E2"
+        // to "%e2") is the same value under the same signature: equally Twilio's scheme, not a forgery.
         if (c.scheme === 'twilio') {
           const swap = new Set([bytes[index], changed[index]]);
           fc.pre(!(swap.has(0x3d) && swap.has(0x26)));
+          const inEscape = bytes[index - 1] === 0x25 || bytes[index - 2] === 0x25;
+          const sameDigit =
+            String.fromCharCode(bytes[index]!).toLowerCase() ===
+            String.fromCharCode(changed[index]!).toLowerCase();
+          fc.pre(!(inEscape && sameDigit));
         }
         const rawBody = changed;
         return (
