@@ -12,7 +12,11 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   return {
     kind: 'pglite',
     query: async (sql, params) => db.query(sql, params),
-    transaction: (work) => db.transaction((tx) => work({ query: async (sql, params) => tx.query(sql, params) })),
+    exec: async (sql) => void (await db.exec(sql)),
+    transaction: (work) =>
+      db.transaction((tx) =>
+        work({ query: async (sql, params) => tx.query(sql, params), exec: async (sql) => void (await tx.exec(sql)) }),
+      ),
     close: () => db.close(),
   };
 }

@@ -18,6 +18,8 @@ export async function openPostgres(url: string, options: { schema?: string; max?
   await pool.query('SELECT 1');
   const run = (executor: pg.Pool | pg.PoolClient): SqlExecutor => ({
     query: async (sql, params) => executor.query(sql, params),
+    // Without parameters node-postgres uses the simple protocol, which takes several statements.
+    exec: async (sql) => void (await executor.query(sql)),
   });
   return {
     kind: 'postgres',

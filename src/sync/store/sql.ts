@@ -4,6 +4,8 @@ export interface SqlExecutor {
     sql: string,
     params?: unknown[],
   ): Promise<{ rows: Row[] }>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 /** One dialect (PostgreSQL's) over two backends: a PostgreSQL server, or PGlite embedded in the process. */

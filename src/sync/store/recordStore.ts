@@ -1,0 +1,336 @@
+import { canonicalHash, isOlderVersion } from '../canonical';
+import type { SqlDatabase, SqlExecutor } from './sql';
+
+/** A record as a page (or a provider webhook) brings it, already mapped to the model and validated. */
+export interface IncomingRecord {
+  id: string;
+  data: Record<string, unknown>;
+  /** The provider's version or modification time; the newer of two writes wins, whatever their order. */
+  version?: string;
+  /** The provider says it is gone (a deletion field, a "deleted since" endpoint). */
+  deleted?: boolean;
+}
+
+export interface StreamState {
+  streamId: string;
+  connectionId: string;
+  syncName: string;
+  providerId: string;
+  cursor: string | null;
+  runId: string | null;
+  runMode: 'incremental' | 'full' | null;
+  nextPage: unknown;
+  runCursor: string | null;
+  generation: number;
+  lastSeq: number;
+  lastSuccessAt: Date | null;
+}
+
+export interface PageOutcome {
+  /** The write was done before (a retried activity): nothing written again. */
+  duplicate?: boolean;
+  /** Another run owns the stream now: nothing written. */
+  stale?: boolean;
+  added: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Older than what the store holds (a poll that lost to a webhook): kept out. */
+  skipped: number;
+}
+
+export interface Change {
+  seq: number;
+  recordId: string;
+  action: 'added' | 'updated' | 'deleted';
+  committedAt: Date;
+  data: Record<string, unknown>;
+  firstSeenAt: Date;
+  lastModifiedAt: Date;
+  deletedAt: Date | null;
+  /** The change sequence of the record's latest change. */
+  version: number;
+}
+
+interface StoredRow {
+  record_id: string;
+  hash: string;
+  provider_version: string | null;
+  deleted_at: Date | null;
+}
+
+type Pending = { id: string; action: 'added' | 'updated' | 'deleted'; record?: IncomingRecord; hash?: string };
+
+const emptyOutcome = (): PageOutcome => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 });
+
+/** The stream of a connection's sync: `<connectionId>:<syncName>`. */
+export function streamIdOf(connectionId: string, syncName: string): string {
+  return `${connectionId}:${syncName}`;
+}
+
+/**
+ * Synced records, their change log and their checkpoints, in one SQL database. Every write of a page is one
+ * transaction under the stream's row lock: records, their change rows and the checkpoint they advance commit
+ * together, and change sequence numbers are allocated under that lock, so their order is commit order and a
+ * consumer following them never skips one.
+ */
+export class RecordStore {
+  constructor(
+    readonly db: SqlDatabase,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates the stream's row once; later calls leave it as it is. */
+  async ensureStream(connectionId: string, syncName: string, providerId: string): Promise<string> {
+    const streamId = streamIdOf(connectionId, syncName);
+    await this.db.query(
+      `INSERT INTO sync_streams (stream_id, connection_id, sync_name, provider_id)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO NOTHING`,
+      [streamId, connectionId, syncName, providerId],
+    );
+    return streamId;
+  }
+
+  async stream(streamId: string, executor: SqlExecutor = this.db): Promise<StreamState | undefined> {
+    const { rows } = await executor.query(`SELECT * FROM sync_streams WHERE stream_id = $1`, [streamId]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      streamId,
+      connectionId: String(row.connection_id),
+      syncName: String(row.sync_name),
+      providerId: String(row.provider_id),
+      cursor: (row.cursor as string | null) ?? null,
+      runId: (row.run_id as string | null) ?? null,
+      runMode: (row.run_mode as StreamState['runMode']) ?? null,
+      nextPage: row.next_page ?? null,
+      runCursor: (row.run_cursor as string | null) ?? null,
+      generation: Number(row.generation),
+      lastSeq: Number(row.last_seq),
+      lastSuccessAt: (row.last_success_at as Date | null) ?? null,
+    };
+  }
+
+  private async lockStream(tx: SqlExecutor, streamId: string): Promise<StreamState> {
+    await tx.query('SELECT 1 FROM sync_streams WHERE stream_id = $1 FOR UPDATE', [streamId]);
+    const state = await this.stream(streamId, tx);
+    if (!state) throw new Error(`no sync stream "${streamId}"`);
+    return state;
+  }
+
+  /**
+   * Starts a run: its first page, and for a full run a new generation (what the sweep compares against). A
+   * retried start of the same run changes nothing; `reset` forgets the incremental checkpoint.
+   */
+  async beginRun(
+    streamId: string,
+    run: { runId: string; mode: 'incremental' | 'full'; firstPage: unknown; reset?: boolean },
+  ): Promise<StreamState> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockStream(tx, streamId);
+      if (state.runId === run.runId) return state;
+      await tx.query(
+        `UPDATE sync_streams SET run_id = $2, run_mode = $3, next_page = $4, updated_at = now(),
+           cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
+           run_cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
+           generation = CASE WHEN $3 = 'full' THEN generation + 1 ELSE generation END
+         WHERE stream_id = $1`,
+        [streamId, run.runId, run.mode, JSON.stringify(run.firstPage), run.reset === true],
+      );
+      return (await this.stream(streamId, tx)) as StreamState;
+    });
+  }
+
+  /**
+   * Writes one page of the run `runId` in one transaction: the records (unchanged ones write nothing but
+   * their generation), their change rows, and the checkpoint (`nextPage`, the largest cursor value seen).
+   * `page` is the request this page answered: a retry of a page already written finds the checkpoint moved
+   * on and writes nothing again.
+   */
+  async writePage(
+    streamId: string,
+    write: { runId: string; page: unknown; records: IncomingRecord[]; nextPage: unknown; cursorSeen?: string },
+  ): Promise<PageOutcome> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockStream(tx, streamId);
+      if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
+      if (JSON.stringify(state.nextPage) !== JSON.stringify(write.page)) {
+        return { ...emptyOutcome(), duplicate: true };
+      }
+      const outcome = await this.applyRecords(tx, state, write.records);
+      const runCursor = laterCursor(state.runCursor, write.cursorSeen);
+      await tx.query(
+        `UPDATE sync_streams SET next_page = $2, run_cursor = $3, updated_at = now() WHERE stream_id = $1`,
+        [streamId, JSON.stringify(write.nextPage ?? null), runCursor],
+      );
+      return outcome;
+    });
+  }
+
+  /** Records a provider webhook brought (or asked to refetch), outside any run: the newer version wins. */
+  async writeRecords(streamId: string, records: IncomingRecord[]): Promise<PageOutcome> {
+    return this.db.transaction(async (tx) => this.applyRecords(tx, await this.lockStream(tx, streamId), records));
+  }
+
+  /** Ends a run: the incremental checkpoint becomes the largest cursor the run committed. */
+  async finishRun(streamId: string, runId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE sync_streams SET cursor = COALESCE(run_cursor, cursor), run_id = NULL, run_mode = NULL,
+         next_page = NULL, last_success_at = $3, updated_at = now()
+       WHERE stream_id = $1 AND run_id = $2`,
+      [streamId, runId, this.now()],
+    );
+  }
+
+  /** Live records, and those a complete full run of `generation` did not see (the sweep's candidates). */
+  async sweepCandidates(streamId: string, generation: number): Promise<{ live: number; unseen: number }> {
+    const { rows } = await this.db.query<{ live: string; unseen: string }>(
+      `SELECT count(*) AS live, count(*) FILTER (WHERE seen_generation < $2) AS unseen
+       FROM sync_records WHERE stream_id = $1 AND deleted_at IS NULL`,
+      [streamId, generation],
+    );
+    return { live: Number(rows[0]?.live ?? 0), unseen: Number(rows[0]?.unseen ?? 0) };
+  }
+
+  /**
+   * Deletes (tombstones) the live records the full run of `generation` did not see, with their change rows,
+   * in one transaction. Only after a complete, successful pass: a partial run never gets here.
+   */
+  async sweep(streamId: string, generation: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockStream(tx, streamId);
+      const { rows } = await tx.query<{ record_id: string }>(
+        `SELECT record_id FROM sync_records
+         WHERE stream_id = $1 AND deleted_at IS NULL AND seen_generation < $2 ORDER BY record_id`,
+        [streamId, generation],
+      );
+      const pending: Pending[] = rows.map((row) => ({ id: row.record_id, action: 'deleted' }));
+      await this.commitChanges(tx, state, pending);
+      await tx.query('UPDATE sync_streams SET reconciled_generation = $2 WHERE stream_id = $1', [
+        streamId,
+        generation,
+      ]);
+      return pending.length;
+    });
+  }
+
+  /** Changes after `afterSeq` in commit order, each with its record as it is now. */
+  async changes(streamId: string, afterSeq: number, limit: number): Promise<Change[]> {
+    const { rows } = await this.db.query(
+      `SELECT c.seq, c.record_id, c.action, c.committed_at, r.data, r.first_seen_at, r.last_modified_at,
+              r.deleted_at, r.seq AS version
+       FROM sync_changes c JOIN sync_records r ON r.stream_id = c.stream_id AND r.record_id = c.record_id
+       WHERE c.stream_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`,
+      [streamId, afterSeq, limit],
+    );
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      recordId: String(row.record_id),
+      action: row.action as Change['action'],
+      committedAt: row.committed_at as Date,
+      data: row.data as Record<string, unknown>,
+      firstSeenAt: row.first_seen_at as Date,
+      lastModifiedAt: row.last_modified_at as Date,
+      deletedAt: (row.deleted_at as Date | null) ?? null,
+      version: Number(row.version),
+    }));
+  }
+
+  /** Decides what each incoming record changes, then writes it all (a few statements per page, not per record). */
+  private async applyRecords(tx: SqlExecutor, state: StreamState, records: IncomingRecord[]): Promise<PageOutcome> {
+    const outcome = emptyOutcome();
+    const latest = new Map<string, IncomingRecord>();
+    for (const record of records) latest.set(record.id, record);
+    const ids = [...latest.keys()];
+    if (ids.length === 0) return outcome;
+    const { rows } = await tx.query<StoredRow & Record<string, unknown>>(
+      `SELECT record_id, hash, provider_version, deleted_at FROM sync_records
+       WHERE stream_id = $1 AND record_id = ANY($2::text[])`,
+      [state.streamId, ids],
+    );
+    const stored = new Map(rows.map((row) => [row.record_id, row]));
+    const pending: Pending[] = [];
+    for (const record of latest.values()) {
+      const existing = stored.get(record.id);
+      if (existing && isOlderVersion(record.version, existing.provider_version)) {
+        outcome.skipped++;
+        continue;
+      }
+      if (record.deleted) {
+        if (existing && !existing.deleted_at) pending.push({ id: record.id, action: 'deleted' });
+        else outcome.unchanged++;
+        continue;
+      }
+      const hash = canonicalHash(record.data);
+      if (!existing || existing.deleted_at) pending.push({ id: record.id, action: 'added', record, hash });
+      else if (existing.hash !== hash) pending.push({ id: record.id, action: 'updated', record, hash });
+      else outcome.unchanged++;
+    }
+    for (const change of pending) outcome[change.action]++;
+    await this.commitChanges(tx, state, pending);
+    // Seen by this generation (a full run's sweep spares them), unchanged ones included.
+    await tx.query(
+      `UPDATE sync_records SET seen_generation = $3
+       WHERE stream_id = $1 AND record_id = ANY($2::text[]) AND seen_generation < $3`,
+      [state.streamId, ids, state.generation],
+    );
+    return outcome;
+  }
+
+  /** Writes records and change rows with sequence numbers allocated under the stream's lock. */
+  private async commitChanges(tx: SqlExecutor, state: StreamState, pending: Pending[]): Promise<void> {
+    if (pending.length === 0) return;
+    const { rows } = await tx.query<{ last_seq: string }>(
+      'UPDATE sync_streams SET last_seq = last_seq + $2 WHERE stream_id = $1 RETURNING last_seq',
+      [state.streamId, pending.length],
+    );
+    const first = Number(rows[0]?.last_seq) - pending.length + 1;
+    const now = this.now();
+    const seqs = pending.map((_, i) => first + i);
+    const writes = pending.filter((p) => p.action !== 'deleted');
+    if (writes.length > 0) {
+      await tx.query(
+        `INSERT INTO sync_records AS r (stream_id, record_id, data, hash, provider_version, base, seen_generation,
+                                        first_seen_at, last_modified_at, deleted_at, seq)
+         SELECT $1, w.id, w.data, w.hash, w.version, w.data, $2, $3, $3, NULL, w.seq
+         FROM unnest($4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bigint[]) AS w(id, data, hash, version, seq)
+         ON CONFLICT (stream_id, record_id) DO UPDATE SET data = EXCLUDED.data, hash = EXCLUDED.hash,
+           provider_version = EXCLUDED.provider_version, base = EXCLUDED.base,
+           seen_generation = EXCLUDED.seen_generation, last_modified_at = EXCLUDED.last_modified_at,
+           deleted_at = NULL, seq = EXCLUDED.seq,
+           first_seen_at = CASE WHEN r.deleted_at IS NULL THEN r.first_seen_at ELSE EXCLUDED.first_seen_at END`,
+        [
+          state.streamId,
+          state.generation,
+          now,
+          writes.map((p) => p.id),
+          writes.map((p) => JSON.stringify(p.record?.data)),
+          writes.map((p) => p.hash),
+          writes.map((p) => p.record?.version ?? null),
+          writes.map((p) => seqs[pending.indexOf(p)]),
+        ],
+      );
+    }
+    const deletes = pending.filter((p) => p.action === 'deleted');
+    if (deletes.length > 0) {
+      await tx.query(
+        `UPDATE sync_records AS r SET deleted_at = $3, last_modified_at = $3, seq = d.seq
+         FROM unnest($2::text[], $4::bigint[]) AS d(id, seq)
+         WHERE r.stream_id = $1 AND r.record_id = d.id`,
+        [state.streamId, deletes.map((p) => p.id), now, deletes.map((p) => seqs[pending.indexOf(p)])],
+      );
+    }
+    await tx.query(
+      `INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
+       SELECT $1, c.seq, c.id, c.action, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS c(seq, id, action)`,
+      [state.streamId, now, seqs, pending.map((p) => p.id), pending.map((p) => p.action)],
+    );
+  }
+}
+
+/** The later of two cursor values (the incremental checkpoint only moves forward). */
+function laterCursor(current: string | null, seen: string | undefined): string | null {
+  if (seen === undefined) return current;
+  if (current === null) return seen;
+  return isOlderVersion(current, seen) ? seen : current;
+}
