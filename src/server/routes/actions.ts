@@ -7,7 +7,7 @@ import type { JunctionConfig } from '../../config/schema';
 import { AuthError, TemporalError, type JunctionCode } from '../../shared/errors';
 import { actionAuthHook, type ActionPrincipal } from '../auth/actionPrincipal';
 import { httpStatus } from '../errorStatus';
-import { COMMON_CODES, errorBody, errorResponses } from '../schemas';
+import { ACTION_SECURITY, COMMON_CODES, errorBody, errorResponses } from '../schemas';
 import '../requestLog';
 
 /** Default and longest wait for an action's outcome before answering 202 with the run to poll. */
@@ -39,11 +39,10 @@ const outcomes = {
 };
 
 const ERRORS: JunctionCode[] = [...COMMON_CODES, 'unauthorized', 'forbidden'];
-const security: Array<Record<string, string[]>> = [{ adminKey: [] }, { connectionToken: [] }];
 
 const runActionSchema = {
   tags: ['actions'],
-  security,
+  security: ACTION_SECURITY,
   summary: 'Run a declared provider action durably',
   description:
     'The same Idempotency-Key (per provider and action) runs the action once; a later call gets that ' +
@@ -78,7 +77,7 @@ const runActionSchema = {
 
 const actionRunSchema = {
   tags: ['actions'],
-  security,
+  security: ACTION_SECURITY,
   summary: 'An action run’s outcome (waits up to waitMs while it runs)',
   params: z.object({ workflowId: z.string() }),
   querystring: z.object({ waitMs }),

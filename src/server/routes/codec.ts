@@ -10,7 +10,7 @@ import { AuthError, RequestError } from '../../shared/errors';
 import { matchesAnyKey } from '../auth/bearer';
 import { isOperator, startCodecSession } from '../auth/codecSession';
 import { sendError } from '../errors';
-import { COMMON_CODES, errorResponses } from '../schemas';
+import { CODEC_SECURITY, COMMON_CODES, errorResponses } from '../schemas';
 
 export interface CodecRouteDeps {
   codec: PayloadCodec;
@@ -26,8 +26,6 @@ export interface CodecRouteDeps {
 }
 
 type CodecAction = 'encode' | 'decode';
-
-const CODEC_SECURITY: Array<Record<string, string[]>> = [{ operatorToken: [] }, { codecSession: [] }];
 
 /** A Payload of Temporal's remote codec protocol, in proto3 JSON (bytes as base64). */
 const payload = z.object({

@@ -15,7 +15,14 @@ import { STATE_TTL_MS, signState, verifyState } from '../../oauth/state';
 import { CONNECTION_ID_PATTERN, type AuthorizationOutcome } from '../../shared/connectionContract';
 import { OAuthError, RequestError } from '../../shared/errors';
 import { registerAdminRoutes } from '../auth/bearer';
-import { ADMIN_SECURITY, COMMON_CODES, connectionId, errorResponses, scopes } from '../schemas';
+import {
+  ADMIN_SECURITY,
+  COMMON_CODES,
+  CONNECTION_ID_RULE,
+  connectionId,
+  errorResponses,
+  scopes,
+} from '../schemas';
 import '../requestLog';
 import type { ConnectionRouteDeps } from './connectionAdmin';
 
@@ -121,7 +128,7 @@ function checkLink(deps: ConnectionRouteDeps, session: ConnectSessionClaims, lin
   }
   // Checked again when the link is used: the allowlist may have changed since the session was issued.
   if (!CONNECTION_ID_PATTERN.test(link.connectionId)) {
-    throw new RequestError('bad_request', 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"');
+    throw new RequestError('bad_request', CONNECTION_ID_RULE);
   }
   checkReturnTo(deps, link.returnTo);
 }
