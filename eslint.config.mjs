@@ -21,6 +21,14 @@ export default tseslint.config(
     },
   },
   {
+    // Files stay small enough to read in one sitting; a function that outgrows a screen is split.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     // Workflow code is replayed deterministically inside Temporal's sandbox, so it is an allowlist:
     // @temporalio/workflow, src/shared and src/workflows itself; activities by type only (proxyActivities).
     // Relative paths are read from src/workflows: a file in a subfolder of it finds `../` refused (fail-safe).

@@ -14,7 +14,9 @@ import { registerApiDocs } from './openapi';
 import './requestLog';
 import { registerActionRoutes } from './routes/actions';
 import { registerCodecRoutes } from './routes/codec';
+import { registerConnectRoutes } from './routes/connectFlow';
 import { registerConnectionRoutes } from './routes/connectionAdmin';
+import type { ConnectionRouteDeps } from './routes/connectionDeps';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerWebhookRoutes } from './routes/webhooks';
 
@@ -99,7 +101,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
     registerActionRoutes(app, { config: deps.config, junction: deps.junction, stateSecret, now });
     if (!stateSecret) throw new ConfigError('connections need connections.stateSecret or a codec key');
-    registerConnectionRoutes(app, {
+    const connectionDeps: ConnectionRouteDeps = {
       config: deps.config,
       junction: deps.junction,
       stateSecret,
@@ -110,7 +112,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
         return `http://${urlHost(deps.config.server.host)}:${port}`;
       },
-    });
+    };
+    registerConnectionRoutes(app, connectionDeps);
+    registerConnectRoutes(app, connectionDeps);
   }
   if (deps.codec) {
     registerCodecRoutes(app, {

@@ -36,9 +36,12 @@ export function errorResponses(route: { method: string; url: string }, codes: Ju
 /** Codes any route can answer: a body that is not JSON, a failed schema check, an unexpected error. */
 export const COMMON_CODES: JunctionCode[] = ['bad_request', 'malformed_body', 'internal_error'];
 
+/** What a connection id may be, said to a person (the rule is `CONNECTION_ID_PATTERN`). */
+export const CONNECTION_ID_RULE = 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"';
+
 export const connectionId = z
   .string()
-  .regex(CONNECTION_ID_PATTERN, 'connectionId must be 1-128 letters, digits, "_", ".", ":" or "-"')
+  .regex(CONNECTION_ID_PATTERN, CONNECTION_ID_RULE)
   .describe('your id for the connection (e.g. your customer id)');
 
 /** RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
@@ -66,5 +69,12 @@ export const connectionStatus = z.object({
   revision: z.number().int().optional().describe('bumped on every refresh, failure or state change'),
 });
 
-/** Bearer authentication of a route, for the OpenAPI document. */
-export const ADMIN_SECURITY = [{ adminKey: [] }];
+/** How a route authenticates, for the OpenAPI document (the schemes are declared in ./openapi.ts). */
+type Security = Array<Record<string, string[]>>;
+
+/** An admin API key. */
+export const ADMIN_SECURITY: Security = [{ adminKey: [] }];
+/** An admin API key, or a token for one connection's actions. */
+export const ACTION_SECURITY: Security = [{ adminKey: [] }, { connectionToken: [] }];
+/** An operator token, or the codec sign-in cookie. */
+export const CODEC_SECURITY: Security = [{ operatorToken: [] }, { codecSession: [] }];

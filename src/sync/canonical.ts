@@ -24,7 +24,8 @@ export function canonicalHash(value: unknown): string {
 export function isOlderVersion(candidate: string | undefined, stored: string | undefined | null): boolean {
   if (candidate === undefined || stored === undefined || stored === null) return false;
   const [a, b] = [Number(candidate), Number(stored)];
-  if (candidate.trim() !== '' && stored.trim() !== '' && Number.isFinite(a) && Number.isFinite(b)) return a < b;
+  if (candidate.trim() !== '' && stored.trim() !== '' && Number.isFinite(a) && Number.isFinite(b))
+    return a < b;
   const [ta, tb] = [Date.parse(candidate), Date.parse(stored)];
   if (Number.isFinite(ta) && Number.isFinite(tb)) return ta < tb;
   return candidate < stored;

@@ -120,6 +120,8 @@ test('/docs is a browsable reference whose assets are served here, not from a CD
   for (const source of sources) expect(source).not.toMatch(/^(https?:)?\/\//);
   for (const source of sources) {
     const asset = await fetch(new URL(source, `${junction.url}/docs/`));
+    // Read to the end, or the connection stays busy and the server's close waits for it.
+    await asset.arrayBuffer();
     expect({ source, status: asset.status }).toEqual({ source, status: 200 });
   }
 });

@@ -1,15 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ActionOutcome } from '../../client/actionsClient';
+import type { ActionOutcome, ActionsClient } from '../../client/actionsClient';
 import type { JunctionClient } from '../../client';
 import type { JunctionConfig } from '../../config/schema';
-import { verifyConnectionToken } from '../../connections/accessTokens';
 import { AuthError, TemporalError, type JunctionCode } from '../../shared/errors';
-import { bearerToken, matchesAnyKey } from '../auth/bearer';
-import { sendError } from '../errors';
+import { actionAuthHook, type ActionPrincipal } from '../auth/actionPrincipal';
 import { httpStatus } from '../errorStatus';
-import { COMMON_CODES, errorBody, errorResponses } from '../schemas';
+import { ACTION_SECURITY, COMMON_CODES, errorBody, errorResponses } from '../schemas';
 import '../requestLog';
 
 /** Default and longest wait for an action's outcome before answering 202 with the run to poll. */
@@ -42,7 +40,55 @@ const outcomes = {
 
 const ERRORS: JunctionCode[] = [...COMMON_CODES, 'unauthorized', 'forbidden'];
 
-function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
+const runActionSchema = {
+  tags: ['actions'],
+  security: ACTION_SECURITY,
+  summary: 'Run a declared provider action durably',
+  description:
+    'The same Idempotency-Key (per provider and action) runs the action once; a later call gets that ' +
+    'run’s outcome. A connection token may only name its own connection.',
+  params: z.object({ provider: z.string(), action: z.string() }),
+  querystring: z.object({ waitMs }),
+  headers: z.looseObject({
+    'idempotency-key': z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 printable ASCII characters')
+      .optional(),
+  }),
+  body: z
+    .object({
+      connectionId: z.string().optional().describe('the connection to act for'),
+      input: z.unknown().optional().describe('the action’s input, checked against its schema'),
+    })
+    .default({}),
+  response: {
+    ...outcomes,
+    ...errorResponses({ method: 'POST', url: '/actions/:provider/:action' }, [
+      ...ERRORS,
+      'unknown_provider',
+      'unknown_action',
+      'connection_required',
+      'connection_provider_mismatch',
+      'invalid_input',
+      'idempotency_key_reused',
+    ]),
+  },
+};
+
+const actionRunSchema = {
+  tags: ['actions'],
+  security: ACTION_SECURITY,
+  summary: 'An action run’s outcome (waits up to waitMs while it runs)',
+  params: z.object({ workflowId: z.string() }),
+  querystring: z.object({ waitMs }),
+  response: {
+    ...outcomes,
+    ...errorResponses({ method: 'GET', url: '/actions/runs/:workflowId' }, [...ERRORS, 'workflow_not_found']),
+  },
+};
+
+/** Answers an outcome: 200 completed, 202 running (with the run to poll), or the failure as `action_failed`. */
+function answerOutcome(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
   Object.assign(reply.request.logFields, { workflowId: outcome.workflowId, outcome: outcome.status });
   const poll = `/actions/runs/${encodeURIComponent(outcome.workflowId)}`;
   switch (outcome.status) {
@@ -62,13 +108,55 @@ function send(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
   }
 }
 
-/** Who is calling: an operator or service with an admin key, or a holder of one connection's token. */
-type Principal = { kind: 'admin' } | { kind: 'connection'; connectionId: string };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actionPrincipal?: Principal;
+/** The connection an action runs for: a connection token acts for its own connection, and may name no other. */
+function actingConnection(principal: ActionPrincipal | undefined, requested: string | undefined) {
+  if (principal?.kind !== 'connection') return requested;
+  if (requested !== undefined && requested !== principal.connectionId) {
+    throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
   }
+  return principal.connectionId;
+}
+
+/** Refuses a run that is not an action, or (for a connection token) another connection's: both look absent. */
+async function assertRunVisible(
+  actions: ActionsClient,
+  workflowId: string,
+  principal: ActionPrincipal | undefined,
+): Promise<void> {
+  const notFound = new TemporalError('workflow_not_found', `no action run "${workflowId}"`);
+  if (!workflowId.startsWith('action:')) throw notFound;
+  if (
+    principal?.kind === 'connection' &&
+    (await actions.connectionOf(workflowId)) !== principal.connectionId
+  ) {
+    throw notFound;
+  }
+}
+
+function registerRunAction(scope: FastifyInstance, actions: ActionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/actions/:provider/:action', { schema: runActionSchema }, async (request, reply) => {
+      const { workflowId } = await actions.start({
+        providerId: request.params.provider,
+        action: request.params.action,
+        connectionId: actingConnection(request.actionPrincipal, request.body.connectionId),
+        input: request.body.input,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      const waitMs = request.query.waitMs ?? DEFAULT_ACTION_WAIT_MS;
+      return answerOutcome(reply, await actions.outcome(workflowId, waitMs));
+    });
+}
+
+function registerActionRun(scope: FastifyInstance, actions: ActionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .get('/actions/runs/:workflowId', { schema: actionRunSchema }, async (request, reply) => {
+      const { workflowId } = request.params;
+      await assertRunVisible(actions, workflowId, request.actionPrincipal);
+      return answerOutcome(reply, await actions.outcome(workflowId, request.query.waitMs ?? 0));
+    });
 }
 
 /**
@@ -87,126 +175,16 @@ export function registerActionRoutes(
     now: () => number;
   },
 ) {
-  const actions = deps.junction.actions;
   void app.register(async (scope) => {
-    scope.addHook('onRequest', async (request, reply) => {
-      const token = bearerToken(request);
-      if (
-        token !== undefined &&
-        deps.config.admin.apiKeys.length > 0 &&
-        matchesAnyKey(token, deps.config.admin.apiKeys)
-      ) {
-        request.actionPrincipal = { kind: 'admin' };
-        return;
-      }
-      const connectionId =
-        token !== undefined && deps.stateSecret
-          ? await verifyConnectionToken(token, deps.stateSecret, deps.now())
-          : undefined;
-      if (connectionId !== undefined) {
-        request.actionPrincipal = { kind: 'connection', connectionId };
-        return;
-      }
-      Object.assign(request.logFields, { outcome: 'unauthorized' });
-      return sendError(
-        reply,
-        new AuthError('unauthorized', 'send "Authorization: Bearer <admin API key or connection token>"'),
-        { headers: { 'www-authenticate': 'Bearer realm="junction-actions"' } },
-      );
-    });
-    const routes = scope.withTypeProvider<ZodTypeProvider>();
-    const security: Array<Record<string, string[]>> = [{ adminKey: [] }, { connectionToken: [] }];
-
-    routes.post(
-      '/actions/:provider/:action',
-      {
-        schema: {
-          tags: ['actions'],
-          security,
-          summary: 'Run a declared provider action durably',
-          description:
-            'The same Idempotency-Key (per provider and action) runs the action once; a later call gets that ' +
-            'run’s outcome. A connection token may only name its own connection.',
-          params: z.object({ provider: z.string(), action: z.string() }),
-          querystring: z.object({ waitMs }),
-          headers: z.looseObject({
-            'idempotency-key': z
-              .string()
-              .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 printable ASCII characters')
-              .optional(),
-          }),
-          body: z
-            .object({
-              connectionId: z.string().optional().describe('the connection to act for'),
-              input: z.unknown().optional().describe('the action’s input, checked against its schema'),
-            })
-            .default({}),
-          response: {
-            ...outcomes,
-            ...errorResponses({ method: 'POST', url: '/actions/:provider/:action' }, [
-              ...ERRORS,
-              'unknown_provider',
-              'unknown_action',
-              'connection_required',
-              'connection_provider_mismatch',
-              'invalid_input',
-              'idempotency_key_reused',
-            ]),
-          },
-        },
-      },
-      async (request, reply) => {
-        let connectionId = request.body.connectionId;
-        const principal = request.actionPrincipal;
-        if (principal?.kind === 'connection') {
-          if (connectionId !== undefined && connectionId !== principal.connectionId) {
-            throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
-          }
-          connectionId = principal.connectionId;
-        }
-        const { workflowId } = await actions.start({
-          providerId: request.params.provider,
-          action: request.params.action,
-          connectionId,
-          input: request.body.input,
-          idempotencyKey: request.headers['idempotency-key'],
-        });
-        return send(reply, await actions.outcome(workflowId, request.query.waitMs ?? DEFAULT_ACTION_WAIT_MS));
-      },
+    scope.addHook(
+      'onRequest',
+      actionAuthHook({
+        adminKeys: () => deps.config.admin.apiKeys,
+        stateSecret: deps.stateSecret,
+        now: deps.now,
+      }),
     );
-
-    routes.get(
-      '/actions/runs/:workflowId',
-      {
-        schema: {
-          tags: ['actions'],
-          security,
-          summary: 'An action run’s outcome (waits up to waitMs while it runs)',
-          params: z.object({ workflowId: z.string() }),
-          querystring: z.object({ waitMs }),
-          response: {
-            ...outcomes,
-            ...errorResponses({ method: 'GET', url: '/actions/runs/:workflowId' }, [
-              ...ERRORS,
-              'workflow_not_found',
-            ]),
-          },
-        },
-      },
-      async (request, reply) => {
-        const { workflowId } = request.params;
-        const notFound = new TemporalError('workflow_not_found', `no action run "${workflowId}"`);
-        if (!workflowId.startsWith('action:')) throw notFound;
-        const principal = request.actionPrincipal;
-        // A connection's token sees that connection's runs only; others look like they do not exist.
-        if (
-          principal?.kind === 'connection' &&
-          (await actions.connectionOf(workflowId)) !== principal.connectionId
-        ) {
-          throw notFound;
-        }
-        return send(reply, await actions.outcome(workflowId, request.query.waitMs ?? 0));
-      },
-    );
+    registerRunAction(scope, deps.junction.actions);
+    registerActionRun(scope, deps.junction.actions);
   });
 }

@@ -3,13 +3,14 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AuthError, RequestError } from '../../shared/errors';
-import { bearerToken, matchesAnyKey } from '../auth/bearer';
+import { matchesAnyKey } from '../auth/bearer';
+import { isOperator, startCodecSession } from '../auth/codecSession';
 import { sendError } from '../errors';
-import { COMMON_CODES, errorResponses } from '../schemas';
+import { CODEC_SECURITY, COMMON_CODES, errorResponses } from '../schemas';
 
 export interface CodecRouteDeps {
   codec: PayloadCodec;
@@ -24,8 +25,7 @@ export interface CodecRouteDeps {
   now: () => number;
 }
 
-const SESSION_COOKIE = 'junction_codec';
-const SESSION_SECONDS = 8 * 3600;
+type CodecAction = 'encode' | 'decode';
 
 /** A Payload of Temporal's remote codec protocol, in proto3 JSON (bytes as base64). */
 const payload = z.object({
@@ -34,6 +34,44 @@ const payload = z.object({
 });
 /** Proto3 JSON omits an empty repeated field, so `{}` is an empty list: the Go SDK (temporal CLI) sends that. */
 const payloads = z.object({ payloads: z.array(payload).optional() });
+
+function codecSchema(action: CodecAction) {
+  return {
+    tags: ['codec'],
+    security: CODEC_SECURITY,
+    summary: `${action === 'encode' ? 'Encrypt' : 'Decrypt'} payloads (Temporal's remote codec protocol)`,
+    body: payloads,
+    response: {
+      200: payloads,
+      ...errorResponses({ method: 'POST', url: `/codec/${action}` }, [
+        ...COMMON_CODES,
+        'unauthorized',
+        'codec_key_unknown',
+        'codec_decrypt_failed',
+      ]),
+    },
+  };
+}
+const codecSchemas = { encode: codecSchema('encode'), decode: codecSchema('decode') };
+
+const html = { description: 'an HTML page', content: { 'text/html': { schema: z.string() } } };
+const loginPageSchema = { tags: ['codec'], summary: 'The operator sign-in page', response: { 200: html } };
+const loginSchema = {
+  tags: ['codec'],
+  summary: 'Sign in with an operator token: sets the session cookie the Temporal UI sends',
+  consumes: ['application/x-www-form-urlencoded'],
+  body: z.object({ token: z.string().optional() }).default({}),
+  response: {
+    200: html,
+    ...errorResponses({ method: 'POST', url: '/codec/login' }, [...COMMON_CODES, 'unauthorized']),
+  },
+};
+
+const LOGIN_PAGE =
+  '<!doctype html><title>Junction codec sign-in</title><form method="post" action="/codec/login">' +
+  '<label>Operator token <input type="password" name="token" autocomplete="off"></label>' +
+  '<button type="submit">Sign in</button></form>';
+const SIGNED_IN_PAGE = '<!doctype html><p>Signed in: the Temporal UI can now decode payloads.</p>';
 
 function toProto(body: z.infer<typeof payloads>): temporal.api.common.v1.IPayload[] {
   try {
@@ -57,6 +95,67 @@ function toJson(list: temporal.api.common.v1.IPayload[]) {
   return { payloads: (json.payloads as z.infer<typeof payload>[] | undefined) ?? [] };
 }
 
+/** Refuses any browser origin but the UI's outright, so a page elsewhere cannot use an operator's session. */
+function refuseOtherOrigins(uiOrigin: string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== uiOrigin) {
+      return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
+        status: 403,
+      });
+    }
+  };
+}
+
+function registerCodecEndpoint(scope: FastifyInstance, action: CodecAction, deps: CodecRouteDeps) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .post(
+      `/codec/${action}`,
+      { config: { validationCode: 'malformed_body' }, schema: codecSchemas[action] },
+      async (request, reply) => {
+        if (!isOperator(request, deps)) {
+          throw new AuthError(
+            'unauthorized',
+            'operator authentication required (bearer token or /codec/login)',
+          );
+        }
+        const list = toProto(request.body);
+        request.logFields.payloads = list.length;
+        const result = action === 'encode' ? await deps.codec.encode(list) : await deps.codec.decode(list);
+        return reply.send(toJson(result));
+      },
+    );
+}
+
+/** The codec endpoints themselves, behind the origin check and CORS for the UI origin only. */
+async function registerCodecEndpoints(scope: FastifyInstance, deps: CodecRouteDeps, uiOrigin?: string) {
+  scope.addHook('onRequest', refuseOtherOrigins(uiOrigin));
+  await scope.register(cors, {
+    origin: uiOrigin ? [uiOrigin] : false,
+    credentials: true,
+    methods: ['POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'x-namespace', 'authorization'],
+    maxAge: 600,
+  });
+  registerCodecEndpoint(scope, 'encode', deps);
+  registerCodecEndpoint(scope, 'decode', deps);
+}
+
+function registerLoginRoutes(scope: FastifyInstance, deps: CodecRouteDeps) {
+  const routes = scope.withTypeProvider<ZodTypeProvider>();
+  routes.get('/codec/login', { schema: loginPageSchema }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(LOGIN_PAGE),
+  );
+  routes.post('/codec/login', { schema: loginSchema }, async (request, reply) => {
+    const token = request.body.token;
+    if (token === undefined || !matchesAnyKey(token, deps.operatorTokens)) {
+      throw new AuthError('unauthorized', 'that is not an operator token');
+    }
+    return startCodecSession(reply, deps.now).type('text/html; charset=utf-8').send(SIGNED_IN_PAGE);
+  });
+}
+
 /**
  * The Temporal UI's remote codec (`/codec/encode`, `/codec/decode`): decrypted payloads only for operators.
  * An operator authenticates with `Authorization: Bearer <operator token>` (the temporal CLI's `--codec-auth`)
@@ -65,130 +164,10 @@ function toJson(list: temporal.api.common.v1.IPayload[]) {
  */
 export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) {
   const uiOrigin = deps.uiOrigin ? new URL(deps.uiOrigin).origin : undefined;
-
   void app.register(async (scope) => {
     await scope.register(cookie, { secret: deps.cookieSecrets });
     await scope.register(formbody, { bodyLimit: 4096 });
-
-    const signedIn = (request: FastifyRequest) => {
-      const raw = request.cookies[SESSION_COOKIE];
-      if (!raw) return false;
-      const unsigned = request.unsignCookie(raw);
-      return unsigned.valid && Number(unsigned.value) >= deps.now() / 1000;
-    };
-    const authorised = (request: FastifyRequest) => {
-      const token = bearerToken(request);
-      if (token !== undefined) return matchesAnyKey(token, deps.operatorTokens);
-      return signedIn(request);
-    };
-
-    // The codec endpoints themselves: CORS for the UI origin only; any other browser origin is refused
-    // outright, so a page elsewhere cannot use an operator's session.
-    await scope.register(async (codecScope) => {
-      codecScope.addHook('onRequest', async (request, reply) => {
-        const origin = request.headers.origin;
-        if (origin !== undefined && origin !== uiOrigin) {
-          return sendError(reply, new AuthError('unauthorized', 'this origin may not call the codec'), {
-            status: 403,
-          });
-        }
-      });
-      await codecScope.register(cors, {
-        origin: uiOrigin ? [uiOrigin] : false,
-        credentials: true,
-        methods: ['POST', 'OPTIONS'],
-        allowedHeaders: ['content-type', 'x-namespace', 'authorization'],
-        maxAge: 600,
-      });
-      const routes = codecScope.withTypeProvider<ZodTypeProvider>();
-      for (const action of ['encode', 'decode'] as const) {
-        const url = `/codec/${action}`;
-        routes.post(
-          url,
-          {
-            config: { validationCode: 'malformed_body' },
-            schema: {
-              tags: ['codec'],
-              security: [{ operatorToken: [] }, { codecSession: [] }],
-              summary: `${action === 'encode' ? 'Encrypt' : 'Decrypt'} payloads (Temporal's remote codec protocol)`,
-              body: payloads,
-              response: {
-                200: payloads,
-                ...errorResponses({ method: 'POST', url }, [
-                  ...COMMON_CODES,
-                  'unauthorized',
-                  'codec_key_unknown',
-                  'codec_decrypt_failed',
-                ]),
-              },
-            },
-          },
-          async (request, reply) => {
-            if (!authorised(request)) {
-              return sendError(
-                reply,
-                new AuthError(
-                  'unauthorized',
-                  'operator authentication required (bearer token or /codec/login)',
-                ),
-              );
-            }
-            const list = toProto(request.body);
-            request.logFields.payloads = list.length;
-            const result =
-              action === 'encode' ? await deps.codec.encode(list) : await deps.codec.decode(list);
-            return reply.send(toJson(result));
-          },
-        );
-      }
-    });
-
-    const routes = scope.withTypeProvider<ZodTypeProvider>();
-    const html = { description: 'an HTML page', content: { 'text/html': { schema: z.string() } } };
-    routes.get(
-      '/codec/login',
-      { schema: { tags: ['codec'], summary: 'The operator sign-in page', response: { 200: html } } },
-      async (_request, reply) =>
-        reply
-          .type('text/html; charset=utf-8')
-          .send(
-            '<!doctype html><title>Junction codec sign-in</title><form method="post" action="/codec/login">' +
-              '<label>Operator token <input type="password" name="token" autocomplete="off"></label>' +
-              '<button type="submit">Sign in</button></form>',
-          ),
-    );
-
-    routes.post(
-      '/codec/login',
-      {
-        schema: {
-          tags: ['codec'],
-          summary: 'Sign in with an operator token: sets the session cookie the Temporal UI sends',
-          consumes: ['application/x-www-form-urlencoded'],
-          body: z.object({ token: z.string().optional() }).default({}),
-          response: {
-            200: html,
-            ...errorResponses({ method: 'POST', url: '/codec/login' }, [...COMMON_CODES, 'unauthorized']),
-          },
-        },
-      },
-      async (request, reply) => {
-        const token = request.body.token;
-        if (token === undefined || !matchesAnyKey(token, deps.operatorTokens)) {
-          return sendError(reply, new AuthError('unauthorized', 'that is not an operator token'));
-        }
-        const expires = Math.floor(deps.now() / 1000) + SESSION_SECONDS;
-        return reply
-          .setCookie(SESSION_COOKIE, String(expires), {
-            signed: true,
-            path: '/codec',
-            httpOnly: true,
-            sameSite: 'strict',
-            maxAge: SESSION_SECONDS,
-          })
-          .type('text/html; charset=utf-8')
-          .send('<!doctype html><p>Signed in: the Temporal UI can now decode payloads.</p>');
-      },
-    );
+    await scope.register(async (codecScope) => registerCodecEndpoints(codecScope, deps, uiOrigin));
+    registerLoginRoutes(scope, deps);
   });
 }

@@ -1,9 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { JunctionClient } from '../../client';
-import { ConnectionStuckError } from '../../client/connectionsClient';
-import type { JunctionConfig } from '../../config/schema';
+import { ConnectionStuckError, type ConnectionsClient } from '../../client/connectionsClient';
 import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
 import type { JunctionMetrics } from '../../metrics/registry';
 import type { JunctionCode } from '../../shared/errors';
@@ -17,18 +15,8 @@ import {
   scopes,
 } from '../schemas';
 import '../requestLog';
-import { registerConnectRoutes } from './connectFlow';
+import type { ConnectionRouteDeps } from './connectionDeps';
 
-export interface ConnectionRouteDeps {
-  config: JunctionConfig;
-  junction: JunctionClient;
-  /** HMAC key for `state`, connect sessions and connection tokens (a key is derived for each). */
-  stateSecret: Uint8Array | string;
-  /** The server's own base URL when `connections.publicUrl` is not set. */
-  baseUrl: () => string;
-  now: () => number;
-  metrics?: JunctionMetrics;
-}
 
 /** Codes every route on one connection can answer. */
 const ON_CONNECTION: JunctionCode[] = [
@@ -55,195 +43,202 @@ const credentials = z
 
 const idParams = z.object({ id: z.string().describe('the connection id') });
 
-/**
- * Connection endpoints: the authorization-code flow (`/connect/sessions`, `/connect/:provider`,
- * `/oauth/callback`: see ./connect), and the admin-authenticated management API (`/connections…`).
- */
-export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionRouteDeps) {
-  const connections = deps.junction.connections;
-  // A stuck connection loses nothing, but serves nothing until repaired: it is logged and counted.
-  app.addHook('onError', async (request, _reply, error) => {
+/** What every management route shares in the OpenAPI document. */
+const managementRoute = { tags: ['connections'], security: ADMIN_SECURITY };
+
+const listConnectionsSchema = {
+  ...managementRoute,
+  summary: 'List running connections (from their memos: no worker needed)',
+  querystring: z.object({
+    provider: z.string().optional().describe('only this provider'),
+    state: z.string().optional().describe('only this state, e.g. needs_reauth'),
+  }),
+  response: {
+    200: z.object({
+      connections: z.array(
+        connectionStatus.partial().extend({ connectionId: z.string(), providerId: z.string() }),
+      ),
+    }),
+    ...errorResponses({ method: 'GET', url: '/connections' }, [...COMMON_CODES, 'unauthorized']),
+  },
+};
+
+const connectionStatusSchema = {
+  ...managementRoute,
+  summary: 'A connection’s state, scopes, expiry horizon and last refresh (never a secret)',
+  params: idParams,
+  response: {
+    200: connectionStatus,
+    ...errorResponses({ method: 'GET', url: '/connections/:id' }, ON_CONNECTION),
+  },
+};
+
+const createConnectionSchema = {
+  ...managementRoute,
+  summary: 'Create a connection from credentials you hold (API key, basic, client credentials, JWT bearer)',
+  description:
+    'Authorization-code providers connect through a connect link instead (POST /connect/sessions). ' +
+    'Answers once the first token is in place.',
+  body: z.object({
+    connectionId,
+    providerId: z.string().describe('a provider of the catalogue'),
+    credentials: credentials.optional(),
+    scopes: scopes.optional(),
+  }),
+  response: {
+    201: connectionStatus,
+    ...errorResponses({ method: 'POST', url: '/connections' }, [
+      ...COMMON_CODES,
+      'unauthorized',
+      'unknown_provider',
+      'unsupported_auth_mode',
+      'connection_exists',
+      'invalid_grant',
+      'token_request_rejected',
+      'refresh_failed',
+    ]),
+  },
+};
+
+const deleteConnectionSchema = {
+  ...managementRoute,
+  summary: 'Revoke at the provider (RFC 7009) and end the connection',
+  params: idParams,
+  response: {
+    200: connectionStatus,
+    ...errorResponses({ method: 'DELETE', url: '/connections/:id' }, [
+      ...ON_CONNECTION,
+      'connection_deleted',
+    ]),
+  },
+};
+
+const refreshConnectionSchema = {
+  ...managementRoute,
+  summary: 'Refresh the token now',
+  params: idParams,
+  response: {
+    200: connectionStatus,
+    ...errorResponses({ method: 'POST', url: '/connections/:id/refresh' }, [
+      ...ON_CONNECTION,
+      'needs_reauth',
+      'connection_deleted',
+      'refresh_failed',
+    ]),
+  },
+};
+
+const issueTokenSchema = {
+  ...managementRoute,
+  summary: 'Issue a token that runs actions for this connection only',
+  params: idParams,
+  body: z
+    .object({
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(MAX_CONNECTION_TOKEN_TTL_MS / 1_000)
+        .default(3_600)
+        .describe('lifetime, 60 s to 30 days'),
+    })
+    .default({ ttlSeconds: 3_600 }),
+  response: {
+    201: z.object({ connectionId: z.string(), token: z.string(), expiresAt: z.string() }),
+    ...errorResponses({ method: 'POST', url: '/connections/:id/tokens' }, ON_CONNECTION),
+  },
+};
+
+/** A stuck connection loses nothing, but serves nothing until repaired: it is logged and counted. */
+function reportStuckConnections(metrics: JunctionMetrics | undefined) {
+  return async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError) => {
     if (!(error instanceof ConnectionStuckError)) return;
-    deps.metrics?.connectionsStuck.inc();
+    metrics?.connectionsStuck.inc();
     request.log.error(
       { connectionId: error.connectionId, workflowTaskAttempt: error.workflowTaskAttempt },
       'connection workflow is stuck: its workflow task keeps failing',
     );
-  });
+  };
+}
 
-  registerConnectRoutes(app, deps);
+function registerListConnections(scope: FastifyInstance, connections: ConnectionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .get('/connections', { schema: listConnectionsSchema }, async (request) => {
+      const rows = [];
+      const filter = { providerId: request.query.provider, state: request.query.state };
+      for await (const row of connections.list(filter)) rows.push(row);
+      return { connections: rows };
+    });
+}
+
+function registerConnectionStatus(scope: FastifyInstance, connections: ConnectionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .get('/connections/:id', { schema: connectionStatusSchema }, async (request) =>
+      connections.status(request.params.id),
+    );
+}
+
+function registerCreateConnection(scope: FastifyInstance, connections: ConnectionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/connections', { schema: createConnectionSchema }, async (request, reply) => {
+      Object.assign(request.logFields, {
+        connectionId: request.body.connectionId,
+        provider: request.body.providerId,
+      });
+      return reply.code(201).send(await connections.createFromRequest(request.body));
+    });
+}
+
+function registerDeleteConnection(scope: FastifyInstance, connections: ConnectionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .delete('/connections/:id', { schema: deleteConnectionSchema }, async (request) =>
+      connections.delete(request.params.id),
+    );
+}
+
+function registerRefreshConnection(scope: FastifyInstance, connections: ConnectionsClient) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/connections/:id/refresh', { schema: refreshConnectionSchema }, async (request) =>
+      connections.refresh(request.params.id),
+    );
+}
+
+/** A token that may run actions for this connection only (`Authorization: Bearer <token>` on /actions). */
+function registerIssueConnectionToken(scope: FastifyInstance, deps: ConnectionRouteDeps) {
+  scope
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/connections/:id/tokens', { schema: issueTokenSchema }, async (request, reply) => {
+      const status = await deps.junction.connections.status(request.params.id);
+      const ttlMs = request.body.ttlSeconds * 1_000;
+      const issued = await signConnectionToken(status.connectionId, ttlMs, deps.stateSecret, deps.now());
+      Object.assign(request.logFields, { connectionId: status.connectionId, outcome: 'token_issued' });
+      return reply.code(201).send({ connectionId: status.connectionId, ...issued });
+    });
+}
+
+/**
+ * Connection endpoints: the authorization-code flow (`/connect/sessions`, `/connect/:provider`,
+ * `/oauth/callback`: see ./connectFlow), and the admin-authenticated management API (`/connections…`).
+ */
+export function registerConnectionRoutes(app: FastifyInstance, deps: ConnectionRouteDeps) {
+  const connections = deps.junction.connections;
+  app.addHook('onError', reportStuckConnections(deps.metrics));
 
   registerAdminRoutes(
     app,
     () => deps.config.admin.apiKeys,
     (scope) => {
-      const routes = scope.withTypeProvider<ZodTypeProvider>();
-      const base = { tags: ['connections'], security: ADMIN_SECURITY };
-
-      routes.get(
-        '/connections',
-        {
-          schema: {
-            ...base,
-            summary: 'List running connections (from their memos: no worker needed)',
-            querystring: z.object({
-              provider: z.string().optional().describe('only this provider'),
-              state: z.string().optional().describe('only this state, e.g. needs_reauth'),
-            }),
-            response: {
-              200: z.object({
-                connections: z.array(
-                  connectionStatus.partial().extend({ connectionId: z.string(), providerId: z.string() }),
-                ),
-              }),
-              ...errorResponses({ method: 'GET', url: '/connections' }, [...COMMON_CODES, 'unauthorized']),
-            },
-          },
-        },
-        async (request) => {
-          const rows = [];
-          for await (const row of connections.list({
-            providerId: request.query.provider,
-            state: request.query.state,
-          }))
-            rows.push(row);
-          return { connections: rows };
-        },
-      );
-
-      routes.get(
-        '/connections/:id',
-        {
-          schema: {
-            ...base,
-            summary: 'A connection’s state, scopes, expiry horizon and last refresh (never a secret)',
-            params: idParams,
-            response: {
-              200: connectionStatus,
-              ...errorResponses({ method: 'GET', url: '/connections/:id' }, ON_CONNECTION),
-            },
-          },
-        },
-        async (request) => connections.status(request.params.id),
-      );
-
-      routes.post(
-        '/connections',
-        {
-          schema: {
-            ...base,
-            summary:
-              'Create a connection from credentials you hold (API key, basic, client credentials, JWT bearer)',
-            description:
-              'Authorization-code providers connect through a connect link instead (POST /connect/sessions). ' +
-              'Answers once the first token is in place.',
-            body: z.object({
-              connectionId,
-              providerId: z.string().describe('a provider of the catalogue'),
-              credentials: credentials.optional(),
-              scopes: scopes.optional(),
-            }),
-            response: {
-              201: connectionStatus,
-              ...errorResponses({ method: 'POST', url: '/connections' }, [
-                ...COMMON_CODES,
-                'unauthorized',
-                'unknown_provider',
-                'unsupported_auth_mode',
-                'connection_exists',
-                'invalid_grant',
-                'token_request_rejected',
-                'refresh_failed',
-              ]),
-            },
-          },
-        },
-        async (request, reply) => {
-          Object.assign(request.logFields, {
-            connectionId: request.body.connectionId,
-            provider: request.body.providerId,
-          });
-          return reply.code(201).send(await connections.createFromRequest(request.body));
-        },
-      );
-
-      routes.delete(
-        '/connections/:id',
-        {
-          schema: {
-            ...base,
-            summary: 'Revoke at the provider (RFC 7009) and end the connection',
-            params: idParams,
-            response: {
-              200: connectionStatus,
-              ...errorResponses({ method: 'DELETE', url: '/connections/:id' }, [
-                ...ON_CONNECTION,
-                'connection_deleted',
-              ]),
-            },
-          },
-        },
-        async (request) => connections.delete(request.params.id),
-      );
-
-      routes.post(
-        '/connections/:id/refresh',
-        {
-          schema: {
-            ...base,
-            summary: 'Refresh the token now',
-            params: idParams,
-            response: {
-              200: connectionStatus,
-              ...errorResponses({ method: 'POST', url: '/connections/:id/refresh' }, [
-                ...ON_CONNECTION,
-                'needs_reauth',
-                'connection_deleted',
-                'refresh_failed',
-              ]),
-            },
-          },
-        },
-        async (request) => connections.refresh(request.params.id),
-      );
-
-      // A token that may run actions for this connection only (`Authorization: Bearer <token>` on /actions).
-      routes.post(
-        '/connections/:id/tokens',
-        {
-          schema: {
-            ...base,
-            summary: 'Issue a token that runs actions for this connection only',
-            params: idParams,
-            body: z
-              .object({
-                ttlSeconds: z
-                  .number()
-                  .int()
-                  .min(60)
-                  .max(MAX_CONNECTION_TOKEN_TTL_MS / 1_000)
-                  .default(3_600)
-                  .describe('lifetime, 60 s to 30 days'),
-              })
-              .default({ ttlSeconds: 3_600 }),
-            response: {
-              201: z.object({ connectionId: z.string(), token: z.string(), expiresAt: z.string() }),
-              ...errorResponses({ method: 'POST', url: '/connections/:id/tokens' }, ON_CONNECTION),
-            },
-          },
-        },
-        async (request, reply) => {
-          const status = await connections.status(request.params.id);
-          const issued = await signConnectionToken(
-            status.connectionId,
-            request.body.ttlSeconds * 1_000,
-            deps.stateSecret,
-            deps.now(),
-          );
-          Object.assign(request.logFields, { connectionId: status.connectionId, outcome: 'token_issued' });
-          return reply.code(201).send({ connectionId: status.connectionId, ...issued });
-        },
-      );
+      registerListConnections(scope, connections);
+      registerConnectionStatus(scope, connections);
+      registerCreateConnection(scope, connections);
+      registerDeleteConnection(scope, connections);
+      registerRefreshConnection(scope, connections);
+      registerIssueConnectionToken(scope, deps);
     },
   );
 }

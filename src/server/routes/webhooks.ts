@@ -1,11 +1,17 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isTemporalUnavailable, type JunctionClient } from '../../client';
+import {
+  isTemporalUnavailable,
+  type JunctionClient,
+  type StartOutcome,
+  type VerifiedWebhook,
+} from '../../client';
 import type { JunctionConfig, SourceConfig } from '../../config/schema';
 import type { JunctionMetrics } from '../../metrics/registry';
 import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import { SCHEMES } from '../../webhooks/schemes';
+import type { WebhookScheme } from '../../webhooks/schemes/scheme';
 import { COMMON_CODES, errorResponses } from '../schemas';
 import '../requestLog';
 
@@ -26,9 +32,161 @@ const accepted = z.object({
   workflowId: z.string().describe('webhook:<source>:<deliveryId>'),
 });
 
+const webhookSchema = {
+  tags: ['webhooks'],
+  summary: 'Receive a provider webhook',
+  description:
+    'Verifies the signature over the raw bytes with the source’s scheme, then durably starts ' +
+    '`webhook:<source>:<deliveryId>` before answering. A redelivery answers `duplicate`.',
+  consumes: ['application/json', 'application/x-www-form-urlencoded', '*/*'],
+  params: z.object({ source: z.string().describe('a configured source id') }),
+  body: z.unknown().describe('the provider’s request, byte for byte'),
+  response: {
+    202: accepted,
+    200: {
+      description: 'Slack `url_verification` (JSON challenge), or Twilio’s empty TwiML',
+      content: {
+        'application/json': { schema: z.object({ challenge: z.string() }) },
+        'text/xml': { schema: z.string() },
+      },
+    },
+    ...errorResponses(ROUTE, [
+      ...COMMON_CODES,
+      'unknown_source',
+      'missing_signature',
+      'invalid_signature',
+      'timestamp_out_of_range',
+      'malformed_headers',
+      'payload_too_large',
+      'temporal_unavailable',
+    ]),
+  },
+};
+
+/** A configured source and the largest body it accepts. */
+interface SourceEntry {
+  source: SourceConfig;
+  bodyLimit: number;
+}
+
+/** One request's context: its source, and how its outcome is counted. */
+interface Ingest {
+  deps: WebhookRouteDeps;
+  sourceId: string;
+  entry: SourceEntry;
+  observe: (outcome: string) => void;
+}
+
+/** The configured sources by id, and the route's body limit: the largest any source accepts. */
+function sourceTable(config: JunctionConfig) {
+  const sources = new Map<string, SourceEntry>();
+  for (const source of config.sources) {
+    sources.set(source.id, { source, bodyLimit: source.maxBodyBytes ?? config.server.bodyLimitBytes });
+  }
+  const routeBodyLimit = Math.max(
+    config.server.bodyLimitBytes,
+    ...[...sources.values()].map((s) => s.bodyLimit),
+  );
+  return { sources, routeBodyLimit };
+}
+
 function firstHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Counts a request under its source (or `(unknown)`) and outcome, with the time since it came in. */
+function ingestObserver(metrics: JunctionMetrics, source: string) {
+  const started = process.hrtime.bigint();
+  return (outcome: string) => {
+    metrics.webhooksReceived.inc({ source, outcome });
+    metrics.webhookIngestDuration.observe(
+      { source, outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  };
+}
+
+/** Hands a verified event to Temporal; an unreachable Temporal is 503 `temporal_unavailable`, to redeliver. */
+async function handOver(request: FastifyRequest, deps: WebhookRouteDeps, event: VerifiedWebhook) {
+  try {
+    return await deps.junction.webhooks.deliver(event, { timeoutMs: deps.config.server.temporalTimeoutMs });
+  } catch (error) {
+    if (!isTemporalUnavailable(error)) throw error;
+    request.log.warn(
+      { err: error, sourceId: event.sourceId, deliveryId: event.deliveryId },
+      'Temporal is unreachable; asking the sender to redeliver',
+    );
+    throw new TemporalError('temporal_unavailable', 'the event could not be stored; retry later', {
+      cause: error,
+      retryable: true,
+      retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
+    });
+  }
+}
+
+/** Acknowledges a handed-over event: the provider's own kind of answer (Twilio's TwiML), else 202 JSON. */
+function acknowledge(reply: FastifyReply, scheme: WebhookScheme, outcome: StartOutcome): FastifyReply {
+  const acknowledgement = scheme.acknowledge?.(outcome);
+  if (!acknowledgement) return reply.code(202).send(outcome);
+  return reply
+    .code(200)
+    .headers(acknowledgement.headers)
+    .type(acknowledgement.contentType)
+    .send(acknowledgement.body);
+}
+
+/** Checks the size and the signature over the raw bytes, then hands the event over and sends the answer. */
+async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ingest): Promise<void> {
+  const { deps, sourceId, entry, observe } = ingest;
+  const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  if (rawBody.length > entry.bodyLimit) {
+    throw new RequestError(
+      'payload_too_large',
+      `the body exceeds ${entry.bodyLimit} bytes for source "${sourceId}"`,
+    );
+  }
+  const scheme: WebhookScheme = SCHEMES[entry.source.scheme];
+  const verified = scheme.verify(
+    { headers: request.headers, rawBody, url: request.url },
+    entry.source,
+    deps.now(),
+  );
+  if (verified.reply) {
+    // A verified handshake (Slack's url_verification): answered as the provider expects, nothing started.
+    Object.assign(request.logFields, { outcome: 'challenge', eventType: verified.eventType });
+    observe('challenge');
+    reply.code(200).send(verified.reply.body);
+    return;
+  }
+  const outcome = await handOver(request, deps, {
+    sourceId,
+    deliveryId: verified.deliveryId,
+    eventType: verified.eventType,
+    payload: verified.payload,
+    contentType: firstHeader(request, 'content-type'),
+    rawBody,
+    receivedAt: new Date(deps.now()),
+  });
+  // The request's one log line carries the correlation ids (a child logger per request costs more).
+  Object.assign(request.logFields, {
+    workflowId: outcome.workflowId,
+    deliveryId: verified.deliveryId,
+    outcome: outcome.status,
+    eventType: verified.eventType,
+  });
+  observe(outcome.status);
+  acknowledge(reply, scheme, outcome);
+}
+
+/** Counts a refused or failed request (the server's error handler answers it). */
+function countFailure(request: FastifyRequest, observe: (outcome: string) => void, error: unknown): void {
+  if (error instanceof JunctionError) {
+    observe(error.code);
+    Object.assign(request.logFields, { reason: error.message });
+  } else {
+    observe('internal_error');
+  }
 }
 
 /**
@@ -36,15 +194,7 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
  * acknowledge. Nothing is started for a request that fails any check.
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps) {
-  const sources = new Map<string, { source: SourceConfig; bodyLimit: number }>();
-  for (const source of deps.config.sources) {
-    sources.set(source.id, { source, bodyLimit: source.maxBodyBytes ?? deps.config.server.bodyLimitBytes });
-  }
-  const routeBodyLimit = Math.max(
-    deps.config.server.bodyLimitBytes,
-    ...[...sources.values()].map((s) => s.bodyLimit),
-  );
-
+  const { sources, routeBodyLimit } = sourceTable(deps.config);
   void app.register(async (scope) => {
     // Signatures cover the exact bytes sent: take every content type as an unparsed buffer.
     scope.removeAllContentTypeParsers();
@@ -55,54 +205,12 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
         done(null, body);
       },
     );
-
-    scope.withTypeProvider<ZodTypeProvider>().post(
-      ROUTE.url,
-      {
-        bodyLimit: routeBodyLimit,
-        schema: {
-          tags: ['webhooks'],
-          summary: 'Receive a provider webhook',
-          description:
-            'Verifies the signature over the raw bytes with the source’s scheme, then durably starts ' +
-            '`webhook:<source>:<deliveryId>` before answering. A redelivery answers `duplicate`.',
-          consumes: ['application/json', 'application/x-www-form-urlencoded', '*/*'],
-          params: z.object({ source: z.string().describe('a configured source id') }),
-          body: z.unknown().describe('the provider’s request, byte for byte'),
-          response: {
-            202: accepted,
-            200: {
-              description: 'Slack `url_verification` (JSON challenge), or Twilio’s empty TwiML',
-              content: {
-                'application/json': { schema: z.object({ challenge: z.string() }) },
-                'text/xml': { schema: z.string() },
-              },
-            },
-            ...errorResponses(ROUTE, [
-              ...COMMON_CODES,
-              'unknown_source',
-              'missing_signature',
-              'invalid_signature',
-              'timestamp_out_of_range',
-              'malformed_headers',
-              'payload_too_large',
-              'temporal_unavailable',
-            ]),
-          },
-        },
-      },
-      async (request, reply) => {
-        const started = process.hrtime.bigint();
+    scope
+      .withTypeProvider<ZodTypeProvider>()
+      .post(ROUTE.url, { bodyLimit: routeBodyLimit, schema: webhookSchema }, async (request, reply) => {
         const sourceId = request.params.source;
         const entry = sources.get(sourceId);
-        const observe = (outcome: string) => {
-          const label = entry ? sourceId : '(unknown)';
-          deps.metrics.webhooksReceived.inc({ source: label, outcome });
-          deps.metrics.webhookIngestDuration.observe(
-            { source: label, outcome },
-            Number(process.hrtime.bigint() - started) / 1e9,
-          );
-        };
+        const observe = ingestObserver(deps.metrics, entry ? sourceId : '(unknown)');
         try {
           if (!entry) {
             throw new WebhookVerificationError(
@@ -110,80 +218,13 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               `no webhook source "${sourceId}" is configured`,
             );
           }
-          const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-          if (rawBody.length > entry.bodyLimit) {
-            throw new RequestError(
-              'payload_too_large',
-              `the body exceeds ${entry.bodyLimit} bytes for source "${sourceId}"`,
-            );
-          }
-          const scheme = SCHEMES[entry.source.scheme];
-          const verified = scheme.verify(
-            { headers: request.headers, rawBody, url: request.url },
-            entry.source,
-            deps.now(),
-          );
-          if (verified.reply) {
-            // A verified handshake (Slack's url_verification): answered as the provider expects, nothing started.
-            Object.assign(request.logFields, { outcome: 'challenge', eventType: verified.eventType });
-            observe('challenge');
-            return reply.code(200).send(verified.reply.body);
-          }
-          let outcome;
-          try {
-            outcome = await deps.junction.webhooks.deliver(
-              {
-                sourceId,
-                deliveryId: verified.deliveryId,
-                eventType: verified.eventType,
-                payload: verified.payload,
-                contentType: firstHeader(request, 'content-type'),
-                rawBody,
-                receivedAt: new Date(deps.now()),
-              },
-              { timeoutMs: deps.config.server.temporalTimeoutMs },
-            );
-          } catch (error) {
-            if (!isTemporalUnavailable(error)) throw error;
-            request.log.warn(
-              { err: error, sourceId, deliveryId: verified.deliveryId },
-              'Temporal is unreachable; asking the sender to redeliver',
-            );
-            throw new TemporalError('temporal_unavailable', 'the event could not be stored; retry later', {
-              cause: error,
-              retryable: true,
-              retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
-            });
-          }
-          // The request's one log line carries the correlation ids (a child logger per request costs more).
-          Object.assign(request.logFields, {
-            workflowId: outcome.workflowId,
-            deliveryId: verified.deliveryId,
-            outcome: outcome.status,
-            eventType: verified.eventType,
-          });
-          observe(outcome.status);
-          const acknowledgement = scheme.acknowledge?.(outcome);
-          if (acknowledgement) {
-            // The provider's own kind of answer (Twilio's TwiML), the outcome in its headers.
-            return reply
-              .code(200)
-              .headers(acknowledgement.headers)
-              .type(acknowledgement.contentType)
-              .send(acknowledgement.body);
-          }
-          return reply.code(202).send(outcome);
+          await receive(request, reply, { deps, sourceId, entry, observe });
         } catch (error) {
-          // Counted here; answered by the server's error handler.
-          if (error instanceof JunctionError) {
-            observe(error.code);
-            Object.assign(request.logFields, { reason: error.message });
-          } else {
-            observe('internal_error');
-          }
+          countFailure(request, observe, error);
           throw error;
         }
-      },
-    );
+        // Returned outside the try: waiting for the answer to be written is no part of the count.
+        return reply;
+      });
   });
 }

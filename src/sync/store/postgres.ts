@@ -5,7 +5,10 @@ import type { SqlDatabase, SqlExecutor } from './sql';
  * A PostgreSQL server through node-postgres' pool (`JUNCTION_DATABASE_URL`). `schema`, when given, is created
  * if missing and put first on each connection's search path (tests isolate themselves this way).
  */
-export async function openPostgres(url: string, options: { schema?: string; max?: number } = {}): Promise<SqlDatabase> {
+export async function openPostgres(
+  url: string,
+  options: { schema?: string; max?: number } = {},
+): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   if (options.schema) {
     const schema = pg.escapeIdentifier(options.schema);

@@ -59,7 +59,12 @@ interface StoredRow {
   deleted_at: Date | null;
 }
 
-type Pending = { id: string; action: 'added' | 'updated' | 'deleted'; record?: IncomingRecord; hash?: string };
+type Pending = {
+  id: string;
+  action: 'added' | 'updated' | 'deleted';
+  record?: IncomingRecord;
+  hash?: string;
+};
 
 const emptyOutcome = (): PageOutcome => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 });
 
@@ -149,7 +154,13 @@ export class RecordStore {
    */
   async writePage(
     streamId: string,
-    write: { runId: string; page: unknown; records: IncomingRecord[]; nextPage: unknown; cursorSeen?: string },
+    write: {
+      runId: string;
+      page: unknown;
+      records: IncomingRecord[];
+      nextPage: unknown;
+      cursorSeen?: string;
+    },
   ): Promise<PageOutcome> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
@@ -169,7 +180,9 @@ export class RecordStore {
 
   /** Records a provider webhook brought (or asked to refetch), outside any run: the newer version wins. */
   async writeRecords(streamId: string, records: IncomingRecord[]): Promise<PageOutcome> {
-    return this.db.transaction(async (tx) => this.applyRecords(tx, await this.lockStream(tx, streamId), records));
+    return this.db.transaction(async (tx) =>
+      this.applyRecords(tx, await this.lockStream(tx, streamId), records),
+    );
   }
 
   /** Ends a run: the incremental checkpoint becomes the largest cursor the run committed. */
@@ -237,7 +250,11 @@ export class RecordStore {
   }
 
   /** Decides what each incoming record changes, then writes it all (a few statements per page, not per record). */
-  private async applyRecords(tx: SqlExecutor, state: StreamState, records: IncomingRecord[]): Promise<PageOutcome> {
+  private async applyRecords(
+    tx: SqlExecutor,
+    state: StreamState,
+    records: IncomingRecord[],
+  ): Promise<PageOutcome> {
     const outcome = emptyOutcome();
     const latest = new Map<string, IncomingRecord>();
     for (const record of records) latest.set(record.id, record);
