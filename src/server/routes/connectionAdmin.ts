@@ -17,7 +17,6 @@ import {
 import '../requestLog';
 import type { ConnectionRouteDeps } from './connectionDeps';
 
-
 /** Codes every route on one connection can answer. */
 const ON_CONNECTION: JunctionCode[] = [
   ...COMMON_CODES,
