@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminSchema, codecSchema } from './access';
 import { connectionsSchema, providersSchema } from './connectionSettings';
+import { syncsSchema } from './syncSettings';
 import { SCHEME_IDS } from '../webhooks/schemes';
 import { schemeConfigIssues } from '../webhooks/schemes/configRules';
 import { headerName, httpUrl, identifier, uniqueNames } from './primitives';
@@ -197,6 +198,7 @@ export const configSchema = z
     admin: adminSchema.prefault({}),
     connections: connectionsSchema.prefault({}),
     providers: providersSchema,
+    syncs: syncsSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

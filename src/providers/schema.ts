@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actionsSchema } from '../calls/actions';
 import { callSettingsSchema } from '../calls/settings';
 import { headerName, identifier } from '../config/primitives';
+import { syncSchema } from '../sync/declaration';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -140,6 +141,8 @@ export const providerSchema = z
     client: providerClientSchema.optional(),
     calls: callSettingsSchema.prefault({}),
     actions: actionsSchema.default({}),
+    /** Data syncs: provider records kept in step in Junction's store, by name. */
+    syncs: z.record(identifier, syncSchema).default({}),
   })
   .strict()
   .superRefine((provider, ctx) => {

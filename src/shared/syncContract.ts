@@ -1,5 +1,4 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ProviderRequest } from './calls';
 
 export const SYNC_WORKFLOW = 'sync';
 
@@ -8,6 +7,9 @@ export function syncWorkflowId(connectionId: string, syncName: string): string {
   return `sync:${connectionId}:${syncName}`;
 }
 
+/** Webhook source id of Junction's own "a sync changed something" notifications (dead letters list it). */
+export const SYNC_NOTIFY_SOURCE = 'junction-syncs';
+
 /** What a stream is doing; also its `JunctionState` search attribute. */
 export type SyncState = 'idle' | 'syncing' | 'paused' | 'awaiting_approval' | 'failed';
 
@@ -15,16 +17,8 @@ export interface SyncWorkflowInput {
   connectionId: string;
   providerId: string;
   syncName: string;
-  /** The stream's timer: a run at least this often. */
+  /** The stream's timer until its first run reads the declaration (each run reads it again). */
   frequencyMs: number;
-  /** Every how many runs a full pass reconciles deletions (`full-reconcile`); 0 when it does not. */
-  fullEveryRuns: number;
-  /** The sync's own mode: full syncs run in full every time. */
-  mode: 'incremental' | 'full';
-  /** Deleted records are learned from an endpoint after each run. */
-  deletedEndpoint: boolean;
-  /** Mass-delete guard: a sweep above this share (0-100) or count waits for approval. */
-  guard: { percent: number; count?: number };
   /** Continue-as-new past this many history events. */
   historyEventLimit: number;
   /** Carried across continue-as-new. */
@@ -37,8 +31,15 @@ export interface RunCounts {
   updated: number;
   deleted: number;
   unchanged: number;
+  /** Older than the stored version (a poll that lost to a webhook). */
   skipped: number;
+  /** Refused by the model's schema (the run goes on without them). */
   invalid: number;
+}
+
+export interface InvalidRecordReport {
+  id?: string;
+  reasons: string[];
 }
 
 export interface RunSummary extends RunCounts {
@@ -48,26 +49,54 @@ export interface RunSummary extends RunCounts {
   finishedAt?: string;
   error?: { code: string; message: string };
   /** A few records the model refused, with the reasons. */
-  invalidRecords?: Array<{ id?: string; reasons: string[] }>;
+  invalidRecords?: InvalidRecordReport[];
+}
+
+/** A run that has begun and not finished: resumed from the store's checkpoint by its id. */
+export interface PendingRun {
+  runId: string;
+  mode: 'incremental' | 'full';
+  reset: boolean;
+  startedAt: string;
+  counts: RunCounts;
+  invalidRecords: InvalidRecordReport[];
+  /** Its pages are all written (what is left: deletions, the sweep, the finish). */
+  pagesDone?: boolean;
+}
+
+export interface PendingSweep {
+  generation: number;
+  unseen: number;
+  live: number;
 }
 
 export interface SyncCarried {
   runs: number;
   paused: boolean;
+  frequencyMs: number;
   lastSuccessAt?: string;
   lastRun?: RunSummary;
+  pendingRun?: PendingRun;
+  pendingSweep?: PendingSweep;
+  requested?: SyncNowRequest;
+  incoming: RecordsChanged[];
 }
 
 export interface SyncStatus {
   connectionId: string;
+  providerId: string;
   syncName: string;
   state: SyncState;
   paused: boolean;
   runs: number;
   lastSuccessAt?: string;
   lastRun?: RunSummary;
+  /** The run in progress (or waiting to resume). */
+  currentRun?: PendingRun;
   /** While awaiting approval: the sweep that waits. */
-  pendingDeletes?: { generation: number; unseen: number; live: number };
+  pendingDeletes?: PendingSweep;
+  /** Webhook records waiting to be applied. */
+  incomingWaiting: number;
 }
 
 export interface SyncNowRequest {
@@ -77,43 +106,80 @@ export interface SyncNowRequest {
   reset?: boolean;
 }
 
-/** A provider webhook's record for the stream: applied by the stream's own workflow, newer version wins. */
+/** Records a provider webhook brought, or ids to fetch again: applied by the stream's workflow, newer version wins. */
 export interface RecordsChanged {
-  /** The records in the provider's shape. */
-  records: unknown[];
+  /** Records in the provider's shape. */
+  records?: unknown[];
+  /** Ids to fetch from the provider (the webhook said "this changed" without the record). */
+  refetch?: string[];
 }
 
-export interface SyncBeginInput {
+/** What a run works from: the declaration as configured now. */
+export interface SyncPlan {
+  streamId: string;
+  generation: number;
+  frequencyMs: number;
+  deletion: 'none' | 'full-reconcile' | 'deleted-endpoint' | 'field';
+  /** Every how many runs a full pass reconciles deletions. */
+  fullEveryRuns: number;
+  /** The sync's own mode (`full` syncs run in full every time). */
+  mode: 'incremental' | 'full';
+  guard: { percent: number; count?: number };
+}
+
+export interface SyncStreamRef {
   connectionId: string;
   providerId: string;
   syncName: string;
+}
+
+export interface SyncBeginInput extends SyncStreamRef {
   runId: string;
   mode: 'incremental' | 'full';
   reset: boolean;
 }
 
-export interface SyncBeginResult {
-  streamId: string;
-  generation: number;
-  /** The page to fetch first (a resumed run continues where its checkpoint is). */
-  page: ProviderRequest | null;
-}
-
-export interface SyncPageInput {
-  connectionId: string;
-  providerId: string;
-  syncName: string;
-  streamId: string;
+export interface SyncRunInput extends SyncStreamRef {
   runId: string;
-  page: ProviderRequest;
 }
 
-export interface SyncPageResult extends Omit<RunCounts, 'pages'> {
-  next: ProviderRequest | null;
-  invalidRecords: Array<{ id?: string; reasons: string[] }>;
+export interface SyncPageResult {
+  added: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  skipped: number;
+  invalid: number;
+  invalidRecords: InvalidRecordReport[];
+  /** The run has no page left (or is no longer the stream's run). */
+  done: boolean;
 }
 
-export const syncNowUpdate = defineUpdate<{ queued: boolean; runs: number }, [SyncNowRequest]>('syncNow');
+export interface SyncSweepInput extends SyncStreamRef {
+  generation: number;
+}
+
+export interface SyncFinishResult {
+  finishedAt: string;
+  /** The stream's change sequence after the run: the `cursor` of its notification. */
+  lastSeq: number;
+  pruned: number;
+}
+
+export interface SyncNotifyInput extends SyncStreamRef {
+  runId: string;
+  added: number;
+  updated: number;
+  deleted: number;
+  /** The change-stream cursor at the end of the run. */
+  cursor: string;
+}
+
+export interface SyncApplyInput extends SyncStreamRef {
+  batch: RecordsChanged;
+}
+
+export const syncNowUpdate = defineUpdate<{ accepted: true; runs: number }, [SyncNowRequest]>('syncNow');
 export const pauseSyncSignal = defineSignal('pause');
 export const resumeSyncSignal = defineSignal('resume');
 export const approveDeletesSignal = defineSignal('approveDeletes');

@@ -5,7 +5,9 @@ const dotPath = z
   .min(1)
   .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as `id` or `properties.email`');
 
-const requestPath = z.string().regex(/^\/[^/]/, 'a path under the provider API base URL, starting with one "/"');
+const requestPath = z
+  .string()
+  .regex(/^\/[^/]/, 'a path under the provider API base URL, starting with one "/"');
 const queryValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
 
 /**
@@ -60,6 +62,11 @@ export const syncSchema = z
         query: queryValues,
         /** Where the records are in a page, when it differs from the provider's pagination. */
         itemsPath: dotPath.optional(),
+        /** One record by id (`/contacts/{id}`): what a webhook's "refetch this id" asks for. */
+        recordPath: z
+          .string()
+          .regex(/^\/[^/].*\{id\}/, 'a path under the API base URL with an `{id}` placeholder')
+          .optional(),
       })
       .strict(),
     /** The record's id (in the model). */
@@ -67,16 +74,28 @@ export const syncSchema = z
     /** `incremental`: ask only for what changed since the checkpoint (needs `cursor`); `full`: everything. */
     mode: z.enum(['incremental', 'full']).default('incremental'),
     /** The incremental checkpoint: the request parameter, and the record field (in the provider's shape). */
-    cursor: z.object({ param: z.string().min(1), field: dotPath }).strict().optional(),
+    cursor: z
+      .object({ param: z.string().min(1), field: dotPath })
+      .strict()
+      .optional(),
     /** The field that orders two versions of a record (newer wins); the cursor field by default. */
     versionField: dotPath.optional(),
     /** How often the stream runs on its own (at least every 30 s). */
-    frequencySeconds: z.number().int().min(30).max(86_400 * 7).default(300),
+    frequencySeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(86_400 * 7)
+      .default(300),
     deletion: deletionSchema.optional(),
     /** Model field → dotted path in the provider's record; without it the provider's record is the model. */
     mapping: z.record(z.string(), dotPath).optional(),
     writes: z
-      .object({ create: writeSchema.optional(), update: writeSchema.optional(), delete: writeSchema.optional() })
+      .object({
+        create: writeSchema.optional(),
+        update: writeSchema.optional(),
+        delete: writeSchema.optional(),
+      })
       .strict()
       .optional(),
     /** Started for every connection of the provider, without being enabled one by one. */

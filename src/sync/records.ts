@@ -58,18 +58,23 @@ export class RecordShaper {
       const id = asKey(readDotPath(data, this.sync.primaryKey));
       const deletion = this.sync.deletion;
       const deleted =
-        deletion?.strategy === 'field' && readDotPath(item, deletion.field) === deletion.value ? true : undefined;
+        deletion?.strategy === 'field' && readDotPath(item, deletion.field) === deletion.value
+          ? true
+          : undefined;
       if (id === undefined) {
         invalid.push({ reasons: [`no ${this.sync.primaryKey} (the primary key)`] });
         continue;
       }
       if (!deleted && !this.validate(data)) {
-        const reasons = (this.validate.errors ?? []).map((e) => `${e.instancePath || '(record)'} ${e.message ?? ''}`);
+        const reasons = (this.validate.errors ?? []).map(
+          (e) => `${e.instancePath || '(record)'} ${e.message ?? ''}`,
+        );
         invalid.push({ id, reasons });
         continue;
       }
       const cursor = this.cursorValue(item);
-      if (cursor !== undefined && (cursorSeen === undefined || isOlderVersion(cursorSeen, cursor))) cursorSeen = cursor;
+      if (cursor !== undefined && (cursorSeen === undefined || isOlderVersion(cursorSeen, cursor)))
+        cursorSeen = cursor;
       records.push({ id, data, version: this.version(item), ...(deleted ? { deleted } : {}) });
     }
     return { records, invalid, cursorSeen };

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import type { SqlDatabase } from './sql';
 
 /**
@@ -8,6 +7,8 @@ import type { SqlDatabase } from './sql';
  */
 export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded here, not at import: its runtime costs half a second and ~300 MB, paid only when a store is opened.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir);
   return {
     kind: 'pglite',

@@ -1,77 +1,18 @@
-import { canonicalHash, isOlderVersion } from '../canonical';
+import { canonicalHash, canonicalJson, isOlderVersion } from '../canonical';
 import type { SqlDatabase, SqlExecutor } from './sql';
+import {
+  emptyOutcome,
+  type Change,
+  type IncomingRecord,
+  type PageOutcome,
+  type Pending,
+  type StoredRow,
+  type StreamState,
+} from './recordTypes';
 
-/** A record as a page (or a provider webhook) brings it, already mapped to the model and validated. */
-export interface IncomingRecord {
-  id: string;
-  data: Record<string, unknown>;
-  /** The provider's version or modification time; the newer of two writes wins, whatever their order. */
-  version?: string;
-  /** The provider says it is gone (a deletion field, a "deleted since" endpoint). */
-  deleted?: boolean;
-}
-
-export interface StreamState {
-  streamId: string;
-  connectionId: string;
-  syncName: string;
-  providerId: string;
-  cursor: string | null;
-  runId: string | null;
-  runMode: 'incremental' | 'full' | null;
-  nextPage: unknown;
-  runCursor: string | null;
-  generation: number;
-  lastSeq: number;
-  lastSuccessAt: Date | null;
-}
-
-export interface PageOutcome {
-  /** The write was done before (a retried activity): nothing written again. */
-  duplicate?: boolean;
-  /** Another run owns the stream now: nothing written. */
-  stale?: boolean;
-  added: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  /** Older than what the store holds (a poll that lost to a webhook): kept out. */
-  skipped: number;
-}
-
-export interface Change {
-  seq: number;
-  recordId: string;
-  action: 'added' | 'updated' | 'deleted';
-  committedAt: Date;
-  data: Record<string, unknown>;
-  firstSeenAt: Date;
-  lastModifiedAt: Date;
-  deletedAt: Date | null;
-  /** The change sequence of the record's latest change. */
-  version: number;
-}
-
-interface StoredRow {
-  record_id: string;
-  hash: string;
-  provider_version: string | null;
-  deleted_at: Date | null;
-}
-
-type Pending = {
-  id: string;
-  action: 'added' | 'updated' | 'deleted';
-  record?: IncomingRecord;
-  hash?: string;
-};
-
-const emptyOutcome = (): PageOutcome => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 });
-
-/** The stream of a connection's sync: `<connectionId>:<syncName>`. */
-export function streamIdOf(connectionId: string, syncName: string): string {
-  return `${connectionId}:${syncName}`;
-}
+export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
+import { streamIdOf } from './recordTypes';
+export { streamIdOf };
 
 /**
  * Synced records, their change log and their checkpoints, in one SQL database. Every write of a page is one
@@ -124,23 +65,30 @@ export class RecordStore {
   }
 
   /**
-   * Starts a run: its first page, and for a full run a new generation (what the sweep compares against). A
-   * retried start of the same run changes nothing; `reset` forgets the incremental checkpoint.
+   * Starts a run: its first page (from the checkpoint, which `reset` forgets), and for a full run a new
+   * generation (what the sweep compares against). Starting the run that is already the stream's changes
+   * nothing: a resumed or retried start continues from the stored checkpoint.
    */
   async beginRun(
     streamId: string,
-    run: { runId: string; mode: 'incremental' | 'full'; firstPage: unknown; reset?: boolean },
+    run: {
+      runId: string;
+      mode: 'incremental' | 'full';
+      firstPage: (checkpoint: string | null) => unknown;
+      reset?: boolean;
+    },
   ): Promise<StreamState> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
       if (state.runId === run.runId) return state;
+      const reset = run.reset === true;
       await tx.query(
         `UPDATE sync_streams SET run_id = $2, run_mode = $3, next_page = $4, updated_at = now(),
            cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
            run_cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
            generation = CASE WHEN $3 = 'full' THEN generation + 1 ELSE generation END
          WHERE stream_id = $1`,
-        [streamId, run.runId, run.mode, JSON.stringify(run.firstPage), run.reset === true],
+        [streamId, run.runId, run.mode, JSON.stringify(run.firstPage(reset ? null : state.cursor)), reset],
       );
       return (await this.stream(streamId, tx)) as StreamState;
     });
@@ -165,7 +113,8 @@ export class RecordStore {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
       if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
-      if (JSON.stringify(state.nextPage) !== JSON.stringify(write.page)) {
+      // jsonb keeps keys in its own order: compare canonically.
+      if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) {
         return { ...emptyOutcome(), duplicate: true };
       }
       const outcome = await this.applyRecords(tx, state, write.records);
@@ -185,14 +134,36 @@ export class RecordStore {
     );
   }
 
-  /** Ends a run: the incremental checkpoint becomes the largest cursor the run committed. */
-  async finishRun(streamId: string, runId: string): Promise<void> {
+  /**
+   * Ends a run: the incremental checkpoint becomes the largest cursor the run committed. Finishing a run that
+   * is no longer the stream's (a retried finish) changes nothing.
+   */
+  async finishRun(streamId: string, runId: string): Promise<StreamState> {
     await this.db.query(
       `UPDATE sync_streams SET cursor = COALESCE(run_cursor, cursor), run_id = NULL, run_mode = NULL,
          next_page = NULL, last_success_at = $3, updated_at = now()
        WHERE stream_id = $1 AND run_id = $2`,
       [streamId, runId, this.now()],
     );
+    return (await this.stream(streamId)) as StreamState;
+  }
+
+  /** Removes tombstones (and their change rows) deleted before `before`; returns how many. */
+  async pruneTombstones(streamId: string, before: Date): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await this.lockStream(tx, streamId);
+      const { rows } = await tx.query<{ record_id: string }>(
+        `DELETE FROM sync_records WHERE stream_id = $1 AND deleted_at < $2 RETURNING record_id`,
+        [streamId, before],
+      );
+      if (rows.length > 0) {
+        await tx.query(`DELETE FROM sync_changes WHERE stream_id = $1 AND record_id = ANY($2::text[])`, [
+          streamId,
+          rows.map((row) => row.record_id),
+        ]);
+      }
+      return rows.length;
+    });
   }
 
   /** Live records, and those a complete full run of `generation` did not see (the sweep's candidates). */
