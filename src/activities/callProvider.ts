@@ -1,5 +1,10 @@
 import { Context } from '@temporalio/activity';
-import { createProviderCaller, type CallContext, type ProviderCallerDeps } from '../calls/caller';
+import {
+  createProviderCaller,
+  type CallContext,
+  type ProviderCaller,
+  type ProviderCallerDeps,
+} from '../calls/caller';
 import type { CallProviderInput, ProviderResponse } from '../shared/calls';
 import { ConnectionError, ProviderCallError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
@@ -31,7 +36,11 @@ export function asActivityFailure(error: unknown): unknown {
 
 /** The `callProvider` activity: one attempt at one provider API call; Temporal owns the retrying. */
 export function createCallProviderActivity(deps: CallProviderDeps) {
-  const call = createProviderCaller(deps);
+  return callProviderActivity(createProviderCaller(deps));
+}
+
+/** The `callProvider` activity over a provider caller that others (sync pages) share. */
+export function callProviderActivity(call: ProviderCaller) {
   return async function callProvider(input: CallProviderInput): Promise<ProviderResponse> {
     try {
       return await call(input, activityCallContext());

@@ -12,7 +12,19 @@ import { buildServer } from '../server/app';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { startProviderWorkers, type RunningProviderWorkers } from '../workers/providerWorkers';
 import { createJunctionWorker } from '../workers/worker';
+import type { RecordStore } from '../sync/store/recordStore';
+import { createSyncPageActivities } from '../sync/pageActivities';
+import type { ExtraProviderActivities } from '../workers/providerWorkers';
 import { junctionActivities } from './activities';
+import { assembleSyncs, syncStoreActivities, type AssembledSyncs, type RecordsOption } from './syncs';
+
+/** The page activities of the syncs, on the provider task queues, over the provider caller. */
+function syncPageActivities(syncs: AssembledSyncs, logger: Logger): ExtraProviderActivities | undefined {
+  const { store } = syncs;
+  if (!store) return undefined;
+  return (caller) =>
+    createSyncPageActivities({ store, catalogue: syncs.catalogue, logger, metrics: syncs.metrics, caller });
+}
 
 export interface AssembleOptions {
   config: JunctionConfig;
@@ -38,6 +50,8 @@ export interface AssembleOptions {
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
   now?: () => number;
   sequencer?: JunctionClientOptions['sequencer'];
+  /** Where synced records live (opened only when a provider declares a sync). */
+  records?: RecordsOption;
 }
 
 export interface AssembledJunction {
@@ -46,10 +60,14 @@ export interface AssembledJunction {
   app: FastifyInstance;
   worker?: Worker;
   providerWorkers?: RunningProviderWorkers;
+  /** The record store, when a provider declares a sync. */
+  records?: RecordStore;
   /** Starts the workers polling; settles when one stops on its own (a fatal error), never while healthy. */
   run(): Promise<void>;
   /** Stops the workers (in-flight activities drain for `temporal.shutdownGraceMs`); the server is not closed. */
   stopWorkers(): Promise<void>;
+  /** Closes what assembling opened besides the workers (the record store); after the server and workers. */
+  close(): Promise<void>;
 }
 
 /**
@@ -61,6 +79,7 @@ async function assembleWorkers(
   workerOptions: NonNullable<AssembleOptions['worker']>,
   client: Client,
   readiness: ReadinessCheck[],
+  syncs: { assembled: AssembledSyncs; junction: JunctionClient },
 ): Promise<{ worker: Worker; providerWorkers: RunningProviderWorkers }> {
   const { config, logger } = options;
   const dataConverter = junctionDataConverter(options.codec);
@@ -69,13 +88,16 @@ async function assembleWorkers(
     connection: native,
     namespace: options.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: await junctionActivities({
-      config,
-      logger,
-      connection: options.connection,
-      namespace: options.namespace,
-      client,
-    }),
+    activities: {
+      ...(await junctionActivities({
+        config,
+        logger,
+        connection: options.connection,
+        namespace: options.namespace,
+        client,
+      })),
+      ...syncStoreActivities(syncs.assembled, config, syncs.junction, logger),
+    },
     workflowBundle: workerOptions.workflowBundle,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
     logger,
@@ -96,6 +118,7 @@ async function assembleWorkers(
     registry: options.metrics.registry,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
     dataConverter,
+    extraActivities: syncPageActivities(syncs.assembled, logger),
   });
   readiness.push(providerWorkers.readiness, {
     name: 'worker',
@@ -120,9 +143,15 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     sequencer: options.sequencer,
   });
   const readiness = [...(options.readiness ?? [])];
+  const syncs = await assembleSyncs(config, metrics, options.records);
 
   const { worker, providerWorkers } = options.worker
-    ? await assembleWorkers(options, options.worker, client, readiness)
+    ? await assembleWorkers(options, options.worker, client, readiness, { assembled: syncs, junction }).catch(
+        async (error: unknown) => {
+          await syncs.close();
+          throw error;
+        },
+      )
     : { worker: undefined, providerWorkers: undefined };
 
   const app = await buildServer({
@@ -134,6 +163,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     codec: options.api ? codec : undefined,
     cookieSecrets: codec.deriveKeys('junction codec session'),
     codecAccess: options.codecAccess,
+    records: syncs.store,
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
   });
@@ -145,6 +175,8 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     app,
     worker,
     providerWorkers,
+    records: syncs.store,
+    close: () => syncs.close(),
     run: () => {
       if (!worker) return new Promise(() => undefined);
       mainRun ??= worker.run();

@@ -4,6 +4,8 @@ import { ProviderCatalogue } from '../providers/catalogue';
 import type { SequencerInput } from '../shared/ordering';
 import { ActionsClient } from './actionsClient';
 import { ConnectionsClient } from './connectionsClient';
+import { SyncCatalogue } from '../sync/catalogue';
+import { SyncsClient } from './syncsClient';
 import { WebhooksClient } from './webhooksClient';
 export { isTemporalUnavailable } from './errors';
 export type { DeadLetter, StartOutcome, VerifiedWebhook } from './webhooksClient';
@@ -14,7 +16,7 @@ export interface JunctionClientOptions {
   /** Junction's task queue. */
   taskQueue: string;
   /** What new deliveries, connections and actions are made from: sources, providers, settings. */
-  config: Pick<JunctionConfig, 'sources' | 'delivery' | 'providers' | 'connections'>;
+  config: Pick<JunctionConfig, 'sources' | 'delivery' | 'providers' | 'connections' | 'syncs'>;
   /** Tuning for new ordering sequencers (tests make them continue-as-new or idle out quickly). */
   sequencer?: Pick<SequencerInput, 'maxTicketsPerRun' | 'idleTimeoutMs' | 'holderCheckMs'>;
 }
@@ -30,6 +32,7 @@ export class JunctionClient {
   readonly webhooks: WebhooksClient;
   readonly connections: ConnectionsClient;
   readonly actions: ActionsClient;
+  readonly syncs: SyncsClient;
 
   constructor(options: JunctionClientOptions) {
     this.client = options.client;
@@ -46,5 +49,12 @@ export class JunctionClient {
       settings: options.config.connections,
     });
     this.actions = new ActionsClient(options.client, options.taskQueue, providers);
+    this.syncs = new SyncsClient(
+      options.client,
+      options.taskQueue,
+      new SyncCatalogue(options.config.providers),
+      this.connections,
+      options.config,
+    );
   }
 }

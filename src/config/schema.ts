@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYNC_NOTIFY_SOURCE } from '../shared/syncContract';
 import { adminSchema, codecSchema } from './access';
 import { connectionsSchema, providersSchema } from './connectionSettings';
 import { syncsSchema } from './syncSettings';
@@ -212,6 +213,13 @@ export const configSchema = z
         });
       }
       seen.add(source.id);
+      if (source.id === SYNC_NOTIFY_SOURCE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', index, 'id'],
+          message: `"${SYNC_NOTIFY_SOURCE}" is Junction's own source (sync notifications): pick another id`,
+        });
+      }
     });
   });
 

@@ -18,7 +18,9 @@ import { registerConnectRoutes } from './routes/connectFlow';
 import { registerConnectionRoutes } from './routes/connectionAdmin';
 import type { ConnectionRouteDeps } from './routes/connectionDeps';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
+import { registerSyncRoutes } from './routes/syncs';
 import { registerWebhookRoutes } from './routes/webhooks';
+import type { RecordStore } from '../sync/store/recordStore';
 
 export interface ServerDeps {
   config: JunctionConfig;
@@ -36,9 +38,45 @@ export interface ServerDeps {
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  /** The record store (when a provider declares a sync): the change stream reads from it. */
+  records?: RecordStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The webhook, action, connection and sync API (a process with the starter client). */
+function registerApiRoutes(
+  app: FastifyInstance,
+  deps: ServerDeps,
+  junction: JunctionClient,
+  stateSecret: Uint8Array | string | undefined,
+  now: () => number,
+): void {
+  registerWebhookRoutes(app, { config: deps.config, junction, metrics: deps.metrics, now });
+  registerActionRoutes(app, { config: deps.config, junction, stateSecret, now });
+  if (!stateSecret) throw new ConfigError('connections need connections.stateSecret or a codec key');
+  const connectionDeps: ConnectionRouteDeps = {
+    config: deps.config,
+    junction,
+    stateSecret,
+    now,
+    metrics: deps.metrics,
+    baseUrl: () => {
+      const bound = app.server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
+      return `http://${urlHost(deps.config.server.host)}:${port}`;
+    },
+  };
+  registerConnectionRoutes(app, connectionDeps);
+  registerSyncRoutes(app, {
+    config: deps.config,
+    junction,
+    records: deps.records,
+    stateSecret,
+    now,
+  });
+  registerConnectRoutes(app, connectionDeps);
+}
 
 /** Builds the HTTP server without listening, so the app, tests and benchmarks share the same thing. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -97,25 +135,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
-  if (deps.junction) {
-    registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
-    registerActionRoutes(app, { config: deps.config, junction: deps.junction, stateSecret, now });
-    if (!stateSecret) throw new ConfigError('connections need connections.stateSecret or a codec key');
-    const connectionDeps: ConnectionRouteDeps = {
-      config: deps.config,
-      junction: deps.junction,
-      stateSecret,
-      now,
-      metrics: deps.metrics,
-      baseUrl: () => {
-        const bound = app.server.address();
-        const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;
-        return `http://${urlHost(deps.config.server.host)}:${port}`;
-      },
-    };
-    registerConnectionRoutes(app, connectionDeps);
-    registerConnectRoutes(app, connectionDeps);
-  }
+  if (deps.junction) registerApiRoutes(app, deps, deps.junction, stateSecret, now);
   if (deps.codec) {
     registerCodecRoutes(app, {
       codec: deps.codec,

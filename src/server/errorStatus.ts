@@ -78,6 +78,10 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   workflow_start_failed: 502,
   schema_invalid: 400,
   delivery_failed: 502,
+  unknown_sync: 404,
+  sync_not_enabled: 404,
+  not_awaiting_approval: 409,
+  sync_failed: 502,
 };
 
 /**

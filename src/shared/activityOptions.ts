@@ -60,6 +60,27 @@ export const activityOptions = {
     startToCloseTimeout: targetTimeoutMs + ATTEMPT_TIMEOUT_MARGIN_MS,
     retry: toRetryPolicy(retry),
   }),
+  /** A sync's store work (begin, sweep, finish, notify): the database may be briefly away; keep trying. */
+  syncStore: {
+    startToCloseTimeout: 60_000,
+    retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 30 },
+  },
+  /**
+   * One page of a sync (or a webhook's records) on the provider's task queue: a provider call and a write.
+   * Retried like a patient call (a 429 waits for its `Retry-After`), up to 20 attempts.
+   */
+  syncPage: (providerId: string): ActivityOptions => ({
+    taskQueue: providerTaskQueue(providerId),
+    startToCloseTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: toRetryPolicy({ ...PROVIDER_RETRY_PRESETS.patient, maximumAttempts: 20 }),
+  }),
+  /** A provider's whole "deleted since" listing in one activity: it heartbeats every page. */
+  syncListing: (providerId: string): ActivityOptions => ({
+    taskQueue: providerTaskQueue(providerId),
+    startToCloseTimeout: 30 * 60_000,
+    heartbeatTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: toRetryPolicy({ ...PROVIDER_RETRY_PRESETS.patient, maximumAttempts: 20 }),
+  }),
   /** A provider call on the provider's own task queue, retried as its preset (or explicit settings) say. */
   providerCall: (
     providerId: string,

@@ -91,6 +91,7 @@ export const ERROR_CODES = {
     'schema_invalid',
     'delivery_failed',
   ],
+  sync: ['unknown_sync', 'sync_not_enabled', 'not_awaiting_approval', 'sync_failed'],
 } as const;
 
 export type ErrorFamily = keyof typeof ERROR_CODES;
@@ -183,6 +184,8 @@ export class ActionError extends family<'action'>() {}
 export class ProviderCallError extends family<'call'>() {}
 /** A delivery to the application that failed. */
 export class DeliveryError extends family<'delivery'>() {}
+/** A sync that is not declared or not enabled, or an operation its state does not allow. */
+export class SyncError extends family<'sync'>() {}
 
 type Make = (code: JunctionCode, message: string, options?: JunctionErrorOptions) => JunctionError;
 // Each family's constructor takes only its own codes; FAMILY_OF guarantees the code belongs to it.
@@ -208,6 +211,7 @@ const FACTORY: Record<ErrorFamily, Make> = {
   action: make(ActionError),
   call: make(ProviderCallError),
   delivery: make(DeliveryError),
+  sync: make(SyncError),
 };
 
 /** The JunctionError of the right family for a code (reading a failure back, a code from a table). */

@@ -68,12 +68,15 @@ export interface PendingSweep {
   generation: number;
   unseen: number;
   live: number;
+  since: string;
 }
 
 export interface SyncCarried {
   runs: number;
   paused: boolean;
   frequencyMs: number;
+  /** When the next run is due on its own (ISO-8601). */
+  nextRunAt?: string;
   lastSuccessAt?: string;
   lastRun?: RunSummary;
   pendingRun?: PendingRun;
@@ -97,6 +100,7 @@ export interface SyncStatus {
   pendingDeletes?: PendingSweep;
   /** Webhook records waiting to be applied. */
   incomingWaiting: number;
+  nextRunAt?: string;
 }
 
 export interface SyncNowRequest {
@@ -135,8 +139,18 @@ export interface SyncStreamRef {
 
 export interface SyncBeginInput extends SyncStreamRef {
   runId: string;
-  mode: 'incremental' | 'full';
+  /** Asked for a full pass (`sync now` with `full`). */
+  full: boolean;
   reset: boolean;
+  /** The stream's run count: every `everyRuns`-th run reconciles deletions in full. */
+  runNumber: number;
+}
+
+export interface SyncBeginResult {
+  plan: SyncPlan;
+  mode: 'incremental' | 'full';
+  /** The run is the stream's (false: the store holds another writer's run; start again). */
+  current: boolean;
 }
 
 export interface SyncRunInput extends SyncStreamRef {
@@ -157,6 +171,14 @@ export interface SyncPageResult {
 
 export interface SyncSweepInput extends SyncStreamRef {
   generation: number;
+  guard: SyncPlan['guard'];
+}
+
+export interface SweepCandidates {
+  live: number;
+  unseen: number;
+  /** Over the mass-delete guard: waits for an operator. */
+  parked: boolean;
 }
 
 export interface SyncFinishResult {
@@ -171,8 +193,8 @@ export interface SyncNotifyInput extends SyncStreamRef {
   added: number;
   updated: number;
   deleted: number;
-  /** The change-stream cursor at the end of the run. */
-  cursor: string;
+  /** The stream's change sequence at the end of the run (the notification carries it as a cursor). */
+  lastSeq: number;
 }
 
 export interface SyncApplyInput extends SyncStreamRef {
@@ -186,3 +208,20 @@ export const approveDeletesSignal = defineSignal('approveDeletes');
 export const rejectDeletesSignal = defineSignal('rejectDeletes');
 export const recordsChangedSignal = defineSignal<[RecordsChanged]>('recordsChanged');
 export const syncStatusQuery = defineQuery<SyncStatus>('syncStatus');
+
+/** The sync activities on Junction's own task queue (the store alone). */
+export interface SyncStoreActivityTypes {
+  syncBegin(input: SyncBeginInput): Promise<SyncBeginResult>;
+  syncSweepCandidates(input: SyncSweepInput): Promise<SweepCandidates>;
+  syncSweep(input: SyncSweepInput): Promise<number>;
+  syncDropSweep(input: SyncSweepInput): Promise<void>;
+  syncFinish(input: SyncRunInput): Promise<SyncFinishResult>;
+  syncNotify(input: SyncNotifyInput): Promise<boolean>;
+}
+
+/** The sync activities on the provider's task queue (they call the provider). */
+export interface SyncPageActivityTypes {
+  syncPage(input: SyncRunInput): Promise<SyncPageResult>;
+  syncDeleted(input: SyncRunInput): Promise<number>;
+  syncApply(input: SyncApplyInput): Promise<SyncPageResult>;
+}

@@ -2,8 +2,9 @@ import type { Connection } from '@temporalio/client';
 import { msNumberToTs } from '@temporalio/common/lib/time';
 import { JUNCTION_SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
 
-/** Keyword is search attribute type 2 in the Temporal API (`INDEXED_VALUE_TYPE_KEYWORD`). */
+/** Search attribute types in the Temporal API (`INDEXED_VALUE_TYPE_KEYWORD`, `…_DATETIME`). */
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
+const INDEXED_VALUE_TYPE_DATETIME = 6;
 
 /**
  * Dedupe lasts as long as closed executions are retained: it must outlast the providers' redelivery
@@ -59,7 +60,12 @@ export async function setupNamespace(
   if (missing.length > 0) {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        missing.map((key) => [
+          key.name,
+          key.type === 'DATETIME' ? INDEXED_VALUE_TYPE_DATETIME : INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
     });
   }
   if (options.retentionDays !== undefined) {

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ForwardTarget, JunctionConfig, RouteConfig, WorkflowTarget } from '../config/schema';
 import { ConfigError } from '../shared/errors';
+import { SYNC_NOTIFY_SOURCE } from '../shared/syncContract';
 import { eventMatcher } from './routing';
 
 /** What a transform module's default export receives. */
@@ -117,6 +118,8 @@ export async function loadWebhookTargets(config: JunctionConfig): Promise<Webhoo
   }
   return {
     forward: (sourceId, route, target) => {
+      // Junction's own notifications: a sync changed something.
+      if (sourceId === SYNC_NOTIFY_SOURCE) return route === 'notify' ? config.syncs.notify : undefined;
       const found = findRoute(config, sourceId, route);
       if (!found) return undefined;
       // Deliveries recorded before routes had several targets name no target: the route's `forward`.

@@ -7,7 +7,8 @@ import { ProviderBreakers } from '../calls/breaker';
 import { createCallMetrics, recordBreakerState } from '../calls/metrics';
 import type { Logger } from '../logging/logger';
 import type { ProviderDeclaration } from '../providers/schema';
-import { createCallProviderActivity, type CallProviderDeps } from '../activities/callProvider';
+import { callProviderActivity, type CallProviderDeps } from '../activities/callProvider';
+import { createProviderCaller, type ProviderCaller } from '../calls/caller';
 import { taskQueueRate, type CallProvider } from '../calls/settings';
 import { CALL_PROVIDER_ACTIVITY, providerTaskQueue } from '../shared/calls';
 
@@ -19,7 +20,12 @@ export interface ProviderWorkerOptions {
   shutdownGraceMs: number;
   /** Extra worker options every provider worker gets (e.g. the data converter). */
   workerOptions?: Partial<Parameters<typeof Worker.create>[0]>;
+  /** More activities on the provider task queues, sharing the call path (sync pages). */
+  extraActivities?: ExtraProviderActivities;
 }
+
+/** Activities that call providers through the shared caller (its pacing, breaker and credentials). */
+export type ExtraProviderActivities = (caller: ProviderCaller) => object;
 
 /**
  * One activity-only worker per provider, on the provider's own task queue. The provider's rate limit
@@ -27,7 +33,11 @@ export interface ProviderWorkerOptions {
  * across every worker polling that queue, however many there are.
  */
 export async function createProviderWorkers(options: ProviderWorkerOptions): Promise<Worker[]> {
-  const callProvider = createCallProviderActivity(options.deps);
+  const caller = createProviderCaller(options.deps);
+  const activities = {
+    [CALL_PROVIDER_ACTIVITY]: callProviderActivity(caller),
+    ...(options.extraActivities?.(caller) ?? {}),
+  };
   return Promise.all(
     options.providers.map((provider) =>
       Worker.create({
@@ -35,7 +45,7 @@ export async function createProviderWorkers(options: ProviderWorkerOptions): Pro
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: providerTaskQueue(provider.id),
-        activities: { [CALL_PROVIDER_ACTIVITY]: callProvider },
+        activities,
         shutdownGraceTime: options.shutdownGraceMs,
         ...(taskQueueRate(provider.calls)
           ? { maxTaskQueueActivitiesPerSecond: taskQueueRate(provider.calls) }
@@ -76,6 +86,7 @@ export async function startProviderWorkers(options: {
   registry: Registry;
   shutdownGraceMs: number;
   dataConverter?: DataConverter;
+  extraActivities?: ExtraProviderActivities;
 }): Promise<RunningProviderWorkers> {
   const metrics = createCallMetrics(options.registry);
   const breakers = new ProviderBreakers(options.logger, {
@@ -88,6 +99,7 @@ export async function startProviderWorkers(options: {
     providers,
     shutdownGraceMs: options.shutdownGraceMs,
     workerOptions: options.dataConverter ? { dataConverter: options.dataConverter } : {},
+    extraActivities: options.extraActivities,
     deps: {
       findProvider: (id) => providers.find((provider) => provider.id === id),
       credentials: options.credentials,

@@ -3,3 +3,4 @@ export { connection } from './connection';
 export { oauthAuthorization } from './oauthAuthorization';
 export { providerAction } from './providerAction';
 export { webhookSequencer } from './webhookSequencer';
+export { sync } from './sync';

@@ -3,6 +3,7 @@ import { Connection, type Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { assembleJunction } from '../../src/app/assemble';
+import type { RecordsOption } from '../../src/app/syncs';
 import type { JunctionClient, JunctionClientOptions } from '../../src/client';
 import type { ConnectionsClient } from '../../src/client/connectionsClient';
 import { createPayloadCodec, type AesGcmPayloadCodec } from '../../src/codec';
@@ -58,6 +59,8 @@ export async function startTestJunction(
     sequencer?: JunctionClientOptions['sequencer'];
     /** Provider ids to run provider-call workers for (their task queues are global: use unique ids). */
     providerWorkers?: string[];
+    /** The record store for syncs (the test owns and closes it). */
+    records?: RecordsOption;
   } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
@@ -102,6 +105,7 @@ export async function startTestJunction(
         }
       : undefined,
     api: true,
+    records: options.records,
     now: options.now,
     sequencer: options.sequencer,
     readiness: [
@@ -144,6 +148,7 @@ export async function startTestJunction(
     async stop() {
       await app.close();
       await stopWorker();
+      await assembled.close();
       await connection.close();
     },
   };

@@ -1,0 +1,228 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- JSON answers of the HTTP API */
+import { randomBytes } from 'node:crypto';
+import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/syncProvider';
+import { streamIdOf } from '../../src/sync/store/recordStore';
+import { startTestJunction, type TestJunction } from '../helpers/junction';
+import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
+import { eventually, uniqueName } from '../helpers/temporal';
+
+jest.setTimeout(180_000);
+
+const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+const apiKey = `sk_test_${randomBytes(12).toString('hex')}`;
+
+interface Api {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+function apiOf(junction: TestJunction) {
+  return async (method: string, path: string, body?: unknown, token = adminKey): Promise<Api> => {
+    const response = await fetch(`${junction.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+}
+
+/** Follows the change stream from `cursor` to its end; returns the changes and the cursor to go on from. */
+async function readChanges(api: ReturnType<typeof apiOf>, connectionId: string, sync: string, cursor = '') {
+  const changes: Array<{ id: string; action: string; data: Record<string, unknown> }> = [];
+  for (;;) {
+    const page = await api(
+      'GET',
+      `/records/${connectionId}/${sync}?limit=250${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    expect(page.status).toBe(200);
+    changes.push(...page.json.records);
+    cursor = page.json.nextCursor;
+    if (!page.json.hasMore) return { changes, cursor, lastSyncedAt: page.json.lastSyncedAt as string | null };
+  }
+}
+
+async function runsDone(api: ReturnType<typeof apiOf>, path: string, runs: number) {
+  return eventually(
+    async () => {
+      const { json } = await api('GET', path);
+      return json.runs >= runs && json.state !== 'syncing' ? json : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 200, what: `${path} to finish run ${runs}` },
+  );
+}
+
+describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind) => {
+  const providerId = uniqueName('crm');
+  const connectionId = uniqueName('acct');
+  let provider: ContactsProvider;
+  let junction: TestJunction;
+  let records: TestStore;
+  let api: ReturnType<typeof apiOf>;
+  const path = (sync: string) => `/connections/${connectionId}/syncs/${sync}`;
+
+  beforeAll(async () => {
+    provider = await new ContactsProvider({ apiKey, initial: 1_050 }).start();
+    records = await openTestStore(kind);
+    const declaration = contactsProviderDeclaration(providerId, provider.url, { frequencySeconds: 3_600 });
+    junction = await startTestJunction(
+      { admin: { apiKeys: [adminKey] }, providers: [declaration] },
+      { providerWorkers: [providerId], records: { store: records.store } },
+    );
+    api = apiOf(junction);
+    const created = await api('POST', '/connections', { providerId, connectionId, credentials: { apiKey } });
+    expect(created.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await junction?.stop();
+    await records?.close();
+    await provider?.stop();
+  });
+
+  test('an incremental sync stores every record, then hands over only what changed, in commit order', async () => {
+    const enabled = await api('PUT', path('contacts'));
+    expect(enabled.status).toBe(200);
+    const first = await runsDone(api, path('contacts'), 1);
+    expect(first.state).toBe('idle');
+    expect(first.lastRun).toMatchObject({ added: 1_050, updated: 0, deleted: 0, invalid: 0, pages: 11 });
+    const initial = await readChanges(api, connectionId, 'contacts');
+    expect(initial.changes).toHaveLength(1_050);
+    expect(new Set(initial.changes.map((c) => c.id)).size).toBe(1_050);
+    expect(initial.changes.every((c) => c.action === 'added')).toBe(true);
+    expect(initial.lastSyncedAt).not.toBeNull();
+
+    // Changes at the provider: 10 updated, 5 created, 3 deleted.
+    const all = provider.all().map((c) => c.id);
+    provider.update(all.slice(0, 10));
+    const createdIds = provider.create(5);
+    provider.remove(all.slice(100, 103));
+    provider.pagesServed.length = 0;
+    const ran = await api('POST', `${path('contacts')}/run`, {});
+    expect(ran.status).toBe(202);
+    const second = await runsDone(api, path('contacts'), 2);
+    expect(second.lastRun).toMatchObject({ added: 5, updated: 10, deleted: 3 });
+    // Incremental: one page from the checkpoint, not the whole listing again.
+    expect(provider.pagesServed).toHaveLength(1);
+    expect(Number(provider.pagesServed[0])).toBeGreaterThan(1_000);
+
+    const next = await readChanges(api, connectionId, 'contacts', initial.cursor);
+    const byAction = (action: string) =>
+      next.changes
+        .filter((c) => c.action === action)
+        .map((c) => c.id)
+        .sort();
+    expect(byAction('updated')).toEqual(all.slice(0, 10).sort());
+    expect(byAction('added')).toEqual(createdIds.sort());
+    expect(byAction('deleted')).toEqual(all.slice(100, 103).sort());
+    expect(next.changes).toHaveLength(18);
+    const renamed = next.changes.find((c) => c.id === all[0]);
+    expect(renamed?.data.name).toBe(provider.get(all[0] as string)?.name);
+
+    // A run that changes nothing writes nothing and hands over nothing.
+    await api('POST', `${path('contacts')}/run`, {});
+    const third = await runsDone(api, path('contacts'), 3);
+    expect(third.lastRun).toMatchObject({ added: 0, updated: 0, deleted: 0 });
+    expect((await readChanges(api, connectionId, 'contacts', next.cursor)).changes).toHaveLength(0);
+  });
+
+  test('429s and a 500 mid-run are retried from the stored checkpoint: no page is written twice', async () => {
+    provider.update(
+      provider
+        .all()
+        .map((c) => c.id)
+        .slice(200, 450),
+    );
+    const before = (await records.store.stream(streamIdOf(connectionId, 'contacts')))?.lastSeq ?? 0;
+    provider.faults.failNext = { count: 2, status: 429, retryAfter: '1' };
+    await api('POST', `${path('contacts')}/run`, {});
+    await eventually(() => provider.faults.failNext?.count === 0, { what: 'the 429s to be served' });
+    provider.faults.failNext = { count: 1, status: 500 };
+    const status = await runsDone(api, path('contacts'), 4);
+    expect(status.lastRun).toMatchObject({ updated: 250, added: 0, deleted: 0 });
+    expect(status.lastRun.error).toBeUndefined();
+    expect(provider.answers.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+    const after = await records.store.stream(streamIdOf(connectionId, 'contacts'));
+    // Exactly one change row per updated record.
+    expect((after?.lastSeq ?? 0) - before).toBe(250);
+  });
+
+  test('a full reconcile over the mass-delete guard waits for approval, deleting nothing meanwhile', async () => {
+    expect((await api('PUT', path('contacts_full'))).status).toBe(200);
+    const first = await runsDone(api, path('contacts_full'), 1);
+    const live = provider.all().length;
+    expect(first.lastRun).toMatchObject({ added: live, deleted: 0 });
+
+    // 15 % gone at once: over the default 10 % guard.
+    const gone = provider
+      .all()
+      .map((c) => c.id)
+      .slice(0, Math.ceil(live * 0.15));
+    provider.remove(gone);
+    await api('POST', `${path('contacts_full')}/run`, {});
+    const parked = await eventually(
+      async () => {
+        const { json } = await api('GET', path('contacts_full'));
+        return json.state === 'awaiting_approval' ? json : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the sweep to park' },
+    );
+    expect(parked.pendingDeletes).toMatchObject({ unseen: gone.length, live });
+    const stored = await records.store.sweepCandidates(streamIdOf(connectionId, 'contacts_full'), 0);
+    expect(stored.live).toBe(live);
+
+    // Approving with nothing parked elsewhere is refused; here it deletes exactly those records.
+    const refused = await api('POST', `${path('contacts')}/deletes/approve`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.code).toBe('not_awaiting_approval');
+    expect((await api('POST', `${path('contacts_full')}/deletes/approve`)).status).toBe(202);
+    const done = await runsDone(api, path('contacts_full'), 2);
+    expect(done.state).toBe('idle');
+    expect(done.lastRun).toMatchObject({ deleted: gone.length });
+    const after = await records.store.sweepCandidates(streamIdOf(connectionId, 'contacts_full'), 0);
+    expect(after.live).toBe(live - gone.length);
+  });
+
+  test('pause holds runs until resume; bad input is a 4xx with a code, never a 5xx', async () => {
+    expect((await api('POST', `${path('contacts')}/pause`)).status).toBe(202);
+    await eventually(async () => (await api('GET', path('contacts'))).json.state === 'paused', {
+      what: 'paused',
+    });
+    const runs = (await api('GET', path('contacts'))).json.runs;
+    await api('POST', `${path('contacts')}/run`, {});
+    expect((await api('GET', path('contacts'))).json.runs).toBe(runs);
+    expect((await api('POST', `${path('contacts')}/resume`)).status).toBe(202);
+    await runsDone(api, path('contacts'), runs + 1);
+
+    const cases: Array<[string, string, number, string]> = [
+      ['GET', `/records/${connectionId}/contacts?cursor=not-a-cursor`, 400, 'invalid_cursor'],
+      [
+        'GET',
+        `/records/${connectionId}/contacts?cursor=${Buffer.from('seq:-1').toString('base64url')}`,
+        400,
+        'invalid_cursor',
+      ],
+      ['GET', `/records/${connectionId}/nope`, 404, 'unknown_sync'],
+      ['GET', `/records/no-such-connection/contacts`, 404, 'connection_not_found'],
+      ['PUT', `/connections/${connectionId}/syncs/nope`, 404, 'unknown_sync'],
+      ['GET', `/connections/${connectionId}/syncs/nope`, 404, 'sync_not_enabled'],
+      ['POST', `/connections/no-such-connection/syncs/contacts/run`, 404, 'sync_not_enabled'],
+    ];
+    for (const [method, url, status, code] of cases) {
+      const answer = await api(method, url);
+      expect([url, answer.status, answer.json.code]).toEqual([url, status, code]);
+    }
+    const unauthorized = await api('GET', `/records/${connectionId}/contacts`, undefined, 'wrong');
+    expect(unauthorized.status).toBe(401);
+
+    const listed = await api('GET', `/syncs?connection=${connectionId}`);
+    expect(listed.status).toBe(200);
+    expect(listed.json.syncs.map((s: { syncName: string }) => s.syncName).sort()).toEqual([
+      'contacts',
+      'contacts_full',
+    ]);
+  });
+});
