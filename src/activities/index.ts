@@ -1,3 +1,4 @@
+import { createDeliverToSyncActivity } from './syncTarget';
 import { createConnectionActivities, type ConnectionActivityDeps } from './connectionActivities';
 import { createForwardActivity, type ForwardDeps } from './forward';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
@@ -12,6 +13,7 @@ export type ActivityDeps = ForwardDeps &
 export function createActivities(deps: ActivityDeps) {
   return {
     forwardWebhook: createForwardActivity(deps),
+    deliverToSync: createDeliverToSyncActivity(deps),
     ...createWebhookActivities(deps),
     ...createConnectionActivities({
       providers: () => {

@@ -41,23 +41,44 @@ export const workflowTargetSchema = z
   })
   .strict();
 
+/** A dot path into the payload (`data.object.customer`, `items.0.id`). */
+const payloadPath = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dot path into the payload, e.g. data.object.customer');
+
+/**
+ * Hands a provider's webhook to a sync stream (`sync:<connection>:<sync>`): the changed record(s) at
+ * `records` (the whole payload when neither path is given), or an id at `refetch` to fetch again. The
+ * stream applies them between its pages; the newer version wins in the store.
+ */
+export const syncTargetSchema = z
+  .object({
+    /** Where the connection id is in the payload. */
+    connection: payloadPath,
+    sync: z.string().min(1),
+    records: payloadPath.optional(),
+    refetch: payloadPath.optional(),
+    timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  })
+  .strict()
+  .refine((target) => !(target.records && target.refetch), {
+    message: 'a sync target takes `records` or `refetch`, not both',
+  });
+
 const targetSchema = z
   .object({
     name: identifier.optional(),
     forward: forwardTargetSchema.optional(),
     workflow: workflowTargetSchema.optional(),
+    sync: syncTargetSchema.optional(),
   })
   .strict()
   .superRefine((target, ctx) => {
-    if ((target.forward === undefined) === (target.workflow === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a target is exactly one of `forward` or `workflow`' });
+    const kinds = [target.forward, target.workflow, target.sync].filter((kind) => kind !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'a target is exactly one of `forward`, `workflow` or `sync`' });
     }
   });
-
-/** A dot path into the payload (`data.object.customer`, `items.0.id`). */
-const payloadPath = z
-  .string()
-  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dot path into the payload, e.g. data.object.customer');
 
 export const routeSchema = z
   .object({
@@ -123,11 +144,13 @@ export const sourceSchema = z
         ...(targets ?? []).map((target, i) =>
           target.forward
             ? { name: target.name ?? `target-${i}`, kind: 'forward' as const, forward: target.forward }
-            : {
-                name: target.name ?? `target-${i}`,
-                kind: 'workflow' as const,
-                workflow: target.workflow as z.output<typeof workflowTargetSchema>,
-              },
+            : target.sync
+              ? { name: target.name ?? `target-${i}`, kind: 'sync' as const, sync: target.sync }
+              : {
+                  name: target.name ?? `target-${i}`,
+                  kind: 'workflow' as const,
+                  workflow: target.workflow as z.output<typeof workflowTargetSchema>,
+                },
         ),
       ],
     })),
@@ -228,6 +251,7 @@ export type SourceConfig = JunctionConfig['sources'][number];
 export type RouteConfig = SourceConfig['routes'][number];
 export type ForwardTarget = z.output<typeof forwardTargetSchema>;
 export type WorkflowTarget = z.output<typeof workflowTargetSchema>;
+export type SyncTarget = z.output<typeof syncTargetSchema>;
 export type RouteTargetConfig = RouteConfig['targets'][number];
 export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;
 export type CodecConfig = JunctionConfig['codec'];

@@ -24,7 +24,8 @@ export interface DeliveryTarget {
   route: string;
   /** The target's name in its route; absent on deliveries recorded before routes had several targets. */
   target?: string;
-  kind: 'forward' | 'workflow';
+  /** `sync`: the records go to a sync stream (see the route target's `sync`). */
+  kind: 'forward' | 'workflow' | 'sync';
   /** The timeout configured when the event arrived; bounds the activity's start-to-close time. */
   timeoutMs: number;
   /** The sequencer workflow that orders this route's deliveries for the event's ordering key. */

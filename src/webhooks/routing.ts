@@ -34,7 +34,12 @@ export function compileRoutes(source: SourceConfig): CompiledRoute[] {
         route: route.name,
         target: target.name,
         kind: target.kind,
-        timeoutMs: target.kind === 'forward' ? target.forward.timeoutMs : target.workflow.timeoutMs,
+        timeoutMs:
+          target.kind === 'forward'
+            ? target.forward.timeoutMs
+            : target.kind === 'sync'
+              ? target.sync.timeoutMs
+              : target.workflow.timeoutMs,
       })),
     };
   });

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { ForwardTarget, JunctionConfig, RouteConfig, WorkflowTarget } from '../config/schema';
+import type {
+  ForwardTarget,
+  JunctionConfig,
+  RouteConfig,
+  SyncTarget,
+  WorkflowTarget,
+} from '../config/schema';
 import { ConfigError } from '../shared/errors';
 import { SYNC_NOTIFY_SOURCE } from '../shared/syncContract';
 import { eventMatcher } from './routing';
@@ -29,6 +35,7 @@ export type EventValidator = (eventType: string, payload: unknown) => string[];
 export interface WebhookTargets {
   forward: (sourceId: string, route: string, target?: string) => ForwardTarget | undefined;
   workflow: (sourceId: string, route: string, target: string) => WorkflowTarget | undefined;
+  sync: (sourceId: string, route: string, target: string) => SyncTarget | undefined;
   transform: (sourceId: string, route: string) => EventTransform | undefined;
   validator: (sourceId: string) => EventValidator | undefined;
 }
@@ -130,6 +137,10 @@ export async function loadWebhookTargets(config: JunctionConfig): Promise<Webhoo
     workflow: (sourceId, route, target) => {
       const entry = findRoute(config, sourceId, route)?.targets.find((t) => t.name === target);
       return entry?.kind === 'workflow' ? entry.workflow : undefined;
+    },
+    sync: (sourceId, route, target) => {
+      const entry = findRoute(config, sourceId, route)?.targets.find((t) => t.name === target);
+      return entry?.kind === 'sync' ? entry.sync : undefined;
     },
     transform: (sourceId, route) => transforms.get(`${sourceId}\u0000${route}`),
     validator: (sourceId) => validators.get(sourceId),

@@ -3,6 +3,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   log,
   proxyActivities,
   setHandler,
@@ -154,7 +155,11 @@ function watchEnqueues({ model, workflowId }: Delivery): void {
 async function attempt({ model, workflowId, retry }: Delivery, progress: TargetProgress): Promise<void> {
   const options = activityOptions.forward(progress.target.timeoutMs, retry);
   try {
-    if (progress.target.kind === 'workflow') {
+    if (progress.target.kind === 'sync' && patched('sync-targets')) {
+      const { deliverToSync } = proxyActivities<JunctionActivities>(options);
+      const result = await deliverToSync(model.appWorkflowInput(progress, workflowId));
+      model.recordDelivered(progress, result, Date.now());
+    } else if (progress.target.kind === 'workflow') {
       const { startAppWorkflow } = proxyActivities<JunctionActivities>(options);
       const result = await startAppWorkflow(model.appWorkflowInput(progress, workflowId));
       model.recordDelivered(progress, result, Date.now());

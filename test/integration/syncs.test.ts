@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- JSON answers of the HTTP API */
 import { randomBytes } from 'node:crypto';
 import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/syncProvider';
+import { webhookWorkflowId } from '../../src/shared/ids';
 import { streamIdOf } from '../../src/sync/store/recordStore';
+import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
 import { eventually, uniqueName } from '../helpers/temporal';
@@ -9,6 +11,7 @@ import { eventually, uniqueName } from '../helpers/temporal';
 jest.setTimeout(180_000);
 
 const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+const hookSecret = newStandardSecret();
 const apiKey = `sk_test_${randomBytes(12).toString('hex')}`;
 
 interface Api {
@@ -69,7 +72,39 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
     records = await openTestStore(kind);
     const declaration = contactsProviderDeclaration(providerId, provider.url, { frequencySeconds: 3_600 });
     junction = await startTestJunction(
-      { admin: { apiKeys: [adminKey] }, providers: [declaration] },
+      {
+        admin: { apiKeys: [adminKey] },
+        providers: [declaration],
+        delivery: {
+          retry: { initialIntervalMs: 50, backoffCoefficient: 1, maximumIntervalMs: 50, maximumAttempts: 2 },
+        },
+        sources: [
+          {
+            id: 'crm',
+            scheme: 'standard-webhooks',
+            secrets: [hookSecret],
+            routes: [
+              {
+                name: 'records',
+                events: ['contact.changed'],
+                targets: [
+                  {
+                    name: 'stream',
+                    sync: { connection: 'connection_id', sync: 'contacts', records: 'contact' },
+                  },
+                ],
+              },
+              {
+                name: 'ids',
+                events: ['contact.touched'],
+                targets: [
+                  { name: 'stream', sync: { connection: 'connection_id', sync: 'contacts', refetch: 'id' } },
+                ],
+              },
+            ],
+          },
+        ],
+      },
       { providerWorkers: [providerId], records: { store: records.store } },
     );
     api = apiOf(junction);
@@ -184,6 +219,51 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
     expect(done.lastRun).toMatchObject({ deleted: gone.length });
     const after = await records.store.sweepCandidates(streamIdOf(connectionId, 'contacts_full'), 0);
     expect(after.live).toBe(live - gone.length);
+  });
+
+  test('webhooks feed the stream: the newer version wins whatever the order; ids are fetched again', async () => {
+    const send = async (type: string, payload: Record<string, unknown>) => {
+      const signed = signStandardWebhook({ secret: hookSecret, body: JSON.stringify({ type, ...payload }) });
+      const answer = await junction.post('/webhooks/crm', { headers: signed.headers, body: signed.body });
+      expect(answer.status).toBe(202);
+      return webhookWorkflowId('crm', signed.id);
+    };
+    const start = await readChanges(api, connectionId, 'contacts');
+    const [x, y] = provider
+      .all()
+      .map((c) => c.id)
+      .slice(600, 602) as [string, string];
+    const stale = { ...provider.get(x) };
+    provider.update([x], () => 'Newer, from a webhook');
+    // The newer version first, then an older one (a poll or a late webhook): the newer stays.
+    await send('contact.changed', { connection_id: connectionId, contact: provider.get(x) });
+    await send('contact.changed', { connection_id: connectionId, contact: stale });
+    provider.update([y], () => 'Fetched again');
+    await send('contact.touched', { connection_id: connectionId, id: y });
+    const latest = async () => {
+      const { changes } = await readChanges(api, connectionId, 'contacts', start.cursor);
+      const last = new Map(changes.map((c) => [c.id, c.data.name]));
+      return last.get(x) === 'Newer, from a webhook' && last.get(y) === 'Fetched again' ? changes : undefined;
+    };
+    const changes = await eventually(latest, { timeoutMs: 30_000, what: 'webhook records applied' });
+    expect(changes.filter((c) => c.id === x)).toHaveLength(1);
+    // Still the newer one once the stale record has been applied too.
+    await eventually(async () => (await api('GET', path('contacts'))).json.incomingWaiting === 0);
+    const after = await readChanges(api, connectionId, 'contacts', start.cursor);
+    expect(after.changes.filter((c) => c.id === x).map((c) => c.data.name)).toEqual([
+      'Newer, from a webhook',
+    ]);
+
+    // A connection without the sync: the delivery dead-letters with the reason.
+    const orphan = await send('contact.changed', { connection_id: 'nobody', contact: provider.get(x) });
+    const status = await eventually(
+      async () => {
+        const delivery = await junction.junction.webhooks.deliveryStatus(orphan);
+        return delivery.state === 'dead_lettered' ? delivery : undefined;
+      },
+      { timeoutMs: 30_000, what: 'dead letter' },
+    );
+    expect(status.targets[0]?.lastError?.code).toBe('sync_not_enabled');
   });
 
   test('pause holds runs until resume; bad input is a 4xx with a code, never a 5xx', async () => {

@@ -125,7 +125,7 @@ export const runSyncSchema = {
       reset: z.boolean().optional().describe('forget the incremental checkpoint first (implies full)'),
     })
     .strict()
-    .optional()
+    .nullish()
     .describe('optional: a plain run when absent'),
   response: { 202: syncStatus, ...errorResponses({ method: 'POST', url: `${path}/run` }, ON_SYNC) },
 };
