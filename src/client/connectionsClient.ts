@@ -144,6 +144,12 @@ export class ConnectionsClient {
     return provider as AuthorizationCodeProvider;
   }
 
+  /**
+   * Called once a connection is installed (created with credentials, or connected through the OAuth flow):
+   * the starter client enables the provider's syncs declared `enabledByDefault` here.
+   */
+  afterInstall?: (connectionId: string) => Promise<void>;
+
   /** Creates a connection from credentials the caller holds (API key, basic, client credentials, JWT bearer). */
   async createFromRequest(request: CreateConnectionRequest): Promise<ConnectionStatus> {
     const provider = this.provider(request.providerId);
@@ -194,11 +200,14 @@ export class ConnectionsClient {
         this.status(input.connectionId).then(resolve, reject);
       }, timeoutMs);
     });
+    let installed: ConnectionStatus;
     try {
-      return await Promise.race([ready, timeout]);
+      installed = await Promise.race([ready, timeout]);
     } finally {
       clearTimeout(timer);
     }
+    if (installed.state === 'active') await this.afterInstall?.(installed.connectionId);
+    return installed;
   }
 
   /**
@@ -238,7 +247,9 @@ export class ConnectionsClient {
       authorizationWorkflowId(stateId),
     );
     try {
-      return await handle.executeUpdate(completeAuthorizationUpdate, { args: [{ query }] });
+      const outcome = await handle.executeUpdate(completeAuthorizationUpdate, { args: [{ query }] });
+      if (outcome.status === 'connected') await this.afterInstall?.(outcome.connectionId);
+      return outcome;
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) throw readFailure(error, 'state_used');
       if (error instanceof WorkflowNotFoundError || grpcStatusOf(error) === status.NOT_FOUND) {

@@ -56,5 +56,7 @@ export class JunctionClient {
       this.connections,
       options.config,
     );
+    const syncs = this.syncs;
+    this.connections.afterInstall = (connectionId) => syncs.enableDefaults(connectionId);
   }
 }

@@ -104,6 +104,16 @@ export class SyncsClient {
     );
   }
 
+  /** Starts the syncs a connection's provider declares `enabledByDefault` (a new connection's). */
+  async enableDefaults(connectionId: string): Promise<void> {
+    if (this.catalogue.size === 0) return;
+    const { providerId } = await this.connections.status(connectionId);
+    for (const found of this.catalogue.ofProvider(providerId)) {
+      if (!found.declaration.enabledByDefault) continue;
+      await this.startStream(connectionId, providerId, found.name, found.declaration.frequencySeconds);
+    }
+  }
+
   /** Stops the stream's workflow; its records stay in the store. */
   async disable(connectionId: string, syncName: string): Promise<void> {
     await this.running(connectionId, syncName, (handle) => handle.cancel());

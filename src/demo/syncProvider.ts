@@ -181,7 +181,7 @@ export class ContactsProvider {
 export function contactsProviderDeclaration(
   id: string,
   apiBaseUrl: string,
-  options: { frequencySeconds?: number } = {},
+  options: { frequencySeconds?: number; enabledByDefault?: boolean } = {},
 ) {
   const model = {
     type: 'object',
@@ -216,6 +216,7 @@ export function contactsProviderDeclaration(
         endpoint,
         primaryKey: 'id',
         mode: 'incremental',
+        enabledByDefault: options.enabledByDefault ?? false,
         cursor: { param: 'updated_since', field: 'updated_at' },
         frequencySeconds: options.frequencySeconds ?? 300,
         deletion: {

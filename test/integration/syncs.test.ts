@@ -1,12 +1,17 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- JSON answers of the HTTP API */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/syncProvider';
 import { webhookWorkflowId } from '../../src/shared/ids';
 import { streamIdOf } from '../../src/sync/store/recordStore';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
-import { eventually, uniqueName } from '../helpers/temporal';
+import { runCli } from '../helpers/cli';
+import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -70,7 +75,10 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
   beforeAll(async () => {
     provider = await new ContactsProvider({ apiKey, initial: 1_050 }).start();
     records = await openTestStore(kind);
-    const declaration = contactsProviderDeclaration(providerId, provider.url, { frequencySeconds: 3_600 });
+    const declaration = contactsProviderDeclaration(providerId, provider.url, {
+      frequencySeconds: 3_600,
+      enabledByDefault: true,
+    });
     junction = await startTestJunction(
       {
         admin: { apiKeys: [adminKey] },
@@ -119,6 +127,9 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
   });
 
   test('an incremental sync stores every record, then hands over only what changed, in commit order', async () => {
+    // Declared `enabledByDefault`: running since the connection was created; enabling again changes nothing.
+    expect((await api('GET', path('contacts'))).status).toBe(200);
+    expect((await api('GET', path('contacts_full'))).json.code).toBe('sync_not_enabled');
     const enabled = await api('PUT', path('contacts'));
     expect(enabled.status).toBe(200);
     const first = await runsDone(api, path('contacts'), 1);
@@ -264,6 +275,35 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       { timeoutMs: 30_000, what: 'dead letter' },
     );
     expect(status.targets[0]?.lastError?.code).toBe('sync_not_enabled');
+  });
+
+  test('the CLI lists, inspects and drives syncs; a refused operation exits 1 with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junction-syncs-cli-'));
+    const configFile = join(dir, 'junction.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        providers: [contactsProviderDeclaration(providerId, provider.url)],
+        temporal: { taskQueue: junction.config.temporal.taskQueue },
+      }),
+    );
+    const env = { TEMPORAL_ADDRESS: testTemporalAddress(), JUNCTION_CONFIG: configFile };
+    const listed = await runCli(['syncs', 'list', '--connection', connectionId, '--json'], env);
+    expect(listed.stderr).toBe('');
+    expect(
+      JSON.parse(listed.stdout)
+        .map((row: { syncName: string }) => row.syncName)
+        .sort(),
+    ).toEqual(['contacts', 'contacts_full']);
+    const runs = (await api('GET', path('contacts'))).json.runs;
+    const ran = await runCli(['syncs', 'run', connectionId, 'contacts'], env);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain(`${connectionId} / contacts (${providerId})`);
+    await runsDone(api, path('contacts'), runs + 1);
+    const refused = await runCli(['syncs', 'approve-deletes', connectionId, 'contacts'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/no deletes waiting for approval/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('pause holds runs until resume; bad input is a 4xx with a code, never a 5xx', async () => {
