@@ -9,14 +9,24 @@ export async function openPostgres(
   url: string,
   options: { schema?: string; max?: number } = {},
 ): Promise<SqlDatabase> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  if (options.schema) {
-    const schema = pg.escapeIdentifier(options.schema);
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    pool.on('connect', (client) => {
-      void client.query(`SET search_path TO ${schema}`);
-    });
+  if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
+    throw new Error(`schema "${options.schema}" is not a lower-case SQL identifier`);
   }
+  if (options.schema) {
+    const setup = new pg.Client({ connectionString: url });
+    await setup.connect();
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(options.schema)}`);
+    } finally {
+      await setup.end();
+    }
+  }
+  // The schema goes first on every pooled connection's search path, set as the connection starts.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
   // A pool that cannot reach the server fails here, at start-up, rather than at the first sync.
   await pool.query('SELECT 1');
   const run = (executor: pg.Pool | pg.PoolClient): SqlExecutor => ({
