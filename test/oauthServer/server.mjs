@@ -67,6 +67,46 @@ class MemoryAdapter {
   }
 }
 
+// What each client's provider needs from an authorization request, as its documentation states (built-in
+// provider tests): { pkce, authorizationParams, scopeSeparator, requiredScopes }. A request that does not
+// meet them is answered 400 "expectation failed", so a declaration with a typo fails its test.
+const expectations = options.expectations ?? {};
+// Provider paths (after the host override) → this server's endpoints: { '/host-x/oauth/token': '/token' }.
+const pathAliases = options.pathAliases ?? {};
+const KNOWN_SCOPES = new Set(['api:read', 'api:write']);
+
+/** Checks an authorization request against its client's expectation; returns the query to pass on. */
+function checkAuthorizationRequest(url) {
+  const query = url.searchParams;
+  const expected = expectations[query.get('client_id')];
+  if (!expected) return { query };
+  const problems = [];
+  const hasChallenge = query.has('code_challenge');
+  if (expected.pkce && (!hasChallenge || query.get('code_challenge_method') !== 'S256'))
+    problems.push('PKCE S256 challenge missing');
+  if (!expected.pkce && hasChallenge) problems.push('PKCE sent to a provider that does not use it');
+  for (const [name, value] of Object.entries(expected.authorizationParams ?? {})) {
+    if (query.get(name) !== value) problems.push(`${name} must be ${value}, got ${query.get(name)}`);
+  }
+  const separator = expected.scopeSeparator ?? ' ';
+  const scopes = (query.get('scope') ?? '').split(separator).filter(Boolean);
+  for (const scope of scopes) {
+    if (/[\s,]/.test(scope)) problems.push(`scope "${scope}" is not separated by "${separator}"`);
+  }
+  for (const scope of expected.requiredScopes ?? []) {
+    if (!scopes.includes(scope)) problems.push(`scope ${scope} is required`);
+  }
+  if (problems.length > 0) return { problems };
+  // Pass on what oidc-provider understands: the provider's own parameters (besides prompt) and scopes
+  // are checked above; the token grants this server's test scope.
+  const passed = new URLSearchParams(query);
+  for (const name of Object.keys(expected.authorizationParams ?? {}))
+    if (name !== 'prompt') passed.delete(name);
+  const known = scopes.filter((scope) => KNOWN_SCOPES.has(scope));
+  passed.set('scope', (known.length > 0 ? known : ['api:read']).join(' '));
+  return { query: passed };
+}
+
 const trustedAssertionIssuers = new Map(
   (options.assertionIssuers ?? []).map((entry) => [entry.iss, entry.jwk]),
 );
@@ -100,7 +140,8 @@ const provider = new Provider(issuer, {
       }),
     },
   },
-  pkce: { required: () => true },
+  // PKCE is required unless a provider expectation says the provider does not use it.
+  pkce: { required: (_ctx, client) => expectations[client.clientId]?.pkce ?? true },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
   ttl: {
@@ -263,6 +304,21 @@ server.on('request', async (req, res) => {
       }
       res.statusCode = 404;
       return res.end('{}');
+    }
+    const alias = pathAliases[url.pathname];
+    if (alias) {
+      url.pathname = alias;
+      req.url = `${url.pathname}${url.search}`;
+    }
+    if (url.pathname === '/auth' && req.method === 'GET') {
+      const checked = checkAuthorizationRequest(url);
+      if (checked.problems) {
+        stats.expectationFailures = [...(stats.expectationFailures ?? []), ...checked.problems];
+        res.statusCode = 400;
+        res.setHeader('content-type', 'text/plain');
+        return res.end(`expectation failed: ${checked.problems.join('; ')}`);
+      }
+      req.url = `/auth?${checked.query}`;
     }
     const match = /^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/.exec(url.pathname);
     if (match) return await interaction(req, res, match[1], match[2]);
