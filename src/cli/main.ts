@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { JunctionError } from '../shared/errors';
 import { registerDlqCommands } from './dlq';
+import { registerProviderCommands } from './providers';
 import { registerRunCommands } from './run';
 import { registerTemporalCommands } from './temporal';
 import { registerWebhookCommands } from './webhooks';
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   registerDlqCommands(program);
   registerTemporalCommands(program);
   registerWebhookCommands(program);
+  registerProviderCommands(program);
   return program;
 }
 
