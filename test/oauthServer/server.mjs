@@ -172,7 +172,8 @@ provider.registerGrantType(
       if (!jwk) throw new Error('untrusted issuer');
       const key = await jose.importJWK(jwk, header.alg);
       ({ payload: claims } = await jose.jwtVerify(assertion, key, {
-        audience: `${issuer}/token`,
+        // This server's token endpoint, or a provider's audience after a test moved its host here.
+        audience: [`${issuer}/token`, ...(options.assertionAudiences ?? [])],
         issuer: unverified.iss,
       }));
     } catch (error) {
