@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access -- JSON answers of the HTTP API */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- JSON answers of the HTTP API */
 import { randomBytes } from 'node:crypto';
 import { createCredentialCache } from '../../src/connections';
 import { BUILTIN_PROVIDERS, parseBuiltins, type ProviderDeclaration } from '../../src/providers';
