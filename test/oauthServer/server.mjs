@@ -67,12 +67,14 @@ class MemoryAdapter {
   }
 }
 
-// What each client's provider needs from an authorization request, as its documentation states (built-in
-// provider tests): { pkce, authorizationParams, scopeSeparator, requiredScopes }. A request that does not
+// What each client's provider needs, as its documentation states (built-in provider tests):
+// { method, pkce, authorizationParams, scopeSeparator, requiredScopes }. A request that does not
 // meet them is answered 400 "expectation failed", so a declaration with a typo fails its test.
 const expectations = options.expectations ?? {};
 // Provider paths (after the host override) → this server's endpoints: { '/host-x/oauth/token': '/token' }.
 const pathAliases = options.pathAliases ?? {};
+// Provider token and revocation paths → the client whose expectation (`method`) they are checked against.
+const tokenPathClients = options.tokenPathClients ?? {};
 const KNOWN_SCOPES = new Set(['api:read', 'api:write']);
 
 /** Checks an authorization request against its client's expectation; returns the query to pass on. */
@@ -305,6 +307,26 @@ server.on('request', async (req, res) => {
       }
       res.statusCode = 404;
       return res.end('{}');
+    }
+    // oidc-provider accepts client_secret_basic and client_secret_post interchangeably; a provider does not.
+    const tokenClient = tokenPathClients[url.pathname];
+    const method = expectations[tokenClient]?.method;
+    if (method && req.method === 'POST') {
+      const basic = /^basic /i.test(req.headers.authorization ?? '');
+      const problem =
+        method === 'client_secret_basic' && !basic
+          ? `${tokenClient}: the token endpoint takes HTTP Basic client authentication`
+          : method === 'client_secret_post' && req.headers.authorization !== undefined
+            ? `${tokenClient}: the token endpoint takes the client secret in the body, not a header`
+            : undefined;
+      if (problem) {
+        stats.expectationFailures = [...(stats.expectationFailures ?? []), problem];
+        res.statusCode = 401;
+        res.setHeader('content-type', 'application/json');
+        return res.end(
+          JSON.stringify({ error: 'invalid_client', error_description: `expectation failed: ${problem}` }),
+        );
+      }
     }
     const alias = pathAliases[url.pathname];
     if (alias) {
