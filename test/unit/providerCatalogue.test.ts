@@ -118,6 +118,26 @@ describe('an invalid built-in stops start-up', () => {
   });
 });
 
+test('start-up (parseConfig) fails on an invalid built-in instead of dropping it', () => {
+  jest.isolateModules(() => {
+    // A fresh copy of the modules, with one built-in broken the way a typo would break it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fresh = require('../../src/providers/builtin') as typeof import('../../src/providers/builtin');
+    fresh.BUILTIN_PROVIDERS.broken = {
+      displayName: 'Broken',
+      auth: { mode: 'oauth2', authorizationUrl: 'https://broken.example/authorize', tokenUrl: 'ftp://x' },
+      apiBaseUrl: 'https://api.broken.example',
+    };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('../../src/config/load') as typeof import('../../src/config/load');
+    const error = thrown(() => load.parseConfig({}, {}));
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toBe(
+      'built-in provider "broken" is invalid: auth.tokenUrl: must be an absolute https:// URL (http:// only on loopback)',
+    );
+  });
+});
+
 describe('connection parameters fill {param} URLs', () => {
   test('Shopify: the shop goes into every URL', () => {
     const shop = resolveProvider(builtin('shopify'), { shop: 'acme' });
