@@ -135,7 +135,16 @@ beforeAll(async () => {
     server: { port: junctionPort },
     admin: { apiKeys: [adminKey] },
     connections: { returnToAllowlist: [RETURN_TO] },
-    providers: builtins.map((provider) => hostOverride(issuer, provider)),
+    providers: [
+      ...builtins.map((provider) => hostOverride(issuer, provider)),
+      // A configured API-key provider whose host depends on the connection, for POST /connections.
+      {
+        id: 'regional-api',
+        connectionParams: { region: { description: 'eu or us', pattern: '^(eu|us)$' } },
+        auth: { mode: 'api_key' },
+        apiBaseUrl: `${issuer}/h/{region}.api.example/v1`,
+      },
+    ],
   });
 });
 
@@ -289,6 +298,22 @@ test('connection parameters are validated when the link is issued', async () => 
     params: { shop: 'evil.example/steal?' },
   });
   expect(hostile).toMatchObject({ status: 400, json: { code: 'invalid_connection_params' } });
+
+  // POST /connections takes them too; the connection's API base URL is the filled one.
+  const create = (params?: Record<string, string>) =>
+    admin('POST', '/connections', {
+      connectionId: uniqueName('regional'),
+      providerId: 'regional-api',
+      credentials: { apiKey: 'key-1' },
+      params,
+    });
+  expect(await create({ region: 'ap' })).toMatchObject({
+    status: 400,
+    json: { code: 'invalid_connection_params' },
+  });
+  const created = await create({ region: 'eu' });
+  expect(created).toMatchObject({ status: 201, json: { state: 'active' } });
+  expect(created.json.apiBaseUrl).toBe(`${oauth.issuer}/h/eu.api.example/v1`);
 });
 
 test('the JWT bearer, API key and basic built-ins make working connections', async () => {
