@@ -10,7 +10,8 @@ import {
   type OAuthProvider,
 } from '../oauth/grants';
 import type { ProviderCatalogue } from '../providers/catalogue';
-import { ConnectionError, OAuthError } from '../shared/errors';
+import { resolveProvider, type ConnectionParams } from '../providers/resolve';
+import { ConnectionError, JunctionError, OAuthError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import type {
   CodeExchangeInput,
@@ -28,7 +29,12 @@ export interface TokenActivityDeps {
   now: () => number;
 }
 
-function oauthProvider(deps: TokenActivityDeps, providerId: string): OAuthProvider {
+/** The provider by id, its `{param}` URLs filled from the connection's parameters. */
+function oauthProvider(
+  deps: TokenActivityDeps,
+  providerId: string,
+  params?: ConnectionParams,
+): OAuthProvider {
   const provider = deps.providers().get(providerId);
   if (!provider) {
     throw toApplicationFailure(
@@ -43,7 +49,12 @@ function oauthProvider(deps: TokenActivityDeps, providerId: string): OAuthProvid
       ),
     );
   }
-  return provider;
+  try {
+    return resolveProvider(provider, params);
+  } catch (error) {
+    if (error instanceof JunctionError) throw toApplicationFailure(error);
+    throw error;
+  }
 }
 
 /** Turns a token endpoint failure into an ApplicationFailure whose type the workflow branches on. */
@@ -93,7 +104,7 @@ async function codeExchangeFailure(
 export function createRequestTokenActivity(deps: TokenActivityDeps) {
   return async function requestToken(input: TokenRequestInput): Promise<TokenGrantResult> {
     const log = connectionActivityLog(deps.logger, input.connectionId, input.providerId);
-    const provider = oauthProvider(deps, input.providerId);
+    const provider = oauthProvider(deps, input.providerId, input.secrets.params);
     // Heartbeats tell Temporal this worker is alive while the provider answers (the workflow sets a
     // heartbeat timeout on new runs): a worker killed mid-request is retried within seconds.
     const context = Context.current();
@@ -120,7 +131,7 @@ export function createRequestTokenActivity(deps: TokenActivityDeps) {
 export function createExchangeCodeActivity(deps: TokenActivityDeps) {
   return async function exchangeCode(input: CodeExchangeInput): Promise<TokenGrantResult> {
     const log = deps.logger.child({ provider: input.providerId, activity: 'exchangeCode' });
-    const provider = oauthProvider(deps, input.providerId);
+    const provider = oauthProvider(deps, input.providerId, input.params);
     try {
       const result = await exchangeAuthorizationCode(provider, input, {
         timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
@@ -141,9 +152,10 @@ export function createExchangeCodeActivity(deps: TokenActivityDeps) {
 export function createRevokeCredentialsActivity(deps: TokenActivityDeps) {
   return async function revokeCredentials(input: RevokeInput): Promise<{ revoked: boolean }> {
     const log = connectionActivityLog(deps.logger, input.connectionId, input.providerId);
-    const provider = deps.providers().get(input.providerId);
-    if (!provider || !isOAuthProvider(provider)) return { revoked: false };
+    const declared = deps.providers().get(input.providerId);
+    if (!declared || !isOAuthProvider(declared)) return { revoked: false };
     try {
+      const provider = resolveProvider(declared, input.secrets.params);
       const revoked = await revokeAtProvider(provider, input.secrets, {
         timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
       });

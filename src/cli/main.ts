@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { JunctionError } from '../shared/errors';
 import { registerDlqCommands } from './dlq';
+import { registerProviderCommands } from './providers';
 import { registerRunCommands } from './run';
 import { registerSyncCommands } from './syncs';
 import { registerTemporalCommands } from './temporal';
@@ -17,6 +18,7 @@ export function buildCli(): Command {
   registerTemporalCommands(program);
   registerWebhookCommands(program);
   registerSyncCommands(program);
+  registerProviderCommands(program);
   return program;
 }
 

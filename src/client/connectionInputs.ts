@@ -1,5 +1,6 @@
 import type { ConnectionsConfig } from '../config/schema';
 import { headerShape, refreshTiming } from '../connections/input';
+import { connectionParamValues, resolveProvider, type ConnectionParams } from '../providers/resolve';
 import type { ProviderDeclaration } from '../providers/schema';
 import { ConnectionError, RequestError } from '../shared/errors';
 import type {
@@ -27,6 +28,8 @@ export interface CreateConnectionRequest {
   providerId: string;
   credentials?: CredentialsRequest;
   scopes?: string[];
+  /** Values for the provider's connection parameters (`{shop}`, `{subdomain}` in its URLs). */
+  params?: ConnectionParams;
 }
 
 const present = (value: string | undefined) => (value !== undefined && value.length > 0 ? value : undefined);
@@ -74,16 +77,30 @@ export function connectionInput(
   settings: ConnectionsConfig,
   request: CreateConnectionRequest,
 ): ConnectionWorkflowInput {
+  const params = paramsFor(provider, request.params);
+  const secrets = secretsFor(provider.auth.mode, request.credentials);
   return {
     connectionId: request.connectionId,
     providerId: provider.id,
     mode: provider.auth.mode,
     scopes: request.scopes ?? ('scopes' in provider.auth ? provider.auth.scopes : []),
-    secrets: secretsFor(provider.auth.mode, request.credentials),
+    secrets: params ? { ...secrets, params } : secrets,
     timing: refreshTiming(provider, settings),
     headerShape: headerShape(provider),
-    apiBaseUrl: provider.apiBaseUrl,
+    apiBaseUrl: resolveProvider(provider, params).apiBaseUrl,
   };
+}
+
+/**
+ * The connection's parameter values (given, or defaults), validated against the provider's declaration;
+ * undefined for providers without parameters. Throws `invalid_connection_params`.
+ */
+export function paramsFor(
+  provider: ProviderDeclaration,
+  given?: ConnectionParams,
+): ConnectionParams | undefined {
+  const values = connectionParamValues(provider, given);
+  return Object.keys(values).length > 0 ? values : undefined;
 }
 
 /** What a pending authorization holds: where to go back to, the PKCE verifier, and the connection to make. */
@@ -92,14 +109,24 @@ export function authorizationInput(
   settings: ConnectionsConfig,
   request: Pick<
     AuthorizationInput,
-    'stateId' | 'connectionId' | 'returnTo' | 'redirectUri' | 'codeVerifier' | 'scopes' | 'expiresAt'
+    | 'stateId'
+    | 'connectionId'
+    | 'returnTo'
+    | 'redirectUri'
+    | 'codeVerifier'
+    | 'scopes'
+    | 'expiresAt'
+    | 'params'
   >,
 ): AuthorizationInput {
+  const { params: given, ...rest } = request;
+  const params = paramsFor(provider, given);
   return {
-    ...request,
+    ...rest,
+    ...(params ? { params } : {}),
     providerId: provider.id,
     timing: refreshTiming(provider, settings),
     headerShape: headerShape(provider),
-    apiBaseUrl: provider.apiBaseUrl,
+    apiBaseUrl: resolveProvider(provider, params).apiBaseUrl,
   };
 }

@@ -16,6 +16,8 @@ export interface ConnectSessionClaims {
   returnTo: string;
   /** Scopes to ask for; the provider's defaults when absent. */
   scopes?: string[];
+  /** The connection's parameters (`{shop}`…), validated when the session was issued. */
+  params?: Record<string, string>;
 }
 
 const CONNECT_SESSION: JwtPurpose = {
@@ -36,6 +38,7 @@ export async function signConnectSession(
       cid: claims.connectionId,
       rt: claims.returnTo,
       ...(claims.scopes ? { scp: claims.scopes } : {}),
+      ...(claims.params ? { prm: claims.params } : {}),
     },
     { jti: claims.sessionId, ttlMs: CONNECT_SESSION_TTL_MS },
     secret,
@@ -45,6 +48,12 @@ export async function signConnectSession(
 
 const isStringList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  Object.values(value).every((entry) => typeof entry === 'string');
 
 /**
  * Verifies a connect session's signature, audience and expiry. Throws 401 `connect_session_required`,
@@ -70,15 +79,16 @@ export async function verifyConnectSession(
       cause: verified.cause,
     });
   }
-  const { jti, pid, cid, rt, scp } = verified.payload;
+  const { jti, pid, cid, rt, scp, prm } = verified.payload;
   if (
     typeof jti !== 'string' ||
     typeof pid !== 'string' ||
     typeof cid !== 'string' ||
     typeof rt !== 'string' ||
-    (scp !== undefined && !isStringList(scp))
+    (scp !== undefined && !isStringList(scp)) ||
+    (prm !== undefined && !isStringRecord(prm))
   ) {
     throw new OAuthError('invalid_connect_session', `the connect session is incomplete; ${ask}`);
   }
-  return { sessionId: jti, providerId: pid, connectionId: cid, returnTo: rt, scopes: scp };
+  return { sessionId: jti, providerId: pid, connectionId: cid, returnTo: rt, scopes: scp, params: prm };
 }

@@ -1,4 +1,6 @@
-import { BUILTIN_PROVIDERS } from './builtins';
+import { formatPath } from '../config/path';
+import { ConfigError } from '../shared/errors';
+import { BUILTIN_PROVIDERS, BUILTIN_TEMPLATES, type BuiltinDeclaration } from './builtin';
 import { providerSchema, type ProviderDeclaration } from './schema';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -23,19 +25,45 @@ export interface CatalogueIssue {
 }
 
 /**
+ * Every built-in declaration, validated. A built-in that does not pass the schema is a defect in Junction,
+ * never something to skip quietly: it throws a ConfigError naming the provider and the field.
+ */
+export function parseBuiltins(
+  builtins: Record<string, BuiltinDeclaration> = BUILTIN_PROVIDERS,
+): ProviderDeclaration[] {
+  return Object.entries(builtins).map(([id, builtin]) => {
+    const parsed = providerSchema.safeParse({ id, ...builtin });
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+      return keys
+        .map((key) => {
+          const path = key === undefined ? issue.path : [...issue.path, key];
+          const field = formatPath(path);
+          return `${field}: ${key === undefined ? issue.message : 'unknown key'}`;
+        })
+        .join('; ');
+    });
+    throw new ConfigError(`built-in provider "${id}" is invalid: ${problems.join('; ')}`);
+  });
+}
+
+let validatedBuiltins: ProviderDeclaration[] | undefined;
+
+const BASES: Record<string, BuiltinDeclaration> = { ...BUILTIN_TEMPLATES, ...BUILTIN_PROVIDERS };
+
+/**
  * Builds the provider catalogue: the built-in declarations, each configured entry merged over the built-in
- * it names (`extends`, or the same id), everything validated by the strict schema. Built-ins that are only
- * templates (the generic `oauth2`) join the catalogue only when configured. Issues name the entry's path.
+ * it names (`extends`, or the same id), everything validated by the strict schema. Templates (the generic
+ * `oauth2`) are only bases for configured entries. Issues name the entry's path.
  */
 export function buildCatalogue(
   entries: ReadonlyArray<Record<string, unknown>>,
   report: (issue: CatalogueIssue) => void = () => undefined,
 ): ProviderDeclaration[] {
   const catalogue = new Map<string, ProviderDeclaration>();
-  for (const [id, builtin] of Object.entries(BUILTIN_PROVIDERS)) {
-    const parsed = providerSchema.safeParse({ id, ...builtin });
-    if (parsed.success) catalogue.set(id, parsed.data);
-  }
+  validatedBuiltins ??= parseBuiltins();
+  for (const builtin of validatedBuiltins) catalogue.set(builtin.id, builtin);
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
     const { extends: base, ...own } = entry;
@@ -47,14 +75,14 @@ export function buildCatalogue(
     if (id) seen.add(id);
     let template: Record<string, unknown> = {};
     if (base !== undefined) {
-      if (typeof base !== 'string' || !BUILTIN_PROVIDERS[base]) {
+      if (typeof base !== 'string' || !BASES[base]) {
         report({
           path: [index, 'extends'],
-          message: `no built-in provider ${JSON.stringify(base)}; known: ${Object.keys(BUILTIN_PROVIDERS).join(', ')}`,
+          message: `no built-in provider ${JSON.stringify(base)}; known: ${Object.keys(BASES).join(', ')}`,
         });
         return;
       }
-      template = BUILTIN_PROVIDERS[base];
+      template = BASES[base];
     } else if (id && BUILTIN_PROVIDERS[id]) {
       template = BUILTIN_PROVIDERS[id];
     }

@@ -3,6 +3,8 @@ import { actionsSchema } from '../calls/actions';
 import { callSettingsSchema } from '../calls/settings';
 import { headerName, identifier } from '../config/primitives';
 import { syncSchema } from '../sync/declaration';
+import { SCHEME_IDS } from '../webhooks/schemes';
+import { PLACEHOLDER, connectionParamsSchema, undeclaredPlaceholders } from './params';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -17,12 +19,14 @@ export function isLoopbackUrl(value: string): boolean {
 
 /**
  * Protocol endpoints carry credentials: https only, except on loopback (local development and tests), as
- * RFC 6749 §3.1 and §3.2 require TLS for the authorization and token endpoints.
+ * RFC 6749 §3.1 and §3.2 require TLS for the authorization and token endpoints. A `{name}` placeholder
+ * (a connection parameter: Shopify's shop, Zendesk's subdomain) is checked as if it were a plain label.
  */
 export const endpointUrl = z.string().refine((value) => {
   try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(value));
+    const concrete = value.replace(PLACEHOLDER, 'param');
+    const url = new URL(concrete);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(concrete));
   } catch {
     return false;
   }
@@ -60,6 +64,12 @@ const oauthCommon = {
   refreshTokenReuseGraceSeconds: z.number().int().min(0).max(86_400).optional(),
   /** Extra parameters on token requests (e.g. `audience`). */
   tokenParams: z.record(z.string(), z.string()).default({}),
+  /**
+   * What the provider documents: each refresh answers a new refresh token and the previous one stops
+   * working (after `refreshTokenReuseGraceSeconds`, if any). Junction always keeps the newest; this is
+   * stated so a reader (and `junction providers show`) knows a lost refresh answer means re-authorization.
+   */
+  rotatesRefreshTokens: z.boolean().optional(),
 };
 
 export const oauth2AuthSchema = z
@@ -138,6 +148,12 @@ export const providerSchema = z
     /** A token-response field that holds the per-account API base URL (Salesforce's `instance_url`). */
     apiBaseUrlFromToken: z.string().min(1).optional(),
     docsUrl: z.string().url().optional(),
+    /** The provider's own documents each fact of the declaration comes from. */
+    references: z.array(z.string().url()).default([]),
+    /** Per-connection parameters (`{name}` in the URLs): a tenant's host or region, given on connect. */
+    connectionParams: connectionParamsSchema,
+    /** The Junction webhook scheme the provider's webhooks are verified with, where Junction has it. */
+    webhookScheme: z.enum(SCHEME_IDS).optional(),
     client: providerClientSchema.optional(),
     calls: callSettingsSchema.prefault({}),
     actions: actionsSchema.default({}),
@@ -146,6 +162,13 @@ export const providerSchema = z
   })
   .strict()
   .superRefine((provider, ctx) => {
+    for (const { path, name } of undeclaredPlaceholders(provider)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `placeholder {${name}} is not a declared connection parameter (connectionParams)`,
+      });
+    }
     const auth = provider.auth;
     if (auth.mode === 'api_key' || auth.mode === 'basic' || !provider.client) return;
     const method = auth.tokenEndpointAuthMethod;

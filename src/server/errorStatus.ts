@@ -44,6 +44,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   token_request_rejected: 502,
   token_endpoint_unavailable: 503,
   unknown_provider: 404,
+  invalid_connection_params: 400,
   unsupported_auth_mode: 400,
   connection_exists: 409,
   connection_not_found: 404,

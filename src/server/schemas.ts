@@ -50,6 +50,11 @@ export const scopes = z
   .max(100)
   .describe('OAuth scopes');
 
+/** Values for a provider's connection parameters (`{shop}`, `{subdomain}` in its URLs). */
+export const connectionParams = z
+  .record(z.string().max(64), z.string().max(255))
+  .describe('values for the provider’s connection parameters, e.g. {"shop": "acme"} (docs/providers.md)');
+
 const isoTime = z.string().describe('ISO 8601 time');
 
 /** What a connection looks like from outside: never a secret. */

@@ -42,6 +42,11 @@ export interface ConnectionSecrets {
   assertionSubject?: string;
   assertionPrivateKey?: string;
   assertionKeyId?: string;
+  /**
+   * The connection's parameters (`{shop}`, `{subdomain}` in the provider's URLs). Not secret, but they
+   * travel with the credentials so every token request and revocation reaches the same tenant's endpoints.
+   */
+  params?: Record<string, string>;
 }
 
 /** What a connection looks like from outside: never a secret. */
@@ -199,6 +204,8 @@ export interface AuthorizationInput {
   redirectUri: string;
   codeVerifier?: string;
   scopes: string[];
+  /** The connection's parameters (see ConnectionSecrets.params); absent for providers without any. */
+  params?: Record<string, string>;
   /** Epoch ms after which the state is refused. */
   expiresAt: number;
 }
@@ -219,6 +226,7 @@ export interface CodeExchangeInput {
   stateId: string;
   redirectUri: string;
   codeVerifier?: string;
+  params?: Record<string, string>;
 }
 
 export interface InstallConnectionInput {

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   ],
   connection: [
     'unknown_provider',
+    'invalid_connection_params',
     'unsupported_auth_mode',
     'connection_exists',
     'connection_not_found',

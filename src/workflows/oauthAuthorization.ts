@@ -1,6 +1,7 @@
 import {
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -29,7 +30,10 @@ const { exchangeCode, installConnection } = proxyActivities<JunctionActivities>(
 export async function oauthAuthorization(
   input: AuthorizationInput,
 ): Promise<AuthorizationOutcome | { status: 'expired' }> {
-  const flow = new AuthorizationModel(input);
+  // Connection parameters ({shop}…) ride along to the code exchange and the installed connection. Only
+  // flows started with parameters (never one from before them) take the patch; the commands are the same.
+  const carriesParams = input.params !== undefined && patched('authorization-carries-connection-params');
+  const flow = new AuthorizationModel(carriesParams ? input : { ...input, params: undefined });
 
   setHandler(
     completeAuthorizationUpdate,

@@ -73,6 +73,8 @@ export class AuthorizationModel {
       stateId: this.input.stateId,
       redirectUri: this.input.redirectUri,
       codeVerifier: this.input.codeVerifier,
+      // Only set for providers with connection parameters: runs from before them replay unchanged.
+      ...(this.input.params ? { params: this.input.params } : {}),
     };
   }
 
@@ -91,6 +93,7 @@ export class AuthorizationModel {
           refreshToken: tokens.refreshToken,
           expiresAt: tokens.expiresAt,
           tokenType: tokens.tokenType,
+          ...(input.params ? { params: input.params } : {}),
         },
         timing: input.timing,
         headerShape: input.headerShape,

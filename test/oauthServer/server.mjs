@@ -67,6 +67,48 @@ class MemoryAdapter {
   }
 }
 
+// What each client's provider needs, as its documentation states (built-in provider tests):
+// { method, pkce, authorizationParams, scopeSeparator, requiredScopes }. A request that does not
+// meet them is answered 400 "expectation failed", so a declaration with a typo fails its test.
+const expectations = options.expectations ?? {};
+// Provider paths (after the host override) → this server's endpoints: { '/host-x/oauth/token': '/token' }.
+const pathAliases = options.pathAliases ?? {};
+// Provider token and revocation paths → the client whose expectation (`method`) they are checked against.
+const tokenPathClients = options.tokenPathClients ?? {};
+const KNOWN_SCOPES = new Set(['api:read', 'api:write']);
+
+/** Checks an authorization request against its client's expectation; returns the query to pass on. */
+function checkAuthorizationRequest(url) {
+  const query = url.searchParams;
+  const expected = expectations[query.get('client_id')];
+  if (!expected) return { query };
+  const problems = [];
+  const hasChallenge = query.has('code_challenge');
+  if (expected.pkce && (!hasChallenge || query.get('code_challenge_method') !== 'S256'))
+    problems.push('PKCE S256 challenge missing');
+  if (!expected.pkce && hasChallenge) problems.push('PKCE sent to a provider that does not use it');
+  for (const [name, value] of Object.entries(expected.authorizationParams ?? {})) {
+    if (query.get(name) !== value) problems.push(`${name} must be ${value}, got ${query.get(name)}`);
+  }
+  const separator = expected.scopeSeparator ?? ' ';
+  const scopes = (query.get('scope') ?? '').split(separator).filter(Boolean);
+  for (const scope of scopes) {
+    if (/[\s,]/.test(scope)) problems.push(`scope "${scope}" is not separated by "${separator}"`);
+  }
+  for (const scope of expected.requiredScopes ?? []) {
+    if (!scopes.includes(scope)) problems.push(`scope ${scope} is required`);
+  }
+  if (problems.length > 0) return { problems };
+  // Pass on what oidc-provider understands: the provider's own parameters (besides prompt) and scopes
+  // are checked above; the token grants this server's test scope.
+  const passed = new URLSearchParams(query);
+  for (const name of Object.keys(expected.authorizationParams ?? {}))
+    if (name !== 'prompt') passed.delete(name);
+  const known = scopes.filter((scope) => KNOWN_SCOPES.has(scope));
+  passed.set('scope', (known.length > 0 ? known : ['api:read']).join(' '));
+  return { query: passed };
+}
+
 const trustedAssertionIssuers = new Map(
   (options.assertionIssuers ?? []).map((entry) => [entry.iss, entry.jwk]),
 );
@@ -100,7 +142,8 @@ const provider = new Provider(issuer, {
       }),
     },
   },
-  pkce: { required: () => true },
+  // PKCE is required unless a provider expectation says the provider does not use it.
+  pkce: { required: (_ctx, client) => expectations[client.clientId]?.pkce ?? true },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
   ttl: {
@@ -131,7 +174,8 @@ provider.registerGrantType(
       if (!jwk) throw new Error('untrusted issuer');
       const key = await jose.importJWK(jwk, header.alg);
       ({ payload: claims } = await jose.jwtVerify(assertion, key, {
-        audience: `${issuer}/token`,
+        // This server's token endpoint, or a provider's audience after a test moved its host here.
+        audience: [`${issuer}/token`, ...(options.assertionAudiences ?? [])],
         issuer: unverified.iss,
       }));
     } catch (error) {
@@ -263,6 +307,41 @@ server.on('request', async (req, res) => {
       }
       res.statusCode = 404;
       return res.end('{}');
+    }
+    // oidc-provider accepts client_secret_basic and client_secret_post interchangeably; a provider does not.
+    const tokenClient = tokenPathClients[url.pathname];
+    const method = expectations[tokenClient]?.method;
+    if (method && req.method === 'POST') {
+      const basic = /^basic /i.test(req.headers.authorization ?? '');
+      const problem =
+        method === 'client_secret_basic' && !basic
+          ? `${tokenClient}: the token endpoint takes HTTP Basic client authentication`
+          : method === 'client_secret_post' && req.headers.authorization !== undefined
+            ? `${tokenClient}: the token endpoint takes the client secret in the body, not a header`
+            : undefined;
+      if (problem) {
+        stats.expectationFailures = [...(stats.expectationFailures ?? []), problem];
+        res.statusCode = 401;
+        res.setHeader('content-type', 'application/json');
+        return res.end(
+          JSON.stringify({ error: 'invalid_client', error_description: `expectation failed: ${problem}` }),
+        );
+      }
+    }
+    const alias = pathAliases[url.pathname];
+    if (alias) {
+      url.pathname = alias;
+      req.url = `${url.pathname}${url.search}`;
+    }
+    if (url.pathname === '/auth' && req.method === 'GET') {
+      const checked = checkAuthorizationRequest(url);
+      if (checked.problems) {
+        stats.expectationFailures = [...(stats.expectationFailures ?? []), ...checked.problems];
+        res.statusCode = 400;
+        res.setHeader('content-type', 'text/plain');
+        return res.end(`expectation failed: ${checked.problems.join('; ')}`);
+      }
+      req.url = `/auth?${checked.query}`;
     }
     const match = /^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/.exec(url.pathname);
     if (match) return await interaction(req, res, match[1], match[2]);

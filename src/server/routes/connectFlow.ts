@@ -10,7 +10,9 @@ import {
   verifyConnectSession,
   type ConnectSessionClaims,
 } from '../../oauth/connectSession';
+import { paramsFor } from '../../client/connectionInputs';
 import { loadOAuth } from '../../oauth/lib';
+import { resolveProvider } from '../../providers/resolve';
 import { STATE_TTL_MS, signState, verifyState } from '../../oauth/state';
 import { CONNECTION_ID_PATTERN, type AuthorizationOutcome } from '../../shared/connectionContract';
 import { OAuthError, RequestError } from '../../shared/errors';
@@ -20,6 +22,7 @@ import {
   COMMON_CODES,
   CONNECTION_ID_RULE,
   connectionId,
+  connectionParams,
   errorResponses,
   scopes,
 } from '../schemas';
@@ -37,6 +40,7 @@ const connectSessionSchema = {
     connectionId,
     returnTo: z.string().optional().describe('where the browser goes afterwards (allowlisted)'),
     scopes: scopes.optional(),
+    params: connectionParams.optional(),
   }),
   response: {
     201: z.object({ url: z.string(), expiresAt: z.string() }),
@@ -45,6 +49,7 @@ const connectSessionSchema = {
       'unauthorized',
       'unknown_provider',
       'unsupported_auth_mode',
+      'invalid_connection_params',
       'return_to_not_allowed',
     ]),
   },
@@ -145,6 +150,8 @@ async function beginAuthorization(
   now: number,
 ): Promise<string> {
   const scopes = session.scopes ?? provider.auth.scopes;
+  // The session's parameters were checked when it was issued; the same check fills the URLs now.
+  const tenant = resolveProvider(provider, session.params);
   const lib = await loadOAuth();
   const codeVerifier = provider.auth.pkce ? lib.generateRandomCodeVerifier() : undefined;
   const stateId = session.sessionId;
@@ -156,10 +163,11 @@ async function beginAuthorization(
     redirectUri,
     codeVerifier,
     scopes,
+    params: session.params,
     expiresAt: now + STATE_TTL_MS,
   });
   const state = await signState({ stateId, connectionId, providerId: provider.id }, deps.stateSecret, now);
-  return authorizationUrl(provider, {
+  return authorizationUrl(tenant, {
     redirectUri,
     scopes,
     state,
@@ -187,6 +195,7 @@ function registerConnectSessions(scope: FastifyInstance, deps: ConnectionRouteDe
       const provider = deps.junction.connections.authorizationCodeProvider(body.provider);
       const returnTo = body.returnTo ?? '';
       checkReturnTo(deps, returnTo);
+      const params = paramsFor(provider, body.params);
       const now = deps.now();
       const session = await signConnectSession(
         {
@@ -195,6 +204,7 @@ function registerConnectSessions(scope: FastifyInstance, deps: ConnectionRouteDe
           connectionId: body.connectionId,
           returnTo,
           scopes: body.scopes,
+          params,
         },
         deps.stateSecret,
         now,

@@ -10,6 +10,7 @@ import {
   ADMIN_SECURITY,
   COMMON_CODES,
   connectionId,
+  connectionParams,
   connectionStatus,
   errorResponses,
   scopes,
@@ -83,6 +84,7 @@ const createConnectionSchema = {
     providerId: z.string().describe('a provider of the catalogue'),
     credentials: credentials.optional(),
     scopes: scopes.optional(),
+    params: connectionParams.optional(),
   }),
   response: {
     201: connectionStatus,
@@ -91,6 +93,7 @@ const createConnectionSchema = {
       'unauthorized',
       'unknown_provider',
       'unsupported_auth_mode',
+      'invalid_connection_params',
       'connection_exists',
       'invalid_grant',
       'token_request_rejected',
