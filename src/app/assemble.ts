@@ -6,6 +6,7 @@ import type { AesGcmPayloadCodec } from '../codec';
 import { junctionDataConverter } from '../codec';
 import type { JunctionConfig } from '../config/schema';
 import { createCredentialCache } from '../connections';
+import { createHealthService } from '../health';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { buildServer } from '../server/app';
@@ -38,6 +39,8 @@ export interface AssembleOptions {
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
   now?: () => number;
   sequencer?: JunctionClientOptions['sequencer'];
+  /** How often the health counters are sampled (default 15 s). */
+  healthSampleIntervalMs?: number;
 }
 
 export interface AssembledJunction {
@@ -75,6 +78,7 @@ async function assembleWorkers(
       connection: options.connection,
       namespace: options.namespace,
       client,
+      metrics: options.metrics,
     }),
     workflowBundle: workerOptions.workflowBundle,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
@@ -125,6 +129,15 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     ? await assembleWorkers(options, options.worker, client, readiness)
     : { worker: undefined, providerWorkers: undefined };
 
+  const health = createHealthService({
+    config,
+    junction,
+    metrics,
+    breakers: providerWorkers ? () => providerWorkers.breakers.snapshot() : undefined,
+    now: options.now,
+    sampleIntervalMs: options.healthSampleIntervalMs,
+  });
+  await health.start();
   const app = await buildServer({
     config,
     logger,
@@ -136,6 +149,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     codecAccess: options.codecAccess,
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
+    health,
   });
 
   let mainRun: Promise<void> | undefined;

@@ -17,6 +17,8 @@ import { registerCodecRoutes } from './routes/codec';
 import { registerConnectRoutes } from './routes/connectFlow';
 import { registerConnectionRoutes } from './routes/connectionAdmin';
 import type { ConnectionRouteDeps } from './routes/connectionDeps';
+import type { HealthService } from '../health';
+import { registerHealthRoutes } from './routes/health';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerWebhookRoutes } from './routes/webhooks';
 
@@ -36,6 +38,8 @@ export interface ServerDeps {
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  /** Integration health (`GET /health/integrations`), served by API and worker-only processes alike. */
+  health?: HealthService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -96,6 +100,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  if (deps.health)
+    registerHealthRoutes(app, { health: deps.health, apiKeys: () => deps.config.admin.apiKeys });
   const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
   if (deps.junction) {
     registerWebhookRoutes(app, { config: deps.config, junction: deps.junction, metrics: deps.metrics, now });
