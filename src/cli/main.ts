@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { JunctionError } from '../shared/errors';
 import { registerDlqCommands } from './dlq';
 import { registerRunCommands } from './run';
+import { registerStatusCommand } from './status';
 import { registerTemporalCommands } from './temporal';
 import { registerWebhookCommands } from './webhooks';
 
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   registerDlqCommands(program);
   registerTemporalCommands(program);
   registerWebhookCommands(program);
+  registerStatusCommand(program);
   return program;
 }
 
