@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { ConnectionsClient } from '../client/connectionsClient';
+import { withinMs } from './deadline';
 
 /**
  * Gauges of what only Temporal knows, for Prometheus: connections by provider and state, and dead letters
@@ -15,6 +16,8 @@ export function registerTemporalGauges(deps: {
   now: () => number;
   /** At most this many connections are tallied per scrape (default 10,000). */
   maxListed?: number;
+  /** How long a scrape waits for Temporal before it answers with the last values (default 3 s). */
+  timeoutMs?: number;
 }): void {
   let cached: { at: number; connections: Map<string, number>; deadLetters: Map<string, number> } | undefined;
   let inFlight: Promise<NonNullable<typeof cached>> | undefined;
@@ -31,12 +34,20 @@ export function registerTemporalGauges(deps: {
     for (const sourceId of deps.sourceIds()) deadLetters.set(sourceId, await deps.countDeadLetters(sourceId));
     return { at: deps.now(), connections, deadLetters };
   };
+  // A scrape never waits long for Temporal and never fails because of it: an unreachable Temporal leaves the
+  // last values (or none), and the `temporal_unavailable` alerts say why.
   const fresh = async () => {
     if (cached && deps.now() - cached.at < deps.cacheMs) return cached;
     inFlight ??= read().finally(() => {
       inFlight = undefined;
     });
-    cached = await inFlight;
+    try {
+      cached = await withinMs(inFlight, deps.timeoutMs ?? 3_000, 'Temporal visibility');
+    } catch {
+      return (
+        cached ?? { at: 0, connections: new Map<string, number>(), deadLetters: new Map<string, number>() }
+      );
+    }
     return cached;
   };
 

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { CounterRing } from './counterRing';
+import { withinMs } from './deadline';
 import { connectionHealth, providerHealth, sourceHealth, syncHealth } from './rules';
 import {
   worstStatus,
@@ -46,7 +47,13 @@ export class HealthService {
   private readonly sources: HealthFactSource[] = [];
 
   constructor(
-    private readonly deps: { ring: CounterRing; now: () => number; instance?: string },
+    private readonly deps: {
+      ring: CounterRing;
+      now: () => number;
+      instance?: string;
+      /** A fact source that takes longer is reported unavailable (default 15 s). */
+      sourceTimeoutMs?: number;
+    },
     sources: HealthFactSource[] = [],
   ) {
     this.sources.push(...sources);
@@ -67,7 +74,10 @@ export class HealthService {
 
   async report(): Promise<HealthReport> {
     const now = this.deps.now();
-    const results = await Promise.allSettled(this.sources.map((source) => source.collect(now)));
+    const timeoutMs = this.deps.sourceTimeoutMs ?? 15_000;
+    const results = await Promise.allSettled(
+      this.sources.map((source) => withinMs(source.collect(now), timeoutMs, `the ${source.name} facts`)),
+    );
     const facts: Required<HealthFacts> = { connections: [], providers: [], sources: [], syncs: [] };
     const unavailable: HealthReport['scope']['unavailable'] = [];
     results.forEach((result, index) => {

@@ -176,7 +176,7 @@ describe('syncs (the seam a sync module fills)', () => {
       horizonMs: 60_000,
       now: () => NOW,
     });
-    const service = new HealthService({ ring, now: () => NOW, instance: 'test' });
+    const service = new HealthService({ ring, now: () => NOW, instance: 'test', sourceTimeoutMs: 200 });
     service.addSource({
       name: 'syncs',
       collect: async () => ({
@@ -184,10 +184,14 @@ describe('syncs (the seam a sync module fills)', () => {
       }),
     });
     service.addSource({ name: 'broken', collect: async () => Promise.reject(new Error('visibility down')) });
+    service.addSource({ name: 'hung', collect: () => new Promise(() => undefined) });
     const report = await service.report();
     expect(report.syncs).toMatchObject([{ id: 'c/issues', status: 'failing' }]);
     expect(report.summary.syncs).toEqual({ healthy: 0, degraded: 0, failing: 1 });
-    expect(report.scope.unavailable).toEqual([{ source: 'broken', message: 'visibility down' }]);
+    expect(report.scope.unavailable).toEqual([
+      { source: 'broken', message: 'visibility down' },
+      { source: 'hung', message: 'the hung facts did not answer within 200 ms' },
+    ]);
     expect(report.status).toBe('failing');
   });
 });
