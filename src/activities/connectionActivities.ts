@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Counter } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -19,6 +20,8 @@ export interface ConnectionActivityDeps {
   logger: Logger;
   dispatcher?: Dispatcher;
   now?: () => number;
+  /** Token requests by provider, grant and outcome (Junction's registry), when given. */
+  tokenRequests?: Counter<'provider' | 'grant' | 'outcome'>;
 }
 
 /** Activities of the connection and authorization workflows: every token endpoint call and event. */

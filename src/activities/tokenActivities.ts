@@ -1,4 +1,5 @@
 import { type ApplicationFailure, Context } from '@temporalio/activity';
+import type { Counter } from 'prom-client';
 import type { Logger } from '../logging/logger';
 import { tokenEndpointError } from '../oauth/errors';
 import { loadOAuth } from '../oauth/lib';
@@ -27,6 +28,8 @@ export interface TokenActivityDeps {
   providers: () => ProviderCatalogue;
   logger: Logger;
   now: () => number;
+  /** Counts token requests by provider, grant and outcome (`ok` or the failure code), when given. */
+  tokenRequests?: Counter<'provider' | 'grant' | 'outcome'>;
 }
 
 /** The provider by id, its `{param}` URLs filled from the connection's parameters. */
@@ -118,9 +121,19 @@ export function createRequestTokenActivity(deps: TokenActivityDeps) {
         { grant: input.grant, expiresAt: result.expiresAt, rotated: Boolean(result.refreshToken) },
         'token obtained',
       );
+      deps.tokenRequests?.inc({ provider: input.providerId, grant: input.grant, outcome: 'ok' });
       return result;
     } catch (error) {
-      throw await tokenFailure(error, deps.now(), log, `${input.grant} grant`, context.info.attempt);
+      const failure = await tokenFailure(
+        error,
+        deps.now(),
+        log,
+        `${input.grant} grant`,
+        context.info.attempt,
+      );
+      const outcome = failure.type ?? 'refresh_failed';
+      deps.tokenRequests?.inc({ provider: input.providerId, grant: input.grant, outcome });
+      throw failure;
     } finally {
       clearInterval(beat);
     }

@@ -2,6 +2,7 @@ import { Client, type Connection } from '@temporalio/client';
 import { createActivities, type JunctionActivities } from '../activities';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
+import type { JunctionMetrics } from '../metrics/registry';
 import { ProviderCatalogue } from '../providers/catalogue';
 import { loadWebhookTargets } from '../webhooks/targets';
 
@@ -17,6 +18,8 @@ export async function junctionActivities(options: {
   namespace: string;
   /** Junction's client, with its payload codec. */
   client: Client;
+  /** Junction's metrics: token requests are counted there. */
+  metrics?: JunctionMetrics;
 }): Promise<JunctionActivities> {
   const { config, client } = options;
   const catalogue = new ProviderCatalogue(config.providers);
@@ -30,6 +33,7 @@ export async function junctionActivities(options: {
       providers: () => catalogue,
       connectionsConfig: () => config.connections,
       temporalClient: client,
+      tokenRequests: options.metrics?.tokenRequests,
     },
   });
 }

@@ -6,6 +6,7 @@ import type { AesGcmPayloadCodec } from '../codec';
 import { junctionDataConverter } from '../codec';
 import type { JunctionConfig } from '../config/schema';
 import { createCredentialCache } from '../connections';
+import { createHealthService } from '../health';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { buildServer } from '../server/app';
@@ -52,6 +53,8 @@ export interface AssembleOptions {
   sequencer?: JunctionClientOptions['sequencer'];
   /** Where synced records live (opened only when a provider declares a sync). */
   records?: RecordsOption;
+  /** How often the health counters are sampled (default 15 s). */
+  healthSampleIntervalMs?: number;
 }
 
 export interface AssembledJunction {
@@ -95,6 +98,7 @@ async function assembleWorkers(
         connection: options.connection,
         namespace: options.namespace,
         client,
+        metrics: options.metrics,
       })),
       ...syncStoreActivities(syncs.assembled, config, syncs.junction, logger),
     },
@@ -154,6 +158,15 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
       )
     : { worker: undefined, providerWorkers: undefined };
 
+  const health = createHealthService({
+    config,
+    junction,
+    metrics,
+    breakers: providerWorkers ? () => providerWorkers.breakers.snapshot() : undefined,
+    now: options.now,
+    sampleIntervalMs: options.healthSampleIntervalMs,
+  });
+  await health.start();
   const app = await buildServer({
     config,
     logger,
@@ -166,6 +179,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     records: syncs.store,
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
+    health,
   });
 
   let mainRun: Promise<void> | undefined;

@@ -49,6 +49,13 @@ class ConsecutiveOrRatioBreaker implements IBreaker {
 
 export type BreakerStateName = 'closed' | 'open' | 'half_open';
 
+/** One provider's breaker: its state, and while not closed when it (last) opened, epoch ms. */
+export interface BreakerSnapshot {
+  state: BreakerStateName;
+  retryInMs?: number;
+  openedAt?: number;
+}
+
 /** Thrown instead of calling a provider whose breaker is open; retry after `retryInMs`. */
 export class CircuitOpenError extends Error {
   constructor(
@@ -133,9 +140,9 @@ export class ProviderBreakers {
     }
   }
 
-  /** Every provider's breaker state, for `/readyz` details and metrics. */
-  snapshot(): Record<string, { state: BreakerStateName; retryInMs?: number }> {
-    const out: Record<string, { state: BreakerStateName; retryInMs?: number }> = {};
+  /** Every provider's breaker state, for `/readyz` details, health and metrics. */
+  snapshot(): Record<string, BreakerSnapshot> {
+    const out: Record<string, BreakerSnapshot> = {};
     for (const [providerId, entry] of this.entries) {
       const state = STATE_NAMES[entry.policy.state];
       out[providerId] =
@@ -143,8 +150,11 @@ export class ProviderBreakers {
           ? {
               state,
               retryInMs: Math.max(0, entry.settings.halfOpenAfterMs - (this.now() - (entry.openedAt ?? 0))),
+              openedAt: entry.openedAt,
             }
-          : { state };
+          : state === 'half_open'
+            ? { state, openedAt: entry.openedAt }
+            : { state };
     }
     return out;
   }

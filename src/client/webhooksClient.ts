@@ -176,15 +176,14 @@ export class WebhooksClient {
 
   /** Dead-lettered events (a visibility query), newest first. */
   async *listDeadLetters(filter: { sourceId?: string } = {}): AsyncGenerator<DeadLetter> {
-    const clauses = [
-      `WorkflowType = ${visibilityLiteral(WEBHOOK_DELIVERY_WORKFLOW)}`,
-      `${JUNCTION_STATE.name} = 'dead_lettered'`,
-    ];
-    if (filter.sourceId) clauses.push(`${JUNCTION_SOURCE.name} = ${visibilityLiteral(filter.sourceId)}`);
-    clauses.push(`ExecutionStatus = 'Running'`);
-    for await (const info of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+    for await (const info of this.client.workflow.list({ query: deadLetterQuery(filter.sourceId) })) {
       yield toDeadLetter(info);
     }
+  }
+
+  /** How many events of a source (or of all) wait in the dead letters (a visibility count). */
+  async countDeadLetters(sourceId?: string): Promise<number> {
+    return (await this.client.workflow.count(deadLetterQuery(sourceId))).count;
   }
 
   /** The current state of one delivery (a query: needs a worker polling the task queue). */
@@ -286,4 +285,14 @@ function toDeadLetter(info: WorkflowExecutionInfo): DeadLetter {
     lastError: memo.lastError ?? undefined,
     startedAt: info.startTime.toISOString(),
   };
+}
+
+function deadLetterQuery(sourceId?: string): string {
+  const clauses = [
+    `WorkflowType = ${visibilityLiteral(WEBHOOK_DELIVERY_WORKFLOW)}`,
+    `${JUNCTION_STATE.name} = 'dead_lettered'`,
+  ];
+  if (sourceId) clauses.push(`${JUNCTION_SOURCE.name} = ${visibilityLiteral(sourceId)}`);
+  clauses.push(`ExecutionStatus = 'Running'`);
+  return clauses.join(' AND ');
 }

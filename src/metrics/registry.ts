@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface JunctionMetrics {
   registry: Registry;
@@ -8,6 +8,10 @@ export interface JunctionMetrics {
   webhookIngestDuration: Histogram<'source' | 'outcome'>;
   /** Requests that found a connection's workflow stuck (its workflow task failing on every attempt). */
   connectionsStuck: Counter;
+  /** When each source last had a request accepted (or answered duplicate), epoch seconds. */
+  webhookLastReceived: Gauge<'source'>;
+  /** Token endpoint requests (refresh, client credentials, JWT bearer) by provider, grant and outcome. */
+  tokenRequests: Counter<'provider' | 'grant' | 'outcome'>;
   /** Extra Prometheus text appended to `/metrics`, e.g. the Temporal SDK's worker metrics. */
   extraSources: Array<() => Promise<string>>;
 }
@@ -47,6 +51,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Junct
     connectionsStuck: new Counter({
       name: 'junction_connection_stuck_total',
       help: 'Requests that found a connection workflow stuck: its workflow task fails on every attempt.',
+      registers: [registry],
+    }),
+    webhookLastReceived: new Gauge({
+      name: 'junction_webhook_last_received_timestamp_seconds',
+      help: 'When a source last had a webhook accepted or answered duplicate (Unix time, seconds).',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    tokenRequests: new Counter({
+      name: 'junction_token_requests_total',
+      help: 'Token endpoint requests by provider, grant and outcome (ok, or the failure code: invalid_grant, …).',
+      labelNames: ['provider', 'grant', 'outcome'],
       registers: [registry],
     }),
     extraSources: [],

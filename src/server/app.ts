@@ -17,6 +17,8 @@ import { registerCodecRoutes } from './routes/codec';
 import { registerConnectRoutes } from './routes/connectFlow';
 import { registerConnectionRoutes } from './routes/connectionAdmin';
 import type { ConnectionRouteDeps } from './routes/connectionDeps';
+import type { HealthService } from '../health';
+import { registerHealthRoutes } from './routes/health';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerSyncRoutes } from './routes/syncs';
 import { registerWebhookRoutes } from './routes/webhooks';
@@ -40,6 +42,8 @@ export interface ServerDeps {
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
   /** The record store (when a provider declares a sync): the change stream reads from it. */
   records?: RecordStore;
+  /** Integration health (`GET /health/integrations`), served by API and worker-only processes alike. */
+  health?: HealthService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -134,6 +138,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  if (deps.health)
+    registerHealthRoutes(app, { health: deps.health, apiKeys: () => deps.config.admin.apiKeys });
   const stateSecret = deps.stateSecret ?? deps.config.connections.stateSecret;
   if (deps.junction) registerApiRoutes(app, deps, deps.junction, stateSecret, now);
   if (deps.codec) {

@@ -43,6 +43,8 @@ export async function startConnectionsEnv(
     }) => Record<string, unknown>[];
     /** Provider ids to run provider-call workers for. */
     providerWorkers?: string[];
+    /** More top-level configuration (webhook sources, delivery settings). */
+    extraConfig?: Record<string, unknown>;
   } = {},
 ): Promise<ConnectionsEnv> {
   const port = await freePort();
@@ -180,7 +182,10 @@ export async function startConnectionsEnv(
       ...(options.extraProviders?.({ issuer, clientId: 'cc', clientSecret: ccSecret, webSecret }) ?? []),
     ],
   };
-  const junction = await startTestJunction(rawConfig, { providerWorkers: options.providerWorkers });
+  const junction = await startTestJunction(
+    { ...rawConfig, ...options.extraConfig },
+    { providerWorkers: options.providerWorkers },
+  );
   const admin = async (method: string, path: string, body?: unknown, key = adminKey) => {
     const response = await fetch(`${junction.url}${path}`, {
       method,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createPayloadCodec } from '../../src/codec';
@@ -28,6 +28,8 @@ test('the scale-out shape: PostgreSQL, schema setup, Temporal, its UI, Junction 
       'junction-setup',
       'junction-worker',
       'postgresql',
+      'prometheus',
+      'grafana',
       'temporal',
       'temporal-admin-tools',
       'temporal-ui',
@@ -161,4 +163,40 @@ test('the Temporal UI decodes through the server, with the session cookie, from 
   // The origin the server allows is where the UI is published.
   expect(server.environment?.JUNCTION_UI_ORIGIN).toBe('${JUNCTION_UI_ORIGIN:-http://localhost:8080}');
   expect(services['temporal-ui']?.ports).toContain('8080:8080');
+});
+
+test('monitoring: Prometheus mounts the rules and scrape config, Grafana the provisioning and dashboard', () => {
+  const mounted = (service: string) =>
+    (services[service]?.volumes ?? [])
+      .map((volume) => volume.split(':')[0] as string)
+      .filter((source) => source.startsWith('./'));
+  const prometheus = mounted('prometheus');
+  expect(prometheus).toEqual(['./deploy/prometheus/prometheus.yml', './deploy/prometheus/alerts.yml']);
+  expect(services.prometheus?.volumes).toContain(
+    './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+  );
+  const grafana = mounted('grafana');
+  expect(grafana).toEqual(['./deploy/grafana/provisioning', './deploy/grafana/dashboards']);
+  for (const source of [...prometheus, ...grafana]) expect(existsSync(join(root, source))).toBe(true);
+  // The scrape config reads the rules where compose mounts them, and scrapes server and workers.
+  const scrape = parse(readFileSync(join(root, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: Array<{ job_name: string }>;
+  };
+  expect(scrape.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+  expect(scrape.scrape_configs.map((job) => job.job_name)).toEqual(['junction-server', 'junction-worker']);
+  // Grafana's data source uid is the one every dashboard panel names.
+  const datasource = parse(
+    readFileSync(join(root, 'deploy', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'),
+  ) as { datasources: Array<{ uid: string; url: string }> };
+  expect(datasource.datasources[0]).toMatchObject({
+    uid: 'junction-prometheus',
+    url: 'http://prometheus:9090',
+  });
+  const dashboard = JSON.parse(
+    readFileSync(join(root, 'deploy', 'grafana', 'dashboards', 'junction.json'), 'utf8'),
+  ) as { panels: Array<{ type: string; datasource?: { uid: string } }> };
+  const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
+  expect(panels.length).toBeGreaterThan(10);
+  for (const panel of panels) expect(panel.datasource?.uid).toBe('junction-prometheus');
 });

@@ -100,6 +100,8 @@ function ingestObserver(metrics: JunctionMetrics, source: string) {
   const started = process.hrtime.bigint();
   return (outcome: string) => {
     metrics.webhooksReceived.inc({ source, outcome });
+    if (outcome === 'accepted' || outcome === 'duplicate')
+      metrics.webhookLastReceived.setToCurrentTime({ source });
     metrics.webhookIngestDuration.observe(
       { source, outcome },
       Number(process.hrtime.bigint() - started) / 1e9,
