@@ -2,6 +2,7 @@ import { Client, type Connection } from '@temporalio/client';
 import { createActivities, type JunctionActivities } from '../activities';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
+import type { Outbound } from '../network/outbound';
 import { ProviderCatalogue } from '../providers/catalogue';
 import { loadWebhookTargets } from '../webhooks/targets';
 
@@ -17,11 +18,14 @@ export async function junctionActivities(options: {
   namespace: string;
   /** Junction's client, with its payload codec. */
   client: Client;
+  /** The outbound network policy every forward, event and token request connects through. */
+  outbound: Outbound;
 }): Promise<JunctionActivities> {
   const { config, client } = options;
   const catalogue = new ProviderCatalogue(config.providers);
   return createActivities({
     logger: options.logger,
+    outbound: options.outbound,
     targets: await loadWebhookTargets(config),
     appWorkflowClient: new Client({ connection: options.connection, namespace: options.namespace }),
     junctionClient: client,

@@ -8,6 +8,8 @@ import type { JunctionConfig } from '../config/schema';
 import { createCredentialCache } from '../connections';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import { assertConfiguredDestinations } from '../network/configCheck';
+import { createOutbound, type Outbound, type Resolver } from '../network/outbound';
 import { buildServer } from '../server/app';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { startProviderWorkers, type RunningProviderWorkers } from '../workers/providerWorkers';
@@ -38,6 +40,8 @@ export interface AssembleOptions {
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
   now?: () => number;
   sequencer?: JunctionClientOptions['sequencer'];
+  /** Name resolution for the outbound network policy; the system resolver by default (tests inject one). */
+  resolve?: Resolver;
 }
 
 export interface AssembledJunction {
@@ -46,6 +50,8 @@ export interface AssembledJunction {
   app: FastifyInstance;
   worker?: Worker;
   providerWorkers?: RunningProviderWorkers;
+  /** The outbound network policy every outbound connection goes through. */
+  outbound: Outbound;
   /** Starts the workers polling; settles when one stops on its own (a fatal error), never while healthy. */
   run(): Promise<void>;
   /** Stops the workers (in-flight activities drain for `temporal.shutdownGraceMs`); the server is not closed. */
@@ -61,6 +67,7 @@ async function assembleWorkers(
   workerOptions: NonNullable<AssembleOptions['worker']>,
   client: Client,
   readiness: ReadinessCheck[],
+  outbound: Outbound,
 ): Promise<{ worker: Worker; providerWorkers: RunningProviderWorkers }> {
   const { config, logger } = options;
   const dataConverter = junctionDataConverter(options.codec);
@@ -75,6 +82,7 @@ async function assembleWorkers(
       connection: options.connection,
       namespace: options.namespace,
       client,
+      outbound,
     }),
     workflowBundle: workerOptions.workflowBundle,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
@@ -96,6 +104,7 @@ async function assembleWorkers(
     registry: options.metrics.registry,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
     dataConverter,
+    outbound,
   });
   readiness.push(providerWorkers.readiness, {
     name: 'worker',
@@ -111,6 +120,12 @@ async function assembleWorkers(
  */
 export async function assembleJunction(options: AssembleOptions): Promise<AssembledJunction> {
   const { config, logger, metrics, codec } = options;
+  // Outbound connections go through one policy; configuration naming a refused address fails here.
+  const outbound = createOutbound({
+    allowPrivate: config.network.allowPrivate ?? [],
+    resolve: options.resolve,
+  });
+  assertConfiguredDestinations(config, outbound.policy);
   const dataConverter = junctionDataConverter(codec);
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
   const junction = new JunctionClient({
@@ -122,7 +137,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
   const readiness = [...(options.readiness ?? [])];
 
   const { worker, providerWorkers } = options.worker
-    ? await assembleWorkers(options, options.worker, client, readiness)
+    ? await assembleWorkers(options, options.worker, client, readiness, outbound)
     : { worker: undefined, providerWorkers: undefined };
 
   const app = await buildServer({
@@ -136,6 +151,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     codecAccess: options.codecAccess,
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
+    outbound,
   });
 
   let mainRun: Promise<void> | undefined;
@@ -145,6 +161,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     app,
     worker,
     providerWorkers,
+    outbound,
     run: () => {
       if (!worker) return new Promise(() => undefined);
       mainRun ??= worker.run();
@@ -154,6 +171,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       // Every worker must be done before the connection they share is closed.
       await Promise.allSettled([mainRun, providerWorkers?.shutdown()]);
+      await outbound.close();
     },
   };
 }

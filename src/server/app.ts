@@ -7,6 +7,7 @@ import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import type { Outbound } from '../network/outbound';
 import { urlHost } from '../config/address';
 import { ConfigError, RequestError } from '../shared/errors';
 import { errorHandler, sendError } from './errors';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
   codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  /** The outbound network policy: a connect session's `returnTo` is checked against it. */
+  outbound: Outbound;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,6 +110,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       stateSecret,
       now,
       metrics: deps.metrics,
+      outbound: deps.outbound,
       baseUrl: () => {
         const bound = app.server.address();
         const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;

@@ -91,6 +91,7 @@ export const ERROR_CODES = {
     'schema_invalid',
     'delivery_failed',
   ],
+  network: ['destination_not_allowed'],
 } as const;
 
 export type ErrorFamily = keyof typeof ERROR_CODES;
@@ -183,6 +184,11 @@ export class ActionError extends family<'action'>() {}
 export class ProviderCallError extends family<'call'>() {}
 /** A delivery to the application that failed. */
 export class DeliveryError extends family<'delivery'>() {}
+/**
+ * An outbound destination the network policy refuses (loopback, private, link-local, metadata and other
+ * special ranges unless allowlisted): never retried, since nothing but a configuration change can fix it.
+ */
+export class DestinationError extends family<'network'>() {}
 
 type Make = (code: JunctionCode, message: string, options?: JunctionErrorOptions) => JunctionError;
 // Each family's constructor takes only its own codes; FAMILY_OF guarantees the code belongs to it.
@@ -208,6 +214,7 @@ const FACTORY: Record<ErrorFamily, Make> = {
   action: make(ActionError),
   call: make(ProviderCallError),
   delivery: make(DeliveryError),
+  network: make(DestinationError),
 };
 
 /** The JunctionError of the right family for a code (reading a failure back, a code from a table). */

@@ -6,6 +6,7 @@ import { CallBudgets } from '../calls/budget';
 import { ProviderBreakers } from '../calls/breaker';
 import { createCallMetrics, recordBreakerState } from '../calls/metrics';
 import type { Logger } from '../logging/logger';
+import type { Outbound } from '../network/outbound';
 import type { ProviderDeclaration } from '../providers/schema';
 import { createCallProviderActivity, type CallProviderDeps } from '../activities/callProvider';
 import { taskQueueRate, type CallProvider } from '../calls/settings';
@@ -76,6 +77,8 @@ export async function startProviderWorkers(options: {
   registry: Registry;
   shutdownGraceMs: number;
   dataConverter?: DataConverter;
+  /** The outbound network policy every provider call connects through. */
+  outbound: Outbound;
 }): Promise<RunningProviderWorkers> {
   const metrics = createCallMetrics(options.registry);
   const breakers = new ProviderBreakers(options.logger, {
@@ -95,6 +98,7 @@ export async function startProviderWorkers(options: {
       budgets: new CallBudgets(),
       metrics,
       logger: options.logger,
+      outbound: options.outbound,
     },
   });
   const runs = workers.map((worker) => worker.run());

@@ -10,6 +10,8 @@ import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
+import type { Outbound, Resolver } from '../../src/network/outbound';
 import { installRuntime } from '../../src/temporal/runtime';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
 
@@ -26,6 +28,8 @@ export interface TestJunction {
   logger: Logger;
   worker: Worker | undefined;
   app: FastifyInstance;
+  /** The outbound network policy the worker and server connect through. */
+  outbound: Outbound;
   post(path: string, init: { headers?: Record<string, string>; body?: string | Buffer }): Promise<Response>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -58,6 +62,8 @@ export async function startTestJunction(
     sequencer?: JunctionClientOptions['sequencer'];
     /** Provider ids to run provider-call workers for (their task queues are global: use unique ids). */
     providerWorkers?: string[];
+    /** Name resolution for the outbound network policy (names that resolve into refused ranges). */
+    resolve?: Resolver;
   } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
@@ -66,6 +72,8 @@ export async function startTestJunction(
       ...rawConfig,
       server: { port: 0, ...(rawConfig.server as object | undefined) },
       temporal: { taskQueue, shutdownGraceMs: 2_000, ...(rawConfig.temporal as object | undefined) },
+      // Every peer in the tests listens on loopback: the harness allowlists it unless a test says otherwise.
+      network: { allowPrivate: LOOPBACK_CIDRS, ...(rawConfig.network as object | undefined) },
     },
     options.env ?? {},
   );
@@ -104,6 +112,7 @@ export async function startTestJunction(
     api: true,
     now: options.now,
     sequencer: options.sequencer,
+    resolve: options.resolve,
     readiness: [
       {
         name: 'temporal',
@@ -114,7 +123,7 @@ export async function startTestJunction(
       },
     ],
   });
-  const { app, client, junction, worker } = assembled;
+  const { app, client, junction, worker, outbound } = assembled;
   const workerRun = nativeConnection ? assembled.run() : undefined;
   await app.listen({ host: '127.0.0.1', port: config.server.port });
   const { port } = app.server.address() as { port: number };
@@ -139,6 +148,7 @@ export async function startTestJunction(
     logger,
     worker,
     app,
+    outbound,
     post: (path, init) => fetch(`${url}${path}`, { method: 'POST', headers: init.headers, body: init.body }),
     stopWorker,
     async stop() {

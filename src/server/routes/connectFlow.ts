@@ -46,6 +46,7 @@ const connectSessionSchema = {
       'unknown_provider',
       'unsupported_auth_mode',
       'return_to_not_allowed',
+      'destination_not_allowed',
     ]),
   },
 };
@@ -187,6 +188,8 @@ function registerConnectSessions(scope: FastifyInstance, deps: ConnectionRouteDe
       const provider = deps.junction.connections.authorizationCodeProvider(body.provider);
       const returnTo = body.returnTo ?? '';
       checkReturnTo(deps, returnTo);
+      // The browser is sent there with the outcome: a private or loopback address needs allowlisting too.
+      await deps.outbound.checkRedirectTarget(returnTo);
       const now = deps.now();
       const session = await signConnectSession(
         {
