@@ -10,12 +10,10 @@ export const LOOPBACK_CIDRS: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
 /**
  * Ranges refused on top of every range ipaddr.js does not call `unicast`: IPv4-compatible IPv6 (deprecated,
- * RFC 4291 §2.5.5.1, `::a.b.c.d`) and the local-use NAT64 prefix (RFC 8215), both of which can carry an
- * IPv4 address past a check that only looks at IPv4.
+ * RFC 4291 §2.5.5.1, `::a.b.c.d`), which can carry an IPv4 address past a check that only looks at IPv4.
  */
 const EXTRA_REFUSED: ReadonlyArray<{ name: string; cidr: string; range: Cidr }> = [
   { name: 'ipv4Compatible', cidr: '::/96' },
-  { name: 'rfc8215', cidr: '64:ff9b:1::/48' },
 ].map((entry) => ({ ...entry, range: ipaddr.parseCIDR(entry.cidr) }));
 
 /** Why an address is refused: the range's name (ipaddr.js's vocabulary) and, where known, its CIDR. */
