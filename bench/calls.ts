@@ -14,6 +14,8 @@ import { ProviderBreakers } from '../src/calls/breaker';
 import { callSettingsSchema, type CallProvider } from '../src/calls/settings';
 import { startFakeProvider } from '../src/demo/fakeProvider';
 import { loggerOptions } from '../src/logging/logger';
+import { LOOPBACK_CIDRS } from '../src/network/destinations';
+import { createOutbound } from '../src/network/outbound';
 import type { ProviderRequest, ProviderResponse } from '../src/shared/calls';
 import { installRuntime } from '../src/temporal/runtime';
 import { createProviderWorkers } from '../src/workers/providerWorkers';
@@ -66,6 +68,8 @@ export async function benchCalls(): Promise<void> {
       breakers: new ProviderBreakers(logger),
       budgets: new CallBudgets(),
       logger,
+      // The fake providers listen on loopback.
+      outbound: createOutbound({ allowPrivate: LOOPBACK_CIDRS }),
     },
   });
   const emptyQueue = `bench-empty-${suffix}`;

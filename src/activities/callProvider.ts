@@ -6,7 +6,7 @@ import {
   type ProviderCallerDeps,
 } from '../calls/caller';
 import type { CallProviderInput, ProviderResponse } from '../shared/calls';
-import { ConnectionError, ProviderCallError } from '../shared/errors';
+import { ConnectionError, DestinationError, ProviderCallError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 
 export type { CallCredentials } from '../calls/auth';
@@ -23,13 +23,14 @@ export function activityCallContext(): CallContext {
 }
 
 /**
- * A call's own failures (and an unknown provider) leave an activity as ApplicationFailures; anything else (a
- * credentials store that is down, the activity's cancellation) leaves as it came, for Temporal to retry or
- * cancel.
+ * A call's own failures (a refused destination and an unknown provider too) leave an activity as
+ * ApplicationFailures; anything else (a credentials store that is down, the activity's cancellation) leaves
+ * as it came, for Temporal to retry or cancel.
  */
 export function asActivityFailure(error: unknown): unknown {
   const own =
     error instanceof ProviderCallError ||
+    error instanceof DestinationError ||
     (error instanceof ConnectionError && error.code === 'unknown_provider');
   return own ? toApplicationFailure(error) : error;
 }

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Counter } from 'prom-client';
-import type { Dispatcher } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
+import type { Outbound } from '../network/outbound';
 import type { ProviderCatalogue } from '../providers/catalogue';
 import { createNotifyConnectionEventActivity } from './connectionEvents';
 import { createInstallConnectionActivity } from './installConnection';
@@ -18,7 +18,8 @@ export interface ConnectionActivityDeps {
   /** A codec-configured client, for installing a connection after a code exchange (update-with-start). */
   temporalClient: Client | undefined;
   logger: Logger;
-  dispatcher?: Dispatcher;
+  /** Token endpoint requests and connection events connect through the outbound network policy. */
+  outbound: Outbound;
   now?: () => number;
   /** Token requests by provider, grant and outcome (Junction's registry), when given. */
   tokenRequests?: Counter<'provider' | 'grant' | 'outcome'>;

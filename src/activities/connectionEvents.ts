@@ -1,27 +1,32 @@
 import { Context } from '@temporalio/activity';
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
+import { destinationRefusal } from '../network/destinations';
+import type { Outbound } from '../network/outbound';
 import { DeliveryError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import type { ConnectionEvent } from '../shared/connectionContract';
 import { connectionActivityLog } from './connectionLog';
 
-/** What the connection event activity needs: `connections.events` as configured now, a logger. */
+/** What the connection event activity needs: `connections.events` as configured now, a logger, the network. */
 export interface ConnectionEventDeps {
   connectionsConfig: () => ConnectionsConfig;
   logger: Logger;
-  dispatcher?: Dispatcher;
+  outbound: Outbound;
 }
 
 type EventsTarget = NonNullable<ConnectionsConfig['events']>;
 
-/** POSTs the event and answers the target's HTTP status; an unreachable target fails, retryably. */
+/**
+ * POSTs the event and answers the target's HTTP status; an unreachable target fails, retryably, and one the
+ * network policy refuses fails for good.
+ */
 async function postConnectionEvent(
   target: EventsTarget,
   event: ConnectionEvent,
   log: Logger,
-  dispatcher: Dispatcher | undefined,
+  outbound: Outbound,
 ): Promise<number> {
   const signal = AbortSignal.any([
     Context.current().cancellationSignal,
@@ -38,12 +43,14 @@ async function postConnectionEvent(
       },
       body: JSON.stringify(event),
       signal,
-      dispatcher,
+      dispatcher: outbound.dispatcher,
     });
     await response.body.dump();
     return response.statusCode;
   } catch (error) {
     log.warn({ err: error, event: event.type }, 'connection event not delivered');
+    const refusal = destinationRefusal(error);
+    if (refusal) throw toApplicationFailure(refusal);
     throw toApplicationFailure(
       new DeliveryError('target_unreachable', 'the events target could not be reached', {
         retryable: true,
@@ -78,7 +85,7 @@ export function createNotifyConnectionEventActivity(deps: ConnectionEventDeps) {
       log.warn({ event: event.type }, 'no connections.events target is configured; the event is only logged');
       return { delivered: false };
     }
-    const status = await postConnectionEvent(target, event, log, deps.dispatcher);
+    const status = await postConnectionEvent(target, event, log, deps.outbound);
     if (status >= 200 && status < 300) {
       log.info({ event: event.type, status }, 'connection event delivered');
       return { delivered: true, status };

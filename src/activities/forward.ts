@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { ForwardTarget } from '../config/schema';
 import type { Logger } from '../logging/logger';
-import { DeliveryError, type CodeOf } from '../shared/errors';
+import { destinationRefusal } from '../network/destinations';
+import type { Outbound } from '../network/outbound';
+import { DeliveryError, DestinationError, type CodeOf } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
 import { rawBodyBytes } from '../webhooks/payload';
@@ -17,7 +19,8 @@ export interface ForwardDeps {
    */
   targets: WebhookTargets;
   logger: Logger;
-  dispatcher?: Dispatcher;
+  /** Every forward connects through the outbound network policy. */
+  outbound: Outbound;
   now?: () => number;
 }
 
@@ -101,14 +104,25 @@ function forwardRequest(
   };
 }
 
+/** A target the network policy refuses: dead-lettered at once, since only a configuration change can fix it. */
+function refusedDestination(refusal: DestinationError, attempt: number, log: Logger) {
+  log.warn({ ...refusal.details, code: refusal.code }, refusal.message);
+  return toApplicationFailure(
+    new DestinationError(refusal.code, refusal.message, {
+      cause: refusal,
+      details: { ...refusal.details, attempt },
+    }),
+  );
+}
+
 /**
  * Makes the HTTP attempt and classifies what came of it: the target's answer, or the error that stood in
- * for one. A cancelled activity rethrows the cancellation instead.
+ * for one. A cancelled activity rethrows the cancellation; a refused destination fails for good.
  */
 async function attemptForward(
   forward: ForwardRequest,
   context: Context,
-  { dispatcher, now, log }: { dispatcher?: Dispatcher; now: () => number; log: Logger },
+  { outbound, now, log, attempt }: { outbound: Outbound; now: () => number; log: Logger; attempt: number },
 ): Promise<{ decision: RetryDecision; elapsedMs: number }> {
   const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(forward.timeoutMs)]);
   const started = now();
@@ -121,7 +135,7 @@ async function attemptForward(
       signal,
       headersTimeout: forward.timeoutMs,
       bodyTimeout: forward.timeoutMs,
-      dispatcher,
+      dispatcher: outbound.dispatcher,
     });
     // The application's answer body is not used; read and drop it so the connection can be reused.
     await response.body.dump();
@@ -135,6 +149,8 @@ async function attemptForward(
     );
   } catch (error) {
     if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    const refusal = destinationRefusal(error);
+    if (refusal) throw refusedDestination(refusal, attempt, log);
     decision = classifyError(error);
     log.warn({ err: error, elapsedMs: now() - started }, 'forward attempt failed without a response');
   }
@@ -187,9 +203,10 @@ export function createForwardActivity(deps: ForwardDeps) {
     const target = forwardTarget(deps.targets, input, attempt);
     const forward = forwardRequest(target, input, attempt, forwardedBody(deps.targets, input, attempt));
     const { decision, elapsedMs } = await attemptForward(forward, context, {
-      dispatcher: deps.dispatcher,
+      outbound: deps.outbound,
       now,
       log,
+      attempt,
     });
     return forwardOutcome(decision, { attempt, timeoutMs: forward.timeoutMs, elapsedMs, log });
   };

@@ -6,7 +6,7 @@ import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 export type ActivityDeps = ForwardDeps &
   WebhookActivityDeps & {
     /** Connection activities' dependencies; without them those activities are not registered. */
-    connections?: Omit<ConnectionActivityDeps, 'logger'>;
+    connections?: Omit<ConnectionActivityDeps, 'logger' | 'outbound'>;
   };
 
 /** Every activity Junction's worker registers, built from injected dependencies. */
@@ -28,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
       temporalClient: undefined,
       ...deps.connections,
       logger: deps.logger,
+      outbound: deps.outbound,
     }),
   };
 }

@@ -1,6 +1,8 @@
 import { type ApplicationFailure, Context } from '@temporalio/activity';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../logging/logger';
+import { destinationRefusal } from '../network/destinations';
+import type { Outbound } from '../network/outbound';
 import { tokenEndpointError } from '../oauth/errors';
 import { loadOAuth } from '../oauth/lib';
 import {
@@ -23,13 +25,14 @@ import type {
 import { TOKEN_ENDPOINT_TIMEOUT_MS } from '../shared/activityOptions';
 import { connectionActivityLog } from './connectionLog';
 
-/** What the token endpoint activities need: the catalogue as configured now, a logger and a clock. */
+/** What the token endpoint activities need: the catalogue as configured now, a logger, a clock, the network. */
 export interface TokenActivityDeps {
   providers: () => ProviderCatalogue;
   logger: Logger;
   now: () => number;
   /** Counts token requests by provider, grant and outcome (`ok` or the failure code), when given. */
   tokenRequests?: Counter<'provider' | 'grant' | 'outcome'>;
+  outbound: Outbound;
 }
 
 /** The provider by id, its `{param}` URLs filled from the connection's parameters. */
@@ -68,6 +71,11 @@ async function tokenFailure(
   what: string,
   attempt = 1,
 ): Promise<ApplicationFailure> {
+  const refusal = destinationRefusal(error);
+  if (refusal) {
+    log.warn({ ...refusal.details, code: refusal.code }, `${what} refused: ${refusal.message}`);
+    return toApplicationFailure(refusal);
+  }
   let failure = tokenEndpointError(error, await loadOAuth(), now);
   if (failure.code === 'invalid_grant' && attempt > 1) {
     // A retried refresh: an earlier attempt may have reached the provider, which rotated the refresh token,
@@ -116,6 +124,7 @@ export function createRequestTokenActivity(deps: TokenActivityDeps) {
       const result = await requestTokenGrant(provider, input, {
         timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
         now: deps.now,
+        fetch: deps.outbound.fetch,
       });
       log.info(
         { grant: input.grant, expiresAt: result.expiresAt, rotated: Boolean(result.refreshToken) },
@@ -149,6 +158,7 @@ export function createExchangeCodeActivity(deps: TokenActivityDeps) {
       const result = await exchangeAuthorizationCode(provider, input, {
         timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
         now: deps.now,
+        fetch: deps.outbound.fetch,
       });
       log.info(
         { expiresAt: result.expiresAt, refreshToken: Boolean(result.refreshToken) },
@@ -171,6 +181,7 @@ export function createRevokeCredentialsActivity(deps: TokenActivityDeps) {
       const provider = resolveProvider(declared, input.secrets.params);
       const revoked = await revokeAtProvider(provider, input.secrets, {
         timeoutMs: TOKEN_ENDPOINT_TIMEOUT_MS,
+        fetch: deps.outbound.fetch,
       });
       log.info(
         { revoked },

@@ -3,6 +3,7 @@ import { createActivities, type JunctionActivities } from '../activities';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import type { Outbound } from '../network/outbound';
 import { ProviderCatalogue } from '../providers/catalogue';
 import { loadWebhookTargets } from '../webhooks/targets';
 
@@ -20,11 +21,14 @@ export async function junctionActivities(options: {
   client: Client;
   /** Junction's metrics: token requests are counted there. */
   metrics?: JunctionMetrics;
+  /** The outbound network policy every forward, event and token request connects through. */
+  outbound: Outbound;
 }): Promise<JunctionActivities> {
   const { config, client } = options;
   const catalogue = new ProviderCatalogue(config.providers);
   return createActivities({
     logger: options.logger,
+    outbound: options.outbound,
     targets: await loadWebhookTargets(config),
     appWorkflowClient: new Client({ connection: options.connection, namespace: options.namespace }),
     junctionClient: client,

@@ -9,6 +9,8 @@ import { createCredentialCache } from '../connections';
 import { createHealthService } from '../health';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import { assertConfiguredDestinations } from '../network/configCheck';
+import { createOutbound, type Outbound, type Resolver } from '../network/outbound';
 import { buildServer } from '../server/app';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { startProviderWorkers, type RunningProviderWorkers } from '../workers/providerWorkers';
@@ -55,6 +57,8 @@ export interface AssembleOptions {
   records?: RecordsOption;
   /** How often the health counters are sampled (default 15 s). */
   healthSampleIntervalMs?: number;
+  /** Name resolution for the outbound network policy; the system resolver by default (tests inject one). */
+  resolve?: Resolver;
 }
 
 export interface AssembledJunction {
@@ -65,6 +69,8 @@ export interface AssembledJunction {
   providerWorkers?: RunningProviderWorkers;
   /** The record store, when a provider declares a sync. */
   records?: RecordStore;
+  /** The outbound network policy every outbound connection goes through. */
+  outbound: Outbound;
   /** Starts the workers polling; settles when one stops on its own (a fatal error), never while healthy. */
   run(): Promise<void>;
   /** Stops the workers (in-flight activities drain for `temporal.shutdownGraceMs`); the server is not closed. */
@@ -82,6 +88,7 @@ async function assembleWorkers(
   workerOptions: NonNullable<AssembleOptions['worker']>,
   client: Client,
   readiness: ReadinessCheck[],
+  outbound: Outbound,
   syncs: { assembled: AssembledSyncs; junction: JunctionClient },
 ): Promise<{ worker: Worker; providerWorkers: RunningProviderWorkers }> {
   const { config, logger } = options;
@@ -99,6 +106,7 @@ async function assembleWorkers(
         namespace: options.namespace,
         client,
         metrics: options.metrics,
+        outbound,
       })),
       ...syncStoreActivities(syncs.assembled, config, syncs.junction, logger),
     },
@@ -123,6 +131,7 @@ async function assembleWorkers(
     shutdownGraceMs: config.temporal.shutdownGraceMs,
     dataConverter,
     extraActivities: syncPageActivities(syncs.assembled, logger),
+    outbound,
   });
   readiness.push(providerWorkers.readiness, {
     name: 'worker',
@@ -138,6 +147,12 @@ async function assembleWorkers(
  */
 export async function assembleJunction(options: AssembleOptions): Promise<AssembledJunction> {
   const { config, logger, metrics, codec } = options;
+  // Outbound connections go through one policy; configuration naming a refused address fails here.
+  const outbound = createOutbound({
+    allowPrivate: config.network.allowPrivate ?? [],
+    resolve: options.resolve,
+  });
+  assertConfiguredDestinations(config, outbound.policy);
   const dataConverter = junctionDataConverter(codec);
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
   const junction = new JunctionClient({
@@ -150,12 +165,13 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
   const syncs = await assembleSyncs(config, metrics, options.records);
 
   const { worker, providerWorkers } = options.worker
-    ? await assembleWorkers(options, options.worker, client, readiness, { assembled: syncs, junction }).catch(
-        async (error: unknown) => {
-          await syncs.close();
-          throw error;
-        },
-      )
+    ? await assembleWorkers(options, options.worker, client, readiness, outbound, {
+        assembled: syncs,
+        junction,
+      }).catch(async (error: unknown) => {
+        await syncs.close();
+        throw error;
+      })
     : { worker: undefined, providerWorkers: undefined };
 
   const health = createHealthService({
@@ -180,6 +196,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
     health,
+    outbound,
   });
 
   let mainRun: Promise<void> | undefined;
@@ -191,6 +208,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     providerWorkers,
     records: syncs.store,
     close: () => syncs.close(),
+    outbound,
     run: () => {
       if (!worker) return new Promise(() => undefined);
       mainRun ??= worker.run();
@@ -200,6 +218,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       // Every worker must be done before the connection they share is closed.
       await Promise.allSettled([mainRun, providerWorkers?.shutdown()]);
+      await outbound.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import { DEV_OPERATOR_TOKEN_FILE, devOperatorToken } from '../codec/devAccess';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import { createMetrics, sdkMetricsSource } from '../metrics/registry';
+import { LOOPBACK_CIDRS } from '../network/destinations';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { connectWorker, lazyClientConnection, temporalTarget } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
@@ -96,9 +97,23 @@ function temporalReadiness(connection: Connection, address: string, namespace: s
   };
 }
 
+/**
+ * The configuration with `network.allowPrivate` settled: as configured, or, unset, loopback for `junction
+ * dev` (so the local examples keep working) and nothing for `server` and `worker`.
+ */
+export function withNetworkDefaults(config: JunctionConfig, dev: boolean, logger?: Logger): JunctionConfig {
+  const allowPrivate = config.network.allowPrivate ?? (dev ? [...LOOPBACK_CIDRS] : []);
+  logger?.info(
+    { allowPrivate },
+    'outbound connections to loopback, private, link-local and other special addresses are refused unless allowlisted',
+  );
+  return { ...config, network: { ...config.network, allowPrivate } };
+}
+
 /** Starts the parts of Junction asked for, wired together, and returns how to reach and stop them. */
 export async function runJunction(options: RunOptions): Promise<RunningJunction> {
-  const { config, logger } = options;
+  const { logger } = options;
+  const config = withNetworkDefaults(options.config, options.devServer, logger);
   const namespace = temporalTarget(options.env ?? process.env).namespace ?? config.temporal.namespace;
   const metrics = createMetrics();
   const cleanups: Cleanups = [];

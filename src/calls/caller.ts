@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger';
+import type { Outbound } from '../network/outbound';
 import type { CallProviderInput, ProviderResponse } from '../shared/calls';
-import { ConnectionError } from '../shared/errors';
+import { ConnectionError, DestinationError } from '../shared/errors';
 import { providerAnswer } from './answer';
 import type { CallAttempt } from './attempt';
 import { authForCall, sendWithRefresh, type CallCredentials } from './auth';
@@ -21,6 +22,8 @@ export interface ProviderCallerDeps {
   budgets: CallBudgets;
   metrics?: CallMetrics;
   logger: Logger;
+  /** Every provider call connects through the outbound network policy. */
+  outbound: Outbound;
   /** Waits up to this long in the activity for the connection budget or quota reset; longer waits retry later. */
   maxInlineWaitMs?: number;
   now?: () => number;
@@ -48,6 +51,13 @@ function settle(
     call.log.warn({ limit: error.limit }, 'response too large');
     throw callFailure('response_too_large', error.message, call.attempt);
   }
+  if (error instanceof DestinationError) {
+    call.log.warn({ ...error.details, code: error.code }, error.message);
+    throw new DestinationError(error.code, error.message, {
+      cause: error,
+      details: { ...error.details, attempt: call.attempt },
+    });
+  }
   if (decision.reason === 'ok' && response) {
     const elapsedMs = Math.round(elapsedSeconds * 1000);
     call.log.info({ status: response.status, elapsedMs }, 'provider call succeeded');
@@ -69,7 +79,11 @@ function settle(
 export function createProviderCaller(deps: ProviderCallerDeps): ProviderCaller {
   const now = deps.now ?? Date.now;
   const maxInlineWaitMs = deps.maxInlineWaitMs ?? 2_000;
-  const exchangeDeps: ExchangeDeps = { budgets: deps.budgets, now, dispatcherFor: createDispatchers() };
+  const exchangeDeps: ExchangeDeps = {
+    budgets: deps.budgets,
+    now,
+    dispatcherFor: createDispatchers(deps.outbound),
+  };
 
   /** One exchange through the provider's breaker; an open one fails fast, retryable when it half-opens. */
   const guarded = async (call: CallAttempt, url: URL, headers: Record<string, string>) => {

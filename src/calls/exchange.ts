@@ -1,5 +1,7 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
+import { destinationRefusal } from '../network/destinations';
+import type { Outbound } from '../network/outbound';
 import type { ProviderRequest } from '../shared/calls';
 import type { CallAttempt } from './attempt';
 import type { CallBudgets } from './budget';
@@ -20,13 +22,16 @@ export interface ExchangeDeps {
   dispatcherFor: (provider: CallProvider) => Dispatcher;
 }
 
-/** One undici agent per provider, made on first use: each provider's connect timeout and pool its own. */
-export function createDispatchers(): (provider: CallProvider) => Dispatcher {
+/**
+ * One checked undici agent per provider, made on first use: each provider's connect timeout and pool its
+ * own, every connection through the outbound network policy.
+ */
+export function createDispatchers(outbound: Outbound): (provider: CallProvider) => Dispatcher {
   const dispatchers = new Map<string, Dispatcher>();
   return (provider) => {
     let dispatcher = dispatchers.get(provider.id);
     if (!dispatcher) {
-      dispatcher = new Agent({ connect: { timeout: provider.calls.timeouts.connectMs } });
+      dispatcher = outbound.agent({ connectTimeoutMs: provider.calls.timeouts.connectMs });
       dispatchers.set(provider.id, dispatcher);
     }
     return dispatcher;
@@ -72,6 +77,11 @@ export async function exchange(
     if (cancellation.aborted) throw cancellation.reason;
     if (error instanceof ResponseTooLargeError) {
       return { countsAsFailure: false, decision: { retry: false, reason: 'client_error' }, error };
+    }
+    // A refused destination is Junction's policy, not the provider failing: final, and not the breaker's.
+    const refusal = destinationRefusal(error);
+    if (refusal) {
+      return { countsAsFailure: false, decision: { retry: false, reason: 'client_error' }, error: refusal };
     }
     return { countsAsFailure: true, decision: classifyError(error), error };
   }

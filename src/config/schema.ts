@@ -6,6 +6,7 @@ import { syncsSchema } from './syncSettings';
 import { SCHEME_IDS } from '../webhooks/schemes';
 import { schemeConfigIssues } from '../webhooks/schemes/configRules';
 import { headerName, httpUrl, identifier, uniqueNames } from './primitives';
+import { isCidr } from '../network/destinations';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
 const eventGlob = z.string().min(1, 'an event pattern must not be empty');
@@ -223,6 +224,18 @@ export const configSchema = z
     connections: connectionsSchema.prefault({}),
     providers: providersSchema,
     syncs: syncsSchema.prefault({}),
+    network: z
+      .object({
+        /**
+         * CIDRs (or single addresses) outbound connections may reach although they are loopback, private,
+         * link-local or otherwise special. Unset: loopback under `junction dev`, nothing for server and worker.
+         */
+        allowPrivate: z
+          .array(z.string().refine(isCidr, 'must be a CIDR such as 10.0.0.0/8 or fd00::/8, or an IP address'))
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

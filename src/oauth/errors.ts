@@ -6,6 +6,14 @@ const MAX_DESCRIPTION = 200;
 
 const clip = (text: string) => text.slice(0, MAX_DESCRIPTION);
 
+/**
+ * A fetch Response, global or undici's own (the outbound fetch is undici's, whose class is not the global
+ * one): recognised by its `Symbol.toStringTag`, as oauth4webapi itself does.
+ */
+function isResponse(value: unknown): value is Response {
+  return value instanceof Response || Object.prototype.toString.call(value) === '[object Response]';
+}
+
 /** A status the token endpoint answered with that another attempt may get past: 408, 429 or 5xx. */
 const transientStatus = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -34,7 +42,7 @@ export function tokenEndpointError(error: unknown, lib: OAuthLib, now: number = 
     }
     return new OAuthError('token_request_rejected', message, { cause: error, details });
   }
-  if (error instanceof lib.OperationProcessingError && error.cause instanceof Response) {
+  if (error instanceof lib.OperationProcessingError && isResponse(error.cause)) {
     const status = error.cause.status;
     const retryable = transientStatus(status);
     return new OAuthError(

@@ -14,6 +14,7 @@ import {
   importSigningKey,
   requestOptions,
   resolveClient,
+  type ProtocolRequestSettings,
 } from './server';
 
 export type OAuthProvider = ProviderDeclaration & { auth: OAuthAuth };
@@ -83,13 +84,13 @@ async function signAssertion(
 export async function requestTokenGrant(
   provider: OAuthProvider,
   input: TokenRequestInput,
-  options: { timeoutMs: number; now: () => number },
+  options: ProtocolRequestSettings & { now: () => number },
 ): Promise<TokenGrantResult> {
   const lib = await loadOAuth();
   const as = authorizationServer(provider);
   const { client, clientAuth } = await resolveClient(provider, input.secrets);
   const requestOpts = {
-    ...requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+    ...requestOptions(lib, provider.auth.tokenUrl, options),
     additionalParameters: provider.auth.tokenParams,
   };
   const processOpts = { recognizedTokenTypes: RECOGNIZED_TOKEN_TYPES };
@@ -117,7 +118,7 @@ export async function requestTokenGrant(
         client,
         clientAuth,
         params,
-        requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+        requestOptions(lib, provider.auth.tokenUrl, options),
       );
       return toGrantResult(
         provider,
@@ -139,7 +140,7 @@ export async function requestTokenGrant(
         clientAuth,
         JWT_BEARER_GRANT,
         params,
-        requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+        requestOptions(lib, provider.auth.tokenUrl, options),
       );
       return toGrantResult(
         provider,
@@ -158,7 +159,7 @@ export async function requestTokenGrant(
 export async function exchangeAuthorizationCode(
   provider: OAuthProvider,
   input: CodeExchangeInput,
-  options: { timeoutMs: number; now: () => number },
+  options: ProtocolRequestSettings & { now: () => number },
 ): Promise<TokenGrantResult> {
   const lib = await loadOAuth();
   const as = authorizationServer(provider);
@@ -178,7 +179,7 @@ export async function exchangeAuthorizationCode(
     input.redirectUri,
     input.codeVerifier ?? lib.nopkce,
     {
-      ...requestOptions(lib, provider.auth.tokenUrl, options.timeoutMs),
+      ...requestOptions(lib, provider.auth.tokenUrl, options),
       additionalParameters: provider.auth.tokenParams,
     },
   );
@@ -196,7 +197,7 @@ export async function exchangeAuthorizationCode(
 export async function revokeAtProvider(
   provider: OAuthProvider,
   secrets: ConnectionSecrets,
-  options: { timeoutMs: number },
+  options: ProtocolRequestSettings,
 ): Promise<boolean> {
   const token = secrets.refreshToken ?? secrets.accessToken;
   if (!provider.auth.revocationUrl || !token) return false;
@@ -204,7 +205,7 @@ export async function revokeAtProvider(
   const as = authorizationServer(provider);
   const { client, clientAuth } = await resolveClient(provider, secrets);
   const response = await lib.revocationRequest(as, client, clientAuth, token, {
-    ...requestOptions(lib, provider.auth.revocationUrl, options.timeoutMs),
+    ...requestOptions(lib, provider.auth.revocationUrl, options),
     additionalParameters: { token_type_hint: secrets.refreshToken ? 'refresh_token' : 'access_token' },
   });
   await lib.processRevocationResponse(response);

@@ -5,6 +5,7 @@ import type { AuthorizationServer, Client, ClientAuth } from 'oauth4webapi' with
 import type { OAuthAuth, ProviderClient, ProviderDeclaration } from '../providers/schema';
 import { isLoopbackUrl } from '../providers/schema';
 import type { ConnectionSecrets } from '../shared/connectionContract';
+import type { OutboundFetch } from '../network/outbound';
 import { loadJose, loadOAuth, type OAuthLib } from './lib';
 
 /** The provider's authorization server metadata (RFC 8414 fields), from the declaration. */
@@ -20,11 +21,21 @@ export function authorizationServer(
   };
 }
 
-/** Options every protocol request shares: http only for loopback providers, a bounded wait. */
-export function requestOptions(lib: OAuthLib, url: string, timeoutMs: number) {
+/** How a protocol request is sent: within a bounded wait, through the outbound network policy's fetch. */
+export interface ProtocolRequestSettings {
+  timeoutMs: number;
+  fetch: OutboundFetch;
+}
+
+/**
+ * Options every protocol request shares: http only for loopback providers, a bounded wait, and the outbound
+ * fetch (oauth4webapi's `customFetch`), so token and revocation requests are checked at dial time too.
+ */
+export function requestOptions(lib: OAuthLib, url: string, settings: ProtocolRequestSettings) {
   return {
     [lib.allowInsecureRequests]: isLoopbackUrl(url),
-    signal: AbortSignal.timeout(timeoutMs),
+    [lib.customFetch]: settings.fetch,
+    signal: AbortSignal.timeout(settings.timeoutMs),
   };
 }
 

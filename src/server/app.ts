@@ -7,6 +7,7 @@ import type { JunctionClient } from '../client';
 import type { JunctionConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
+import type { Outbound } from '../network/outbound';
 import { urlHost } from '../config/address';
 import { ConfigError, RequestError } from '../shared/errors';
 import { errorHandler, sendError } from './errors';
@@ -44,6 +45,8 @@ export interface ServerDeps {
   records?: RecordStore;
   /** Integration health (`GET /health/integrations`), served by API and worker-only processes alike. */
   health?: HealthService;
+  /** The outbound network policy: a connect session's `returnTo` is checked against it. */
+  outbound: Outbound;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -65,6 +68,7 @@ function registerApiRoutes(
     stateSecret,
     now,
     metrics: deps.metrics,
+    outbound: deps.outbound,
     baseUrl: () => {
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound ? bound.port : deps.config.server.port;

@@ -83,6 +83,8 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   sync_not_enabled: 404,
   not_awaiting_approval: 409,
   sync_failed: 502,
+  // The server understood the request and refuses where it would send Junction: a policy, not a fault.
+  destination_not_allowed: 403,
 };
 
 /**
@@ -90,7 +92,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
  * (404); the same name in a request body is a bad request (400).
  */
 const ROUTE_STATUS: Record<string, Partial<Record<JunctionCode, number>>> = {
-  'POST /connect/sessions': { unknown_provider: 400 },
+  'POST /connect/sessions': { unknown_provider: 400, destination_not_allowed: 400 },
   'POST /connections': { unknown_provider: 400 },
 };
 

@@ -93,6 +93,7 @@ export const ERROR_CODES = {
     'delivery_failed',
   ],
   sync: ['unknown_sync', 'sync_not_enabled', 'not_awaiting_approval', 'sync_failed'],
+  network: ['destination_not_allowed'],
 } as const;
 
 export type ErrorFamily = keyof typeof ERROR_CODES;
@@ -187,6 +188,11 @@ export class ProviderCallError extends family<'call'>() {}
 export class DeliveryError extends family<'delivery'>() {}
 /** A sync that is not declared or not enabled, or an operation its state does not allow. */
 export class SyncError extends family<'sync'>() {}
+/**
+ * An outbound destination the network policy refuses (loopback, private, link-local, metadata and other
+ * special ranges unless allowlisted): never retried, since nothing but a configuration change can fix it.
+ */
+export class DestinationError extends family<'network'>() {}
 
 type Make = (code: JunctionCode, message: string, options?: JunctionErrorOptions) => JunctionError;
 // Each family's constructor takes only its own codes; FAMILY_OF guarantees the code belongs to it.
@@ -213,6 +219,7 @@ const FACTORY: Record<ErrorFamily, Make> = {
   call: make(ProviderCallError),
   delivery: make(DeliveryError),
   sync: make(SyncError),
+  network: make(DestinationError),
 };
 
 /** The JunctionError of the right family for a code (reading a failure back, a code from a table). */

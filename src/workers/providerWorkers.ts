@@ -6,6 +6,7 @@ import { CallBudgets } from '../calls/budget';
 import { ProviderBreakers } from '../calls/breaker';
 import { createCallMetrics, recordBreakerState } from '../calls/metrics';
 import type { Logger } from '../logging/logger';
+import type { Outbound } from '../network/outbound';
 import type { ProviderDeclaration } from '../providers/schema';
 import { callProviderActivity, type CallProviderDeps } from '../activities/callProvider';
 import { createProviderCaller, type ProviderCaller } from '../calls/caller';
@@ -87,6 +88,8 @@ export async function startProviderWorkers(options: {
   shutdownGraceMs: number;
   dataConverter?: DataConverter;
   extraActivities?: ExtraProviderActivities;
+  /** The outbound network policy every provider call connects through. */
+  outbound: Outbound;
 }): Promise<RunningProviderWorkers> {
   const metrics = createCallMetrics(options.registry);
   const breakers = new ProviderBreakers(options.logger, {
@@ -107,6 +110,7 @@ export async function startProviderWorkers(options: {
       budgets: new CallBudgets(),
       metrics,
       logger: options.logger,
+      outbound: options.outbound,
     },
   });
   const runs = workers.map((worker) => worker.run());

@@ -6,6 +6,8 @@ import { ProviderBreakers } from '../../src/calls/breaker';
 import { createCallMetrics, recordBreakerState, type CallMetrics } from '../../src/calls/metrics';
 import { callSettingsSchema, type CallProvider } from '../../src/calls/settings';
 import { createLogger } from '../../src/logging/logger';
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
+import { createOutbound, type Resolver } from '../../src/network/outbound';
 import { createMetrics } from '../../src/metrics/registry';
 import { installRuntime } from '../../src/temporal/runtime';
 import { createProviderWorkers } from '../../src/workers/providerWorkers';
@@ -51,7 +53,12 @@ export interface CallHarness {
  */
 export async function startCallHarness(
   providers: CallProvider[],
-  options: { credentials?: CallCredentials } = {},
+  options: {
+    credentials?: CallCredentials;
+    /** `network.allowPrivate` for the calls: loopback (where the fake providers listen) by default. */
+    allowPrivate?: readonly string[];
+    resolve?: Resolver;
+  } = {},
 ): Promise<CallHarness> {
   const { stream, lines } = captureLogs();
   const logger = createLogger({ level: 'debug', destination: stream });
@@ -72,6 +79,10 @@ export async function startCallHarness(
   const connections: NativeConnection[] = [nativeConnection];
   const known: CallProvider[] = [...providers];
   const budgets = new CallBudgets();
+  const outbound = createOutbound({
+    allowPrivate: options.allowPrivate ?? LOOPBACK_CIDRS,
+    resolve: options.resolve,
+  });
   const workersFor = async (list: CallProvider[], connection: NativeConnection) => {
     const created = await createProviderWorkers({
       connection,
@@ -85,6 +96,7 @@ export async function startCallHarness(
         budgets,
         metrics,
         logger,
+        outbound,
       },
     });
     created.forEach(start);
@@ -132,6 +144,7 @@ export async function startCallHarness(
       await Promise.allSettled(runs);
       for (const open of connections) await open.close();
       await connection.close();
+      await outbound.close();
     },
   };
 }

@@ -11,6 +11,8 @@ import { parseConfig } from '../../src/config/load';
 import type { JunctionConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { createMetrics, type JunctionMetrics } from '../../src/metrics/registry';
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
+import type { Outbound, Resolver } from '../../src/network/outbound';
 import { installRuntime } from '../../src/temporal/runtime';
 import { testTemporalAddress, testWorkflowBundle, uniqueName } from './temporal';
 
@@ -27,6 +29,8 @@ export interface TestJunction {
   logger: Logger;
   worker: Worker | undefined;
   app: FastifyInstance;
+  /** The outbound network policy the worker and server connect through. */
+  outbound: Outbound;
   post(path: string, init: { headers?: Record<string, string>; body?: string | Buffer }): Promise<Response>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -61,6 +65,8 @@ export async function startTestJunction(
     providerWorkers?: string[];
     /** The record store for syncs (the test owns and closes it). */
     records?: RecordsOption;
+    /** Name resolution for the outbound network policy (names that resolve into refused ranges). */
+    resolve?: Resolver;
   } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
@@ -69,6 +75,8 @@ export async function startTestJunction(
       ...rawConfig,
       server: { port: 0, ...(rawConfig.server as object | undefined) },
       temporal: { taskQueue, shutdownGraceMs: 2_000, ...(rawConfig.temporal as object | undefined) },
+      // Every peer in the tests listens on loopback: the harness allowlists it unless a test says otherwise.
+      network: { allowPrivate: LOOPBACK_CIDRS, ...(rawConfig.network as object | undefined) },
     },
     options.env ?? {},
   );
@@ -108,6 +116,7 @@ export async function startTestJunction(
     records: options.records,
     now: options.now,
     sequencer: options.sequencer,
+    resolve: options.resolve,
     readiness: [
       {
         name: 'temporal',
@@ -118,7 +127,7 @@ export async function startTestJunction(
       },
     ],
   });
-  const { app, client, junction, worker } = assembled;
+  const { app, client, junction, worker, outbound } = assembled;
   const workerRun = nativeConnection ? assembled.run() : undefined;
   await app.listen({ host: '127.0.0.1', port: config.server.port });
   const { port } = app.server.address() as { port: number };
@@ -143,6 +152,7 @@ export async function startTestJunction(
     logger,
     worker,
     app,
+    outbound,
     post: (path, init) => fetch(`${url}${path}`, { method: 'POST', headers: init.headers, body: init.body }),
     stopWorker,
     async stop() {

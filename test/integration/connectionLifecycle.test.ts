@@ -61,7 +61,7 @@ async function tokensFromProvider(): Promise<TokenGrantResult> {
       redirectUri,
       codeVerifier,
     },
-    { timeoutMs: 10_000, now: Date.now },
+    { timeoutMs: 10_000, now: Date.now, fetch: env.junction.outbound.fetch },
   );
 }
 

@@ -137,6 +137,8 @@ test('server and worker get the codec keys, admin key, operator token and state 
     expect(config.connections.stateSecret).toBe(dotEnv.JUNCTION_STATE_SECRET);
     expect(config.connections.publicUrl).toBe('http://localhost:3000');
     expect(config.connections.returnToAllowlist).toHaveLength(1);
+    // host.docker.internal is a private address: the example allowlists Docker's ranges explicitly.
+    expect(config.network.allowPrivate).toEqual(expect.arrayContaining(['172.16.0.0/12']));
     expect(config.codec.uiOrigin).toBe('http://localhost:8080');
     // What `junction server` and `junction worker` do at start: build the codec, never generating a key.
     codecs.push(createPayloadCodec(config));

@@ -71,6 +71,7 @@ const runActionSchema = {
       'connection_provider_mismatch',
       'invalid_input',
       'idempotency_key_reused',
+      'destination_not_allowed',
     ]),
   },
 };
@@ -83,11 +84,19 @@ const actionRunSchema = {
   querystring: z.object({ waitMs }),
   response: {
     ...outcomes,
-    ...errorResponses({ method: 'GET', url: '/actions/runs/:workflowId' }, [...ERRORS, 'workflow_not_found']),
+    ...errorResponses({ method: 'GET', url: '/actions/runs/:workflowId' }, [
+      ...ERRORS,
+      'workflow_not_found',
+      'destination_not_allowed',
+    ]),
   },
 };
 
-/** Answers an outcome: 200 completed, 202 running (with the run to poll), or the failure as `action_failed`. */
+/**
+ * Answers an outcome: 200 completed, 202 running (with the run to poll), or the failure as `action_failed`;
+ * a destination the network policy refused is Junction's refusal, not the provider's failure, and is
+ * answered as `destination_not_allowed` (403).
+ */
 function answerOutcome(reply: FastifyReply, outcome: ActionOutcome): FastifyReply {
   Object.assign(reply.request.logFields, { workflowId: outcome.workflowId, outcome: outcome.status });
   const poll = `/actions/runs/${encodeURIComponent(outcome.workflowId)}`;
@@ -100,6 +109,13 @@ function answerOutcome(reply: FastifyReply, outcome: ActionOutcome): FastifyRepl
         .header('location', poll)
         .send({ ...outcome, poll });
     case 'failed':
+      if (outcome.error.type === 'destination_not_allowed') {
+        return reply.code(httpStatus('destination_not_allowed')).send({
+          code: 'destination_not_allowed',
+          message: outcome.error.message,
+          ...outcome,
+        });
+      }
       return reply.code(httpStatus('action_failed')).send({
         code: 'action_failed',
         message: `the action failed: ${outcome.error.message}`,

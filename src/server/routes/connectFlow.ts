@@ -51,6 +51,7 @@ const connectSessionSchema = {
       'unsupported_auth_mode',
       'invalid_connection_params',
       'return_to_not_allowed',
+      'destination_not_allowed',
     ]),
   },
 };
@@ -196,6 +197,8 @@ function registerConnectSessions(scope: FastifyInstance, deps: ConnectionRouteDe
       const returnTo = body.returnTo ?? '';
       checkReturnTo(deps, returnTo);
       const params = paramsFor(provider, body.params);
+      // The browser is sent there with the outcome: a private or loopback address needs allowlisting too.
+      await deps.outbound.checkRedirectTarget(returnTo);
       const now = deps.now();
       const session = await signConnectSession(
         {

@@ -1,6 +1,7 @@
 import type { JunctionClient } from '../../client';
 import type { JunctionConfig } from '../../config/schema';
 import type { JunctionMetrics } from '../../metrics/registry';
+import type { Outbound } from '../../network/outbound';
 
 /** What the connection routes (the management API and the connect flow) are built from. */
 export interface ConnectionRouteDeps {
@@ -12,4 +13,6 @@ export interface ConnectionRouteDeps {
   baseUrl: () => string;
   now: () => number;
   metrics?: JunctionMetrics;
+  /** The outbound network policy: a connect session's `returnTo` host must pass it. */
+  outbound: Outbound;
 }
