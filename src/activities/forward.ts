@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
+import { signatureHeaders } from '../deliveries/signing';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { ForwardTarget } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -79,11 +80,20 @@ interface ForwardRequest {
   timeoutMs: number;
 }
 
-/** One forward: the target's headers, Junction's correlation headers and the body, within both timeouts. */
+/** The `webhook-id` of a forwarded event: the same for every attempt and target, unique across sources. */
+export function forwardMessageId(input: Pick<ForwardInput, 'sourceId' | 'deliveryId'>): string {
+  return `${input.sourceId}:${input.deliveryId}`;
+}
+
+/**
+ * One forward: the target's headers, Junction's correlation headers, the Standard Webhooks signature over
+ * exactly the bytes sent (signed per attempt, with the target's secrets as configured now) and the body,
+ * within both timeouts.
+ */
 function forwardRequest(
   target: ForwardTarget,
   input: ForwardInput,
-  attempt: number,
+  { attempt, nowMs }: { attempt: number; nowMs: number },
   forwarded: ForwardedBody,
 ): ForwardRequest {
   return {
@@ -95,6 +105,12 @@ function forwardRequest(
       [FORWARD_HEADERS.deliveryId]: input.deliveryId,
       [FORWARD_HEADERS.eventType]: input.eventType,
       [FORWARD_HEADERS.attempt]: String(attempt),
+      ...signatureHeaders({
+        id: forwardMessageId(input),
+        timestampMs: nowMs,
+        body: forwarded.body,
+        secrets: target.signingSecrets ?? [],
+      }),
     },
     body: forwarded.body,
     timeoutMs: Math.min(target.timeoutMs, input.timeoutMs),
@@ -185,7 +201,12 @@ export function createForwardActivity(deps: ForwardDeps) {
       attempt,
     });
     const target = forwardTarget(deps.targets, input, attempt);
-    const forward = forwardRequest(target, input, attempt, forwardedBody(deps.targets, input, attempt));
+    const forward = forwardRequest(
+      target,
+      input,
+      { attempt, nowMs: now() },
+      forwardedBody(deps.targets, input, attempt),
+    );
     const { decision, elapsedMs } = await attemptForward(forward, context, {
       dispatcher: deps.dispatcher,
       now,

@@ -8,7 +8,7 @@ import type { JunctionConfig } from '../config/schema';
 import { createCredentialCache } from '../connections';
 import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
-import { buildServer } from '../server/app';
+import { buildServer, type CodecAccess } from '../server/app';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { startProviderWorkers, type RunningProviderWorkers } from '../workers/providerWorkers';
 import { createJunctionWorker } from '../workers/worker';
@@ -35,7 +35,7 @@ export interface AssembleOptions {
   api: boolean;
   readiness?: ReadinessCheck[];
   /** Operator tokens and UI origin for the codec endpoints beyond the configured ones (`junction dev`). */
-  codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  codecAccess?: CodecAccess;
   now?: () => number;
   sequencer?: JunctionClientOptions['sequencer'];
 }

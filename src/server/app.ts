@@ -35,7 +35,15 @@ export interface ServerDeps {
   /** HMAC key for OAuth `state`, connect sessions and connection tokens (from config, or derived). */
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
-  codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  codecAccess?: CodecAccess;
+}
+
+/** What `junction dev` adds to the codec endpoints' access: its token, its UI's origin, open on loopback. */
+export interface CodecAccess {
+  operatorTokens?: string[];
+  uiOrigin?: string;
+  /** The dev server's UI and this server are on loopback: no sign-in needed (see registerCodecRoutes). */
+  openLocally?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -123,6 +131,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       cookieSecrets: deps.cookieSecrets?.length ? deps.cookieSecrets : [randomBytes(32)],
       operatorTokens: [...deps.config.codec.operatorTokens, ...(deps.codecAccess?.operatorTokens ?? [])],
       uiOrigin: deps.config.codec.uiOrigin ?? deps.codecAccess?.uiOrigin,
+      openLocally: deps.codecAccess?.openLocally === true,
       now,
     });
   }
