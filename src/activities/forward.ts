@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { request, type Dispatcher } from 'undici';
 import { signatureHeaders } from '../deliveries/signing';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
@@ -9,6 +10,7 @@ import { toApplicationFailure } from '../shared/failures';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
 import { rawBodyBytes } from '../webhooks/payload';
 import type { WebhookTargets } from '../webhooks/targets';
+import { reportAttempt } from './attemptReport';
 import { deliveredPayload } from './webhooks';
 
 export interface ForwardDeps {
@@ -20,6 +22,8 @@ export interface ForwardDeps {
   logger: Logger;
   dispatcher?: Dispatcher;
   now?: () => number;
+  /** Junction's own client: reports each attempt to the delivery workflow's log. */
+  junctionClient?: Client;
 }
 
 /** Headers Junction adds to every forwarded event; the application uses them to correlate and dedupe. */
@@ -157,6 +161,19 @@ async function attemptForward(
   return { decision, elapsedMs: now() - started };
 }
 
+/** Why an attempt did not deliver, in the words the record and the log keep; undefined when it did. */
+function attemptFailure(
+  decision: RetryDecision,
+  timeoutMs: number,
+): { code: CodeOf<'delivery'>; message: string } | undefined {
+  if (decision.reason === 'ok') return undefined;
+  const message =
+    decision.status !== undefined
+      ? `the target answered HTTP ${decision.status}`
+      : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+  return { code: FAILURE_CODES[decision.reason], message };
+}
+
 /** The attempt's outcome: the result on a 2xx, else a DeliveryError that says whether and when to retry. */
 function forwardOutcome(
   decision: RetryDecision,
@@ -171,11 +188,10 @@ function forwardOutcome(
     log.info({ status: decision.status, elapsedMs }, 'event forwarded');
     return { status: decision.status ?? 200, attempt };
   }
-  const code = FAILURE_CODES[decision.reason];
-  const message =
-    decision.status !== undefined
-      ? `the target answered HTTP ${decision.status}`
-      : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+  const { code, message } = attemptFailure(decision, timeoutMs) as {
+    code: CodeOf<'delivery'>;
+    message: string;
+  };
   log.warn({ status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs }, message);
   throw toApplicationFailure(
     new DeliveryError(code, message, {
@@ -212,6 +228,24 @@ export function createForwardActivity(deps: ForwardDeps) {
       now,
       log,
     });
+    if (input.reportAttempts) {
+      const failure = attemptFailure(decision, forward.timeoutMs);
+      await reportAttempt(
+        deps.junctionClient,
+        context.info.workflowExecution?.workflowId,
+        {
+          route: input.route,
+          ...(input.target !== undefined ? { target: input.target } : {}),
+          attempt,
+          outcome: failure ? 'failed' : 'delivered',
+          at: new Date(now()).toISOString(),
+          durationMs: elapsedMs,
+          ...(decision.status !== undefined ? { status: decision.status } : {}),
+          ...(failure ? { error: failure } : {}),
+        },
+        log,
+      );
+    }
     return forwardOutcome(decision, { attempt, timeoutMs: forward.timeoutMs, elapsedMs, log });
   };
 }
