@@ -86,6 +86,60 @@ test('forwards are signed with the shared secret, with one webhook-id across ret
   expect(() => verify(sharedSecret, second, signed.body.replace('order.created', 'order.deleted'))).toThrow(
     WebhookVerificationError,
   );
+
+  // The delivery log in the status query: both attempts, the 503 and the delivery, with their durations.
+  const workflowId = `webhook:acme:${signed.id}`;
+  const status = await eventually(async () => {
+    const current = await junction.junction.webhooks.deliveryStatus(workflowId);
+    return current.state === 'delivered' ? current : undefined;
+  });
+  expect(status.log).toEqual([
+    expect.objectContaining({
+      route: 'orders',
+      target: 'forward',
+      attempt: 1,
+      outcome: 'failed',
+      status: 503,
+      error: { code: 'target_error', message: 'the target answered HTTP 503' },
+    }),
+    expect.objectContaining({ route: 'orders', attempt: 2, outcome: 'delivered', status: 200 }),
+  ]);
+  for (const entry of status.log ?? []) {
+    expect(entry.durationMs).toEqual(expect.any(Number));
+    expect(Date.parse(entry.at)).not.toBeNaN();
+  }
+});
+
+test('the delivery log keeps the latest ten attempts across rounds', async () => {
+  app.behave((request) => (request.url === '/orders' ? { status: 500 } : { status: 200 }));
+  const signed = await send('order.updated', { id: uniqueName('order') });
+  const workflowId = `webhook:acme:${signed.id}`;
+  const dead = await eventually(
+    async () => {
+      const current = await junction.junction.webhooks.deliveryStatus(workflowId);
+      return current.state === 'dead_lettered' ? current : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(dead.log?.map((e) => [e.attempt, e.outcome, e.status])).toEqual(
+    [1, 2, 3, 4, 5].map((n) => [n, 'failed', 500]),
+  );
+  // Two more rounds of five: the log keeps the last ten.
+  for (const round of [2, 3]) {
+    await junction.junction.webhooks.retryDeadLetter(workflowId);
+    await eventually(
+      async () => {
+        const current = await junction.junction.webhooks.deliveryStatus(workflowId);
+        return current.state === 'dead_lettered' && current.targets[0]?.attempts === round * 5
+          ? current
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+  }
+  const status = await junction.junction.webhooks.deliveryStatus(workflowId);
+  expect(status.log?.map((e) => e.attempt)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+  await junction.junction.webhooks.discardDeadLetter(workflowId, 'test over');
 });
 
 test('a target rotating its secret: the old and the new secret both verify, a tampered body fails', async () => {
