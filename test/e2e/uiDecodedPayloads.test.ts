@@ -137,7 +137,9 @@ test('the dev UI, opened fresh with no settings touched, shows a connection work
   expect(input).toContain('"mode": "api_key"');
   expect(input).not.toContain(ENCRYPTED);
   expect(await page.getByText('Codec Server could not connect').filter({ visible: true }).count()).toBe(0);
-  expect(await (browser as BrowserContext).cookies()).toEqual([]);
+  // Nobody signed in: no codec session cookie (the UI's own `_csrf` cookie aside).
+  const cookies = await (browser as BrowserContext).cookies();
+  expect(cookies.map((c) => c.name)).not.toContain('junction_codec');
   await page.close();
 });
 
