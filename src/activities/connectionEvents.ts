@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { request } from 'undici';
 import type { ConnectionsConfig } from '../config/schema';
+import { signatureHeaders } from '../deliveries/signing';
 import type { Logger } from '../logging/logger';
 import { destinationRefusal } from '../network/destinations';
 import type { Outbound } from '../network/outbound';
@@ -14,24 +15,34 @@ export interface ConnectionEventDeps {
   connectionsConfig: () => ConnectionsConfig;
   logger: Logger;
   outbound: Outbound;
+  now?: () => number;
 }
 
 type EventsTarget = NonNullable<ConnectionsConfig['events']>;
 
 /**
- * POSTs the event and answers the target's HTTP status; an unreachable target fails, retryably, and one the
- * network policy refuses fails for good.
+ * The `webhook-id` of a connection event: made from what the event is (its connection, type and the workflow
+ * time it occurred at), so every retry of it carries the same id.
+ */
+export function connectionEventMessageId(event: ConnectionEvent): string {
+  return `connection:${event.connectionId}:${event.type}:${event.occurredAt}`;
+}
+
+/**
+ * POSTs the event, signed with the target's Standard Webhooks secrets, and answers the target's HTTP status;
+ * an unreachable target fails, retryably, and one the network policy refuses fails for good.
  */
 async function postConnectionEvent(
   target: EventsTarget,
   event: ConnectionEvent,
   log: Logger,
-  outbound: Outbound,
+  { outbound, now }: { outbound: Outbound; now: () => number },
 ): Promise<number> {
   const signal = AbortSignal.any([
     Context.current().cancellationSignal,
     AbortSignal.timeout(target.timeoutMs),
   ]);
+  const body = Buffer.from(JSON.stringify(event), 'utf8');
   try {
     const response = await request(target.url, {
       method: 'POST',
@@ -40,8 +51,14 @@ async function postConnectionEvent(
         'content-type': 'application/json',
         'junction-event-type': event.type,
         'junction-connection-id': event.connectionId,
+        ...signatureHeaders({
+          id: connectionEventMessageId(event),
+          timestampMs: now(),
+          body,
+          secrets: target.signingSecrets ?? [],
+        }),
       },
-      body: JSON.stringify(event),
+      body,
       signal,
       dispatcher: outbound.dispatcher,
     });
@@ -85,7 +102,10 @@ export function createNotifyConnectionEventActivity(deps: ConnectionEventDeps) {
       log.warn({ event: event.type }, 'no connections.events target is configured; the event is only logged');
       return { delivered: false };
     }
-    const status = await postConnectionEvent(target, event, log, deps.outbound);
+    const status = await postConnectionEvent(target, event, log, {
+      outbound: deps.outbound,
+      now: deps.now ?? Date.now,
+    });
     if (status >= 200 && status < 300) {
       log.info({ event: event.type, status }, 'connection event delivered');
       return { delivered: true, status };

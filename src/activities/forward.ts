@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { request } from 'undici';
+import { signatureHeaders } from '../deliveries/signing';
 import { classifyError, classifyResponse, type RetryDecision } from '../http/classify';
 import type { ForwardTarget } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -10,6 +12,7 @@ import { toApplicationFailure } from '../shared/failures';
 import type { ForwardFailureDetails, ForwardInput, ForwardResult } from '../shared/webhooks';
 import { rawBodyBytes } from '../webhooks/payload';
 import type { WebhookTargets } from '../webhooks/targets';
+import { reportAttempt } from './attemptReport';
 import { deliveredPayload } from './webhooks';
 
 export interface ForwardDeps {
@@ -22,6 +25,8 @@ export interface ForwardDeps {
   /** Every forward connects through the outbound network policy. */
   outbound: Outbound;
   now?: () => number;
+  /** Junction's own client: reports each attempt to the delivery workflow's log. */
+  junctionClient?: Client;
 }
 
 /** Headers Junction adds to every forwarded event; the application uses them to correlate and dedupe. */
@@ -82,11 +87,20 @@ interface ForwardRequest {
   timeoutMs: number;
 }
 
-/** One forward: the target's headers, Junction's correlation headers and the body, within both timeouts. */
+/** The `webhook-id` of a forwarded event: the same for every attempt and target, unique across sources. */
+export function forwardMessageId(input: Pick<ForwardInput, 'sourceId' | 'deliveryId'>): string {
+  return `${input.sourceId}:${input.deliveryId}`;
+}
+
+/**
+ * One forward: the target's headers, Junction's correlation headers, the Standard Webhooks signature over
+ * exactly the bytes sent (signed per attempt, with the target's secrets as configured now) and the body,
+ * within both timeouts.
+ */
 function forwardRequest(
   target: ForwardTarget,
   input: ForwardInput,
-  attempt: number,
+  { attempt, nowMs }: { attempt: number; nowMs: number },
   forwarded: ForwardedBody,
 ): ForwardRequest {
   return {
@@ -98,6 +112,12 @@ function forwardRequest(
       [FORWARD_HEADERS.deliveryId]: input.deliveryId,
       [FORWARD_HEADERS.eventType]: input.eventType,
       [FORWARD_HEADERS.attempt]: String(attempt),
+      ...signatureHeaders({
+        id: forwardMessageId(input),
+        timestampMs: nowMs,
+        body: forwarded.body,
+        secrets: target.signingSecrets ?? [],
+      }),
     },
     body: forwarded.body,
     timeoutMs: Math.min(target.timeoutMs, input.timeoutMs),
@@ -157,6 +177,19 @@ async function attemptForward(
   return { decision, elapsedMs: now() - started };
 }
 
+/** Why an attempt did not deliver, in the words the record and the log keep; undefined when it did. */
+function attemptFailure(
+  decision: RetryDecision,
+  timeoutMs: number,
+): { code: CodeOf<'delivery'>; message: string } | undefined {
+  if (decision.reason === 'ok') return undefined;
+  const message =
+    decision.status !== undefined
+      ? `the target answered HTTP ${decision.status}`
+      : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+  return { code: FAILURE_CODES[decision.reason], message };
+}
+
 /** The attempt's outcome: the result on a 2xx, else a DeliveryError that says whether and when to retry. */
 function forwardOutcome(
   decision: RetryDecision,
@@ -171,11 +204,10 @@ function forwardOutcome(
     log.info({ status: decision.status, elapsedMs }, 'event forwarded');
     return { status: decision.status ?? 200, attempt };
   }
-  const code = FAILURE_CODES[decision.reason];
-  const message =
-    decision.status !== undefined
-      ? `the target answered HTTP ${decision.status}`
-      : `the target could not be reached (${decision.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : 'network error'})`;
+  const { code, message } = attemptFailure(decision, timeoutMs) as {
+    code: CodeOf<'delivery'>;
+    message: string;
+  };
   log.warn({ status: decision.status, retry: decision.retry, delayMs: decision.delayMs, elapsedMs }, message);
   throw toApplicationFailure(
     new DeliveryError(code, message, {
@@ -201,13 +233,36 @@ export function createForwardActivity(deps: ForwardDeps) {
       attempt,
     });
     const target = forwardTarget(deps.targets, input, attempt);
-    const forward = forwardRequest(target, input, attempt, forwardedBody(deps.targets, input, attempt));
+    const forward = forwardRequest(
+      target,
+      input,
+      { attempt, nowMs: now() },
+      forwardedBody(deps.targets, input, attempt),
+    );
     const { decision, elapsedMs } = await attemptForward(forward, context, {
       outbound: deps.outbound,
       now,
       log,
       attempt,
     });
+    if (input.reportAttempts) {
+      const failure = attemptFailure(decision, forward.timeoutMs);
+      await reportAttempt(
+        deps.junctionClient,
+        context.info.workflowExecution?.workflowId,
+        {
+          route: input.route,
+          ...(input.target !== undefined ? { target: input.target } : {}),
+          attempt,
+          outcome: failure ? 'failed' : 'delivered',
+          at: new Date(now()).toISOString(),
+          durationMs: elapsedMs,
+          ...(decision.status !== undefined ? { status: decision.status } : {}),
+          ...(failure ? { error: failure } : {}),
+        },
+        log,
+      );
+    }
     return forwardOutcome(decision, { attempt, timeoutMs: forward.timeoutMs, elapsedMs, log });
   };
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger';
 import type { JunctionMetrics } from '../metrics/registry';
 import { assertConfiguredDestinations } from '../network/configCheck';
 import { createOutbound, type Outbound, type Resolver } from '../network/outbound';
-import { buildServer } from '../server/app';
+import { buildServer, type CodecAccess } from '../server/app';
 import type { ReadinessCheck } from '../server/routes/ops';
 import { startProviderWorkers, type RunningProviderWorkers } from '../workers/providerWorkers';
 import { createJunctionWorker } from '../workers/worker';
@@ -50,7 +50,7 @@ export interface AssembleOptions {
   api: boolean;
   readiness?: ReadinessCheck[];
   /** Operator tokens and UI origin for the codec endpoints beyond the configured ones (`junction dev`). */
-  codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  codecAccess?: CodecAccess;
   now?: () => number;
   sequencer?: JunctionClientOptions['sequencer'];
   /** Where synced records live (opened only when a provider declares a sync). */

@@ -16,6 +16,8 @@ import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
 import { DOCS_PATH } from '../server/openapi';
+import type { CodecAccess } from '../server/app';
+import { isLoopbackUrl } from '../providers/schema';
 import { assembleJunction } from './assemble';
 
 export interface RunOptions {
@@ -32,8 +34,11 @@ export interface RunOptions {
 export interface RunningJunction {
   apiUrl: string;
   uiUrl: string | undefined;
-  /** Where an operator signs in so the UI can decode payloads, and where the dev token is (with a dev server). */
-  codecSignIn?: { url: string; tokenFile?: string };
+  /**
+   * Where an operator signs in so the UI can decode payloads, and where the dev token is (with a dev server);
+   * `open`: the dev UI decodes without signing in (everything on loopback).
+   */
+  codecSignIn?: { url: string; tokenFile?: string; open: boolean };
   metricsUrl: string;
   /** The browsable API reference, when the API is served. */
   docsUrl?: string;
@@ -84,6 +89,22 @@ async function temporalServer(options: RunOptions, namespace: string, cleanups: 
     logger.info({ address }, 'TEMPORAL_ADDRESS is set: using that Temporal server, not starting one');
   }
   return { devServer, address, connectionOptions: { ...target.connectionOptions, address } };
+}
+
+/**
+ * The codec access `junction dev` adds for its own UI: a token kept in the data directory (for the temporal
+ * CLI, and for sign-in when not on loopback), the UI's origin for CORS, and, when both the UI and this server
+ * listen on loopback only, no sign-in at all: the codec key is then in a file any local process can read, so
+ * an operator token would protect nothing, and the UI shows decoded payloads on first open.
+ */
+function devCodecAccess(config: JunctionConfig, devServer: DevServer): CodecAccess {
+  const uiOrigin = devServer.uiUrl;
+  const serverOnLoopback = isLoopbackUrl(`http://${urlHost(config.server.host)}/`);
+  return {
+    operatorTokens: devOperatorToken(config),
+    uiOrigin,
+    openLocally: serverOnLoopback && uiOrigin !== undefined && isLoopbackUrl(uiOrigin),
+  };
 }
 
 /** Temporal answers health checks within two seconds: the readiness check every process serves. */
@@ -148,9 +169,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       cleanups.push(() => connection.close());
       logger.info('bundling workflow code');
     }
-    const codecAccess = devServer
-      ? { operatorTokens: devOperatorToken(config), uiOrigin: devServer.uiUrl }
-      : undefined;
+    const codecAccess = devServer ? devCodecAccess(config, devServer) : undefined;
     const assembled = await assembleJunction({
       config,
       logger,
@@ -171,16 +190,18 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.server.port;
     const apiUrl = `http://${urlHost(config.server.host)}:${port}`;
-    const tokenFile =
-      codecAccess && codecAccess.operatorTokens.length > 0
-        ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
-        : undefined;
+    const tokenFile = codecAccess?.operatorTokens?.length
+      ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
+      : undefined;
 
     let stopping: Promise<void> | undefined;
     return {
       apiUrl,
       uiUrl: devServer?.uiUrl,
-      codecSignIn: codecAccess && options.api ? { url: `${apiUrl}/codec/login`, tokenFile } : undefined,
+      codecSignIn:
+        codecAccess && options.api
+          ? { url: `${apiUrl}/codec/login`, tokenFile, open: codecAccess.openLocally === true }
+          : undefined,
       metricsUrl: `${apiUrl}/metrics`,
       docsUrl: options.api ? `${apiUrl}${DOCS_PATH}` : undefined,
       temporalAddress: address,

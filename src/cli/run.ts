@@ -29,11 +29,7 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
     `Junction is running`,
     `  API:      ${running.apiUrl}`,
     ...(running.uiUrl ? [`  UI:       ${running.uiUrl}`] : []),
-    ...(running.codecSignIn
-      ? [
-          `  Codec:    ${running.codecSignIn.url}${running.codecSignIn.tokenFile ? ` (operator token in ${running.codecSignIn.tokenFile})` : ''}`,
-        ]
-      : []),
+    ...(running.codecSignIn ? [codecLine(running.codecSignIn)] : []),
     ...(running.docsUrl ? [`  API docs: ${running.docsUrl} (OpenAPI: ${running.apiUrl}/openapi.json)`] : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
@@ -75,6 +71,16 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
   });
   logger.info('stopped');
   logger.flush();
+}
+
+/** The banner's codec line: open to the dev UI on loopback, else where to sign in and where the token is. */
+function codecLine(signIn: { url: string; tokenFile?: string; open: boolean }): string {
+  const token = signIn.tokenFile ? `operator token in ${signIn.tokenFile}` : undefined;
+  if (signIn.open) {
+    const endpoint = signIn.url.replace(/\/login$/, '');
+    return `  Codec:    ${endpoint} (the UI decodes payloads, no sign-in on loopback${token ? `; temporal CLI ${token}` : ''})`;
+  }
+  return `  Codec:    ${signIn.url}${token ? ` (${token})` : ''}`;
 }
 
 export function registerRunCommands(program: Command): void {

@@ -6,6 +6,7 @@ import type { JunctionConfig, SourceConfig } from '../config/schema';
 import { RequestError, WebhookVerificationError } from '../shared/errors';
 import { SCHEMES } from '../webhooks/schemes';
 import { connectJunction } from './connect';
+import { formatDelivery } from './deliveryShow';
 
 function findSource(config: JunctionConfig, id: string): SourceConfig {
   const source = config.sources.find((s) => s.id === id);
@@ -29,8 +30,29 @@ function readText(file: string, what: string): string {
   }
 }
 
+/** `junction webhooks show <workflowId>`: the delivery's status query, its delivery log included. */
+function registerShowCommand(webhooks: Command): void {
+  webhooks
+    .command('show <workflowId>')
+    .description('a delivery: its state, its targets and its latest attempts (status, duration, error)')
+    .option('--json', 'print the status query’s answer as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
+      const { junction, close } = await connectJunction();
+      try {
+        const status = await junction.webhooks.deliveryStatus(workflowId);
+        process.stdout.write(
+          options.json ? `${JSON.stringify(status, null, 2)}\n` : formatDelivery(workflowId, status),
+        );
+      } finally {
+        await close();
+      }
+    });
+}
+
 export function registerWebhookCommands(program: Command): void {
-  const webhooks = program.command('webhooks').description('send test webhooks and replay finished ones');
+  const webhooks = program
+    .command('webhooks')
+    .description('send test webhooks, show deliveries and replay finished ones');
 
   webhooks
     .command('send <source>')
@@ -91,6 +113,8 @@ export function registerWebhookCommands(program: Command): void {
         if (!response.ok) process.exitCode = 1;
       },
     );
+
+  registerShowCommand(webhooks);
 
   webhooks
     .command('replay <workflowId>')

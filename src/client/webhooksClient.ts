@@ -186,9 +186,21 @@ export class WebhooksClient {
     return (await this.client.workflow.count(deadLetterQuery(sourceId))).count;
   }
 
-  /** The current state of one delivery (a query: needs a worker polling the task queue). */
+  /**
+   * The current state of one delivery, with its delivery log (a query: needs a worker polling the task
+   * queue). An unknown workflow id is a `workflow_not_found` error.
+   */
   async deliveryStatus(workflowId: string): Promise<WebhookDeliveryStatus> {
-    return this.client.workflow.getHandle(workflowId).query(statusQuery);
+    try {
+      return await this.client.workflow.getHandle(workflowId).query(statusQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new TemporalError('workflow_not_found', `no workflow with id "${workflowId}"`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   /** Sends `retry` to a dead-lettered delivery. Refuses, with a clear error, when it is not dead-lettered. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { buildCatalogue } from '../providers/catalogue';
-import { headerName, httpUrl } from './primitives';
+import { headerName, httpUrl, signingSecrets } from './primitives';
 
 /** Connections: the OAuth redirect, where `returnTo` may point, and where connection events go. */
 export const connectionsSchema = z
@@ -15,6 +15,8 @@ export const connectionsSchema = z
         url: httpUrl,
         headers: z.record(headerName, z.string()).default({}),
         timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+        /** Standard Webhooks secrets that sign each event (default: `delivery.signingSecrets`). */
+        signingSecrets: signingSecrets.optional(),
       })
       .strict()
       .optional(),

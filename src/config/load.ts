@@ -8,6 +8,7 @@ import { interpolateEnv } from './interpolate';
 import { formatPath } from './path';
 import { codecSchema } from './access';
 import { configSchema, type JunctionConfig } from './schema';
+import { withSigningSecrets } from './signingDefaults';
 
 export const DEFAULT_CONFIG_FILE = 'junction.config.yaml';
 
@@ -36,7 +37,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (!result.success) {
     throw new ConfigError(`invalid configuration:\n${formatConfigIssues(result.error.issues)}`);
   }
-  const config = result.data;
+  const config = withSigningSecrets(result.data);
   if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signingKey } from '../deliveries/signing';
 
 /** An absolute http(s) URL (where plain http is fine: the application's own endpoints, loopback peers). */
 export const httpUrl = z.string().refine((value) => {
@@ -37,3 +38,14 @@ export function uniqueNames(
     seen.add(name);
   });
 }
+
+/** A Standard Webhooks signing secret for deliveries to the application: `whsec_` + base64 of 24–64 bytes. */
+export const signingSecret = z
+  .string()
+  .refine(
+    (value) => signingKey(value) !== undefined,
+    'must be a Standard Webhooks signing secret: "whsec_" followed by base64 of 24 to 64 random bytes (whsec_$(openssl rand -base64 32))',
+  );
+
+/** Secrets that sign deliveries to one target, each one signing (list the new one beside the old to rotate). */
+export const signingSecrets = z.array(signingSecret).min(1, 'list at least one secret, or leave the key out');

@@ -5,7 +5,7 @@ import { connectionsSchema, providersSchema } from './connectionSettings';
 import { syncsSchema } from './syncSettings';
 import { SCHEME_IDS } from '../webhooks/schemes';
 import { schemeConfigIssues } from '../webhooks/schemes/configRules';
-import { headerName, httpUrl, identifier, uniqueNames } from './primitives';
+import { headerName, httpUrl, identifier, signingSecrets, uniqueNames } from './primitives';
 import { isCidr } from '../network/destinations';
 
 /** Event-type globs are matched with picomatch; an empty glob would silently match nothing. */
@@ -26,6 +26,8 @@ export const forwardTargetSchema = z
     url: httpUrl,
     headers: z.record(headerName, z.string()).default({}),
     timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+    /** Standard Webhooks secrets that sign each forward (default: `delivery.signingSecrets`). */
+    signingSecrets: signingSecrets.optional(),
   })
   .strict();
 
@@ -215,7 +217,11 @@ export const configSchema = z
       .strict()
       .prefault({}),
     delivery: z
-      .object({ retry: retryPolicySchema.prefault({}) })
+      .object({
+        retry: retryPolicySchema.prefault({}),
+        /** Standard Webhooks secrets that sign every request to the application unless a target names its own. */
+        signingSecrets: signingSecrets.optional(),
+      })
       .strict()
       .prefault({}),
     sources: z.array(sourceSchema).default([]),

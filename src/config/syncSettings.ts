@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { headerName, httpUrl } from './primitives';
+import { headerName, httpUrl, signingSecrets } from './primitives';
 
 /** Data sync: where records live, who is told about changes, how long tombstones stay. */
 export const syncsSchema = z
@@ -27,6 +27,8 @@ export const syncsSchema = z
         url: httpUrl,
         headers: z.record(headerName, z.string()).default({}),
         timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+        /** Standard Webhooks secrets that sign each notification (default: `delivery.signingSecrets`). */
+        signingSecrets: signingSecrets.optional(),
       })
       .strict()
       .optional(),

@@ -9,6 +9,7 @@ const SECRET_FIELDS = [
   'set-cookie',
   'secret',
   'secrets',
+  'signingSecrets',
   'signature',
   'webhook-signature',
   'token',

@@ -40,13 +40,21 @@ export interface ServerDeps {
   /** HMAC key for OAuth `state`, connect sessions and connection tokens (from config, or derived). */
   stateSecret?: Uint8Array | string;
   /** Operator tokens and UI origin for the codec endpoints, beyond those in `config.codec`. */
-  codecAccess?: { operatorTokens?: string[]; uiOrigin?: string };
+  codecAccess?: CodecAccess;
   /** The record store (when a provider declares a sync): the change stream reads from it. */
   records?: RecordStore;
   /** Integration health (`GET /health/integrations`), served by API and worker-only processes alike. */
   health?: HealthService;
   /** The outbound network policy: a connect session's `returnTo` is checked against it. */
   outbound: Outbound;
+}
+
+/** What `junction dev` adds to the codec endpoints' access: its token, its UI's origin, open on loopback. */
+export interface CodecAccess {
+  operatorTokens?: string[];
+  uiOrigin?: string;
+  /** The dev server's UI and this server are on loopback: no sign-in needed (see registerCodecRoutes). */
+  openLocally?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -153,6 +161,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       cookieSecrets: deps.cookieSecrets?.length ? deps.cookieSecrets : [randomBytes(32)],
       operatorTokens: [...deps.config.codec.operatorTokens, ...(deps.codecAccess?.operatorTokens ?? [])],
       uiOrigin: deps.config.codec.uiOrigin ?? deps.codecAccess?.uiOrigin,
+      openLocally: deps.codecAccess?.openLocally === true,
       now,
     });
   }

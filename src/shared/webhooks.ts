@@ -64,6 +64,26 @@ export interface TargetProgress {
   workflowId?: string;
 }
 
+/** One attempt at one target as the delivery log keeps it: what happened, never a secret. */
+export interface DeliveryAttempt {
+  route: string;
+  /** The target's name in its route (absent: the route's `forward`). */
+  target?: string;
+  /** The attempt's number across every round (what `junction-attempt` said). */
+  attempt: number;
+  outcome: 'delivered' | 'failed';
+  /** ISO-8601 time the attempt finished (reported by the activity, else when the workflow learned of it). */
+  at: string;
+  /** How long the request took; absent when the attempt reported nothing (it timed out, its worker died). */
+  durationMs?: number;
+  /** The target's HTTP status, when it answered. */
+  status?: number;
+  error?: FailureRecord;
+}
+
+/** The delivery log keeps this many of the latest attempts, across targets and rounds. */
+export const DELIVERY_LOG_SIZE = 10;
+
 export interface WebhookDeliveryStatus {
   state: DeliveryState;
   sourceId: string;
@@ -75,6 +95,8 @@ export interface WebhookDeliveryStatus {
   discardReason?: string;
   /** Why the payload failed its JSON schema, when it did (the event is dead-lettered with these). */
   validationErrors?: string[];
+  /** The latest attempts, oldest first (at most DELIVERY_LOG_SIZE); absent on deliveries started before it. */
+  log?: DeliveryAttempt[];
 }
 
 export type WebhookDeliveryResult = WebhookDeliveryStatus;
@@ -104,6 +126,8 @@ export interface ForwardInput {
   /** Attempts made in earlier rounds, so the `junction-attempt` header keeps counting across retries. */
   priorAttempts: number;
   timeoutMs: number;
+  /** Report each attempt to the delivery workflow (`attemptReportedSignal`), for its delivery log. */
+  reportAttempts?: boolean;
 }
 
 /**
@@ -155,6 +179,10 @@ export type DeadLetterMemo = {
 export const retrySignal = defineSignal('retry');
 /** Gives up on a dead-lettered event; the workflow completes as `discarded`. */
 export const discardSignal = defineSignal<[reason?: string]>('discard');
+/** Sent by the forward activity after each attempt, so the delivery log sees retries Temporal makes. */
+export const attemptReportedSignal = defineSignal<[DeliveryAttempt]>('attemptReported');
+/** Marks executions that keep a delivery log (and whose activities report their attempts). */
+export const DELIVERY_LOG_PATCH = 'delivery-attempt-log';
 /** The delivery's current state, targets and last error. */
 export const statusQuery = defineQuery<WebhookDeliveryStatus>('status');
 

@@ -3,8 +3,8 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -17,6 +17,8 @@ import { proceedSignal, releaseSignal } from '../shared/ordering';
 import type { RetrySettings } from '../shared/retryPresets';
 import { JUNCTION_STATE } from '../shared/searchAttributes';
 import {
+  attemptReportedSignal,
+  DELIVERY_LOG_PATCH,
   discardSignal,
   retrySignal,
   statusQuery,
@@ -54,7 +56,8 @@ interface Delivery {
  * The state and its decisions live in WebhookDeliveryModel; this module wires them to Temporal.
  */
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  const model = new WebhookDeliveryModel(input);
+  // Executions started before the delivery log existed keep running without it (and never get its signal).
+  const model = new WebhookDeliveryModel(input, { attemptLog: patched(DELIVERY_LOG_PATCH) });
   const delivery: Delivery = { model, workflowId: workflowInfo().workflowId, retry: input.retry };
   registerHandlers(model);
 
@@ -84,6 +87,8 @@ function registerHandlers(model: WebhookDeliveryModel): void {
       log.warn('discard signal ignored: the event is not dead-lettered', { state: model.state });
   });
   setHandler(proceedSignal, (sequencerId: string) => model.proceed(sequencerId));
+  const deliveryLog = model.log;
+  if (deliveryLog) setHandler(attemptReportedSignal, (entry) => deliveryLog.reported(entry));
 }
 
 /** Mirrors the delivery's state into its search attribute. */
@@ -171,7 +176,7 @@ async function attempt({ model, workflowId, retry }: Delivery, progress: TargetP
   } catch (error) {
     if (isCancellation(error)) throw error;
     const failure = describeFailure(error);
-    model.recordFailure(progress, failure.error, failure.attempt);
+    model.recordFailure(progress, failure.error, failure.attempt, Date.now());
   } finally {
     model.attemptFinished();
   }

@@ -1,4 +1,5 @@
 import type { EnqueueOrderedInput } from '../shared/ordering';
+import { DeliveryLog } from './deliveryLog';
 import type {
   DeadLetterMemo,
   DeliveryState,
@@ -33,8 +34,13 @@ export class WebhookDeliveryModel {
   private readonly released = new Set<string>();
   private readonly inFlight = new Set<TargetProgress>();
   private changeCount = 0;
+  /** The delivery log, in executions that keep one (see DELIVERY_LOG_PATCH). */
+  readonly log: DeliveryLog | undefined;
 
-  constructor(private readonly input: WebhookDeliveryInput) {
+  constructor(
+    private readonly input: WebhookDeliveryInput,
+    options: { attemptLog?: boolean } = {},
+  ) {
     const targets: TargetProgress[] = input.targets.map((target) => ({
       target,
       status: target.orderedBy ? 'waiting' : 'pending',
@@ -48,6 +54,7 @@ export class WebhookDeliveryModel {
       targets,
     };
     this.sequencers = [...new Set(input.targets.flatMap((t) => (t.orderedBy ? [t.orderedBy] : [])))];
+    if (options.attemptLog) this.log = new DeliveryLog((this.status.log = []));
   }
 
   /** Bumped by every accepted signal and finished attempt, so the workflow's loop wakes on any change. */
@@ -220,6 +227,7 @@ export class WebhookDeliveryModel {
       priorAttempts: progress.attempts,
       timeoutMs: progress.target.timeoutMs,
       target: progress.target.target,
+      ...(this.log ? { reportAttempts: true } : {}),
     };
   }
 
@@ -239,17 +247,21 @@ export class WebhookDeliveryModel {
     progress.status = 'delivered';
     progress.deliveredAt = new Date(now).toISOString();
     progress.lastError = undefined;
+    this.log?.outcome(progress, { attempt: result.attempt, outcome: 'delivered', at: progress.deliveredAt });
   }
 
   /**
    * Records a failed attempt. Without an attempt count from the activity, the round is taken to have used
    * every attempt its retry policy allows.
    */
-  recordFailure(progress: TargetProgress, error: FailureRecord, attempt: number | undefined): void {
+  recordFailure(progress: TargetProgress, error: FailureRecord, attempt?: number, now = Date.now()): void {
     progress.attempts = attempt ?? progress.attempts + this.input.retry.maximumAttempts;
     progress.status = 'failed';
     progress.lastError = error;
     this.status.lastError = error;
+    const { status, ...cause } = error;
+    const at = new Date(now).toISOString();
+    this.log?.outcome(progress, { attempt: progress.attempts, outcome: 'failed', at, status, error: cause });
   }
 
   /** Every target delivered or discarded. */

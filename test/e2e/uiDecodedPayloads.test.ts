@@ -21,6 +21,7 @@ let apiUrl: string;
 let uiUrl: string;
 let dataDir: string;
 let temporalAddress: string;
+let banner: string;
 const adminKey = `admin-${randomBytes(16).toString('hex')}`;
 
 beforeAll(async () => {
@@ -43,7 +44,7 @@ beforeAll(async () => {
     },
     dir,
   );
-  await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
+  banner = await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
   apiUrl = `http://127.0.0.1:${apiPort}`;
   uiUrl = `http://127.0.0.1:${uiPort}`;
   temporalAddress = `127.0.0.1:${temporalPort}`;
@@ -85,7 +86,13 @@ async function openWorkflowInput(
   return { status: response.status(), shown };
 }
 
-test('an operator signed in to the codec sees a connection workflow input decoded in the Temporal UI; otherwise not', async () => {
+/** Creates an api_key connection through the API; answers its workflow id and the input's ciphertext. */
+async function createConnection(): Promise<{
+  connectionId: string;
+  workflowId: string;
+  inputCiphertext: string;
+  stored: { metadata: Record<string, string>; data: string };
+}> {
   const connectionId = uniqueName('ui');
   const created = await fetch(`${apiUrl}/connections`, {
     method: 'POST',
@@ -98,10 +105,6 @@ test('an operator signed in to the codec sees a connection workflow input decode
   });
   expect(created.status).toBe(201);
   const workflowId = `connection:${connectionId}`;
-  const decoded = `"connectionId": "${connectionId}"`;
-
-  const page = await (browser as BrowserContext).newPage();
-
   // The input as stored: ciphertext, whose base64 the UI sends to the codec.
   const connection = await Connection.connect({ address: temporalAddress });
   const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
@@ -109,52 +112,49 @@ test('an operator signed in to the codec sees a connection workflow input decode
   const stored = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   expect(Buffer.from(stored?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
   const inputCiphertext = Buffer.from(stored?.data ?? []).toString('base64');
+  const metadata = Object.fromEntries(
+    Object.entries(stored?.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value).toString('base64'),
+    ]),
+  );
+  return { connectionId, workflowId, inputCiphertext, stored: { metadata, data: inputCiphertext } };
+}
 
-  // 1. Not signed in: the UI calls the codec endpoint it was started with, is refused, shows ciphertext.
-  let opened = await openWorkflowInput(page, workflowId, inputCiphertext);
-  expect(opened.status).toBe(401);
-  let input = await opened.shown();
-  expect(input).toContain(ENCRYPTED);
-  expect(input).not.toContain(decoded);
-  await page.getByText('Codec Server could not connect').filter({ visible: true }).first().waitFor(WAIT);
+test('the dev UI, opened fresh with no settings touched, shows a connection workflow input decoded', async () => {
+  expect(banner).toContain(`Codec:    ${apiUrl}/codec (the UI decodes payloads, no sign-in on loopback`);
+  const { connectionId, workflowId, inputCiphertext } = await createConnection();
+  const decoded = `"connectionId": "${connectionId}"`;
 
-  // 2. The operator signs in at /codec/login with the token `junction dev` keeps in its data directory.
-  const token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim();
-  await page.goto(`${apiUrl}/codec/login`);
-  await page.fill('input[name="token"]', token);
-  await page.click('button[type="submit"]');
-  await page.getByText('Signed in').waitFor(WAIT);
-  // With the cluster-level setting the UI (2.42.1) does not send cookies cross-origin: still refused.
-  opened = await openWorkflowInput(page, workflowId, inputCiphertext);
-  expect(opened.status).toBe(401);
-  expect(await opened.shown()).toContain(ENCRYPTED);
-
-  // 3. In the UI's Codec Server settings: this browser's endpoint, with cross-origin credentials.
-  await page.click('[data-testid^="data-encoder-status"]');
-  await page.click('[data-testid="override-accordion"]');
-  await page.check('#use-local-endpoint-radio');
-  await page.fill('#data-encoder-endpoint-input', `${apiUrl}/codec`);
-  // The toggle is a visually hidden checkbox: operate it from the keyboard, as a person can.
-  await page.focus('#pass-access-credentials');
-  await page.keyboard.press('Space');
-  expect(await page.isChecked('#pass-access-credentials')).toBe(true);
-  await page.focus('[data-testid="confirm-data-encoder-button"]');
-  await page.keyboard.press('Enter');
-  opened = await openWorkflowInput(page, workflowId, inputCiphertext, true);
+  // A fresh browser profile: no cookie, no codec settings in local storage.
+  const page = await (browser as BrowserContext).newPage();
+  const opened = await openWorkflowInput(page, workflowId, inputCiphertext);
   expect(opened.status).toBe(200);
   await page.locator('.cm-content', { hasText: decoded }).first().waitFor(WAIT);
-  input = await opened.shown();
+  const input = await opened.shown();
   expect(input).toContain(decoded);
   expect(input).toContain('"providerId": "stripe"');
   expect(input).toContain('"mode": "api_key"');
   expect(input).not.toContain(ENCRYPTED);
-
-  // 4. Same browser settings, session gone (another operator, or signed out): refused, ciphertext again.
-  await (browser as BrowserContext).clearCookies();
-  opened = await openWorkflowInput(page, workflowId, inputCiphertext, true);
-  expect(opened.status).toBe(401);
-  input = await opened.shown();
-  expect(input).toContain(ENCRYPTED);
-  expect(input).not.toContain(decoded);
+  expect(await page.getByText('Codec Server could not connect').filter({ visible: true }).count()).toBe(0);
+  // Nobody signed in: no codec session cookie (the UI's own `_csrf` cookie aside).
+  const cookies = await (browser as BrowserContext).cookies();
+  expect(cookies.map((c) => c.name)).not.toContain('junction_codec');
   await page.close();
+});
+
+test('open on loopback is for the UI only: another browser origin is refused, a wrong bearer token too', async () => {
+  const { stored } = await createConnection();
+  const decode = (headers: Record<string, string>) =>
+    fetch(`${apiUrl}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ payloads: [stored] }),
+    });
+  const fromElsewhere = await decode({ origin: 'http://evil.example' });
+  expect(fromElsewhere.status).toBe(403);
+  expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+  expect(await decode({ authorization: 'Bearer not-the-operator-token' })).toMatchObject({ status: 401 });
+  const token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim();
+  expect(await decode({ authorization: `Bearer ${token}` })).toMatchObject({ status: 200 });
 });

@@ -57,7 +57,7 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
   expect(banner).toContain(`UI:       http://127.0.0.1:${uiPort}`);
   expect(banner).toContain(`Metrics:  http://127.0.0.1:${apiPort}/metrics`);
   expect(banner).toContain(
-    `Codec:    http://127.0.0.1:${apiPort}/codec/login (operator token in ${join(dir, 'data', 'operator-token')})`,
+    `Codec:    http://127.0.0.1:${apiPort}/codec (the UI decodes payloads, no sign-in on loopback; temporal CLI operator token in ${join(dir, 'data', 'operator-token')})`,
   );
 
   await eventually(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200, {
@@ -85,6 +85,16 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
     });
   expect((await decode(`Bearer ${readFileSync(tokenFile, 'utf8').trim()}`)).status).toBe(200);
   expect((await decode('Bearer not-the-operator-token')).status).toBe(401);
+  // On loopback the dev codec needs no credentials (the UI opens decoded; see the browser test).
+  expect(
+    (
+      await fetch(`http://127.0.0.1:${apiPort}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${uiPort}` },
+        body: '{"payloads":[]}',
+      })
+    ).status,
+  ).toBe(200);
   const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
   expect(metrics).toContain('junction_http_requests_total');
   expect(metrics).toMatch(/^temporal_/m); // the SDK's worker metrics, merged in

@@ -131,6 +131,36 @@ test('webhooks replay re-runs a finished event as a new delivery; a running one 
   await junction.junction.webhooks.discardDeadLetter(deadId);
 });
 
+test('webhooks show prints a delivery with its latest attempts; an unknown id is a one-line error', async () => {
+  target.behave(() => ({ status: 503 }));
+  const body = file('show.json', JSON.stringify({ id: `evt_show_${Date.now()}`, type: 'charge.failed' }));
+  const sent = await runCli(['webhooks', 'send', 'pay', '--file', body, '--url', junction.url], env);
+  const { workflowId } = JSON.parse(sent.stdout.slice(4)) as { workflowId: string };
+  await eventually(
+    async () => (await junction.junction.webhooks.deliveryStatus(workflowId)).state === 'dead_lettered',
+  );
+
+  const shown = await runCli(['webhooks', 'show', workflowId], env);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain(`workflow:  ${workflowId}`);
+  expect(shown.stdout).toMatch(/state: +dead_lettered \(since /);
+  expect(shown.stdout).toContain('last 1 attempts (oldest first):');
+  expect(shown.stdout).toMatch(
+    /route-0\/forward +1 +failed +503 +\d+ ms +target_error: the target answered HTTP 503/,
+  );
+
+  const json = await runCli(['webhooks', 'show', workflowId, '--json'], env);
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    state: 'dead_lettered',
+    log: [{ route: 'route-0', target: 'forward', attempt: 1, outcome: 'failed', status: 503 }],
+  });
+
+  const unknown = await runCli(['webhooks', 'show', 'webhook:pay:no-such-delivery'], env);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr.trim()).toBe('junction: no workflow with id "webhook:pay:no-such-delivery"');
+  await junction.junction.webhooks.discardDeadLetter(workflowId);
+});
+
 test('dlq retry --source retries every dead letter of the source, with progress', async () => {
   target.behave(() => ({ status: 410 }));
   const ids: string[] = [];

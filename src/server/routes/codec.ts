@@ -23,6 +23,8 @@ export interface CodecRouteDeps {
    */
   cookieSecrets: Buffer[];
   now: () => number;
+  /** `junction dev` on loopback: the UI (and local tools) decode without signing in. */
+  openLocally?: boolean;
 }
 
 type CodecAction = 'encode' | 'decode';
@@ -160,7 +162,9 @@ function registerLoginRoutes(scope: FastifyInstance, deps: CodecRouteDeps) {
  * The Temporal UI's remote codec (`/codec/encode`, `/codec/decode`): decrypted payloads only for operators.
  * An operator authenticates with `Authorization: Bearer <operator token>` (the temporal CLI's `--codec-auth`)
  * or with the signed session cookie `/codec/login` sets (the UI, with "include cross-origin credentials" on).
- * CORS admits only the configured UI origin; any other browser origin is refused outright.
+ * CORS admits only the configured UI origin; any other browser origin is refused outright. Under
+ * `junction dev` on loopback (`openLocally`) no sign-in is needed: the codec key sits in a file any local
+ * process can read, so a token would protect nothing there.
  */
 export function registerCodecRoutes(app: FastifyInstance, deps: CodecRouteDeps) {
   const uiOrigin = deps.uiOrigin ? new URL(deps.uiOrigin).origin : undefined;
