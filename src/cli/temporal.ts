@@ -4,6 +4,7 @@ import { RequestError } from '../shared/errors';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
+import { registerClusterCommand } from './cluster';
 
 export function registerTemporalCommands(program: Command): void {
   const temporal = program.command('temporal').description('provision and prepare Temporal for Junction');
@@ -55,4 +56,5 @@ export function registerTemporalCommands(program: Command): void {
         await connection.close();
       }
     });
+  registerClusterCommand(temporal);
 }
