@@ -29,7 +29,7 @@ async function startRole(role: 'server' | 'worker', configFile: string): Promise
     PORT: '0',
   });
   processes.push(child);
-  const banner = await waitForOutput(child, /Junction is running[\s\S]*Temporal:/, 90_000);
+  const banner = await waitForOutput(child, /Junction is running[\s\S]*Temporal:/, 240_000);
   return /API:\s+(\S+)/.exec(banner)?.[1] ?? '';
 }
 
@@ -83,7 +83,7 @@ beforeAll(async () => {
     startRole('worker', configFile),
   ]);
   servers.push(urls[0], urls[1]);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const child of processes)
