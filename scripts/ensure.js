@@ -21,3 +21,7 @@ run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '
 if (!process.env.TEMPORAL_ADDRESS || process.argv.includes('--temporal')) {
   run(process.execPath, [join(root, 'bin', 'junction.js'), 'temporal', 'provision']);
 }
+// `npm run test:cluster`: the Temporal server and temporal-sql-tool too (built once, like the CLI).
+if (process.argv.includes('--cluster')) {
+  run(process.execPath, [join(root, 'bin', 'junction.js'), 'temporal', 'provision', '--server']);
+}

@@ -4,6 +4,8 @@ import { RequestError } from '../shared/errors';
 import { connectClient, temporalTarget } from '../temporal/connection';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
+import { provisionTemporalServer } from '../temporal/serverProvision';
+import { registerClusterCommand } from './cluster';
 
 export function registerTemporalCommands(program: Command): void {
   const temporal = program.command('temporal').description('provision and prepare Temporal for Junction');
@@ -11,8 +13,15 @@ export function registerTemporalCommands(program: Command): void {
   temporal
     .command('provision')
     .description('find or build the `temporal` binary the dev server runs, and print its path')
-    .action(async () => {
+    .option('--server', 'also the Temporal server, temporal-sql-tool and schema `temporal cluster` runs')
+    .action(async (options: { server?: boolean }) => {
       const cli = await provisionTemporalCli({ onProgress: (line) => process.stderr.write(`${line}\n`) });
+      if (options.server) {
+        const kit = await provisionTemporalServer({
+          onProgress: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(`${kit.server}\n${kit.sqlTool}\n${kit.schemaDir}\n`);
+      }
       if (cli.kind === 'binary') {
         process.stdout.write(`${cli.path}\n`);
       } else {
@@ -55,4 +64,5 @@ export function registerTemporalCommands(program: Command): void {
         await connection.close();
       }
     });
+  registerClusterCommand(temporal);
 }

@@ -10,6 +10,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   config_not_found: 500,
   temporal_unavailable: 503,
   temporal_cli_unavailable: 503,
+  temporal_server_unavailable: 503,
   workflow_not_found: 404,
   not_dead_lettered: 409,
   activity_timeout: 504,

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   temporal: [
     'temporal_unavailable',
     'temporal_cli_unavailable',
+    'temporal_server_unavailable',
     'workflow_not_found',
     'not_dead_lettered',
     'activity_timeout',

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { TemporalError } from '../shared/errors';
 import type { TemporalCli } from './provision';
 import { searchAttributeArgs } from './searchAttributes';
+import { spawnSupervised, waitUntilServing } from './supervised';
 
 export interface DevServerOptions {
   cli: TemporalCli;
@@ -29,28 +28,6 @@ export interface DevServer {
   namespace: string;
   stop(): Promise<void>;
 }
-
-/**
- * A tiny supervisor run with `node -e`: it starts the Temporal binary and kills it when Junction's
- * process goes away, even by SIGKILL (the IPC channel then disconnects). A dev server never outlives
- * the process that started it.
- */
-const GUARDIAN = `
-const { spawn } = require('node:child_process');
-const [bin, ...args] = process.argv.slice(1);
-const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-let killTimer;
-const stop = (signal) => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  if (!killTimer) killTimer = setTimeout(() => child.kill('SIGKILL'), 10000);
-};
-process.on('disconnect', () => stop('SIGTERM'));
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGTERM'));
-child.on('error', (error) => { console.error('guardian: ' + error.message); process.exit(127); });
-child.on('exit', (code, signal) => { clearTimeout(killTimer); process.exit(code === null ? 1 : code); });
-`;
 
 function devServerArgs(options: DevServerOptions, namespace: string): string[] {
   const args = [
@@ -82,86 +59,26 @@ function devServerArgs(options: DevServerOptions, namespace: string): string[] {
   return [...args, ...(options.extraArgs ?? [])];
 }
 
-async function waitUntilServing(
-  address: string,
-  child: ChildProcess,
-  timeoutMs: number,
-  lastLines: string[],
-) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new TemporalError(
-        'temporal_unavailable',
-        `the Temporal dev server exited with code ${child.exitCode} before it was ready: ${lastLines.join(' | ')}`,
-      );
-    }
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.healthService.check({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      lastError = error;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new TemporalError(
-    'temporal_unavailable',
-    `the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)} ${lastLines.join(' | ')}`,
-  );
-}
-
 async function startFromBinary(
   path: string,
   options: DevServerOptions,
   namespace: string,
 ): Promise<DevServer> {
   const args = devServerArgs(options, namespace);
-  const child = spawn(process.execPath, ['-e', GUARDIAN, path, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const lastLines: string[] = [];
-  const onOutput = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      lastLines.push(line);
-      if (lastLines.length > 10) lastLines.shift();
-      options.onLog?.(line);
-    }
-  };
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  // The IPC channel only exists so the guardian notices our death; it must not keep us alive.
-  child.unref();
-  child.channel?.unref();
-  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-
+  const child = spawnSupervised(path, args, { onLog: options.onLog });
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip}:${options.port}`;
   try {
-    await waitUntilServing(address, child, options.readyTimeoutMs ?? 60_000, lastLines);
+    await waitUntilServing(address, child, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
-    child.kill('SIGKILL');
+    child.kill();
     throw error;
   }
   return {
     address,
     namespace,
     uiUrl: options.uiPort ? `http://${ip}:${options.uiPort}` : undefined,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => child.stop(),
   };
 }
 

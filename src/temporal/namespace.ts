@@ -28,6 +28,27 @@ async function waitForNamespace(connection: Connection, namespace: string): Prom
 }
 
 /**
+ * Waits until the frontend accepts a visibility query over Junction's search attributes: on a cluster the
+ * attributes reach each frontend's namespace cache a moment after they are registered.
+ */
+async function waitForSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const query = JUNCTION_SEARCH_ATTRIBUTES.map(
+    (key) => `${key.name} = '${key.type === 'DATETIME' ? '2000-01-01T00:00:00Z' : 'junction-setup-probe'}'`,
+  ).join(' AND ');
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1 });
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw lastError;
+}
+
+/**
  * Prepares a namespace for Junction: creates it when asked and missing, registers Junction's search
  * attributes (idempotent) and, when asked, sets its retention.
  */
@@ -67,6 +88,7 @@ export async function setupNamespace(
         ]),
       ),
     });
+    await waitForSearchAttributes(connection, namespace);
   }
   if (options.retentionDays !== undefined) {
     await connection.workflowService.updateNamespace({

@@ -33,7 +33,7 @@ export function cachedCliPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheDir(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal');
 }
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);
@@ -53,10 +53,21 @@ export function whichSync(name: string, env: NodeJS.ProcessEnv = process.env): s
   return undefined;
 }
 
-function runGoInstall(go: string, gobin: string, env: NodeJS.ProcessEnv, onProgress: (line: string) => void) {
+/**
+ * Runs `go install <packages>` with `GOBIN=gobin`, passing its output and a tick every 15 s to `onProgress`
+ * (a first build takes minutes).
+ */
+export function runGoInstall(
+  go: string,
+  gobin: string,
+  env: NodeJS.ProcessEnv,
+  onProgress: (line: string) => void,
+  packages: string[] = [`${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
+  what = 'the Temporal CLI',
+) {
   return new Promise<void>((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], {
+    const child = spawn(go, ['install', ...packages], {
       env: { ...env, GOBIN: gobin, GOFLAGS: [env.GOFLAGS, '-mod=mod'].filter(Boolean).join(' ') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -72,7 +83,7 @@ function runGoInstall(go: string, gobin: string, env: NodeJS.ProcessEnv, onProgr
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const ticker = setInterval(() => {
-      onProgress(`still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s elapsed)…`);
+      onProgress(`still building ${what} (${Math.round((Date.now() - started) / 1000)} s elapsed)…`);
     }, 15_000);
     child.on('error', (error) => {
       clearInterval(ticker);
@@ -84,6 +95,11 @@ function runGoInstall(go: string, gobin: string, env: NodeJS.ProcessEnv, onProgr
       else reject(new Error(`go install exited with code ${code}: ${tail.slice(-5).join(' | ')}`));
     });
   });
+}
+
+/** `go` on PATH, else the standard /usr/local/go install. */
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return whichSync('go', env) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
 /**
@@ -114,8 +130,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   if (isExecutable(cached)) return { kind: 'binary', path: cached, origin: 'cache' };
   tried.push(`cached build: none at ${cached}`);
 
-  const go =
-    whichSync('go', env) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo(env);
   if (options.allowGoInstall === false) {
     tried.push('go install: not attempted');
   } else if (!go) {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createPayloadCodec } from '../../src/codec';
 import { loadConfig } from '../../src/config/load';
+import { TEMPORAL_SERVER_VERSION } from '../../src/temporal/serverProvision';
 import { newStandardSecret } from '../helpers/sign';
 
 const root = join(__dirname, '..', '..');
@@ -45,6 +46,27 @@ test('the scale-out shape: PostgreSQL, schema setup, Temporal, its UI, Junction 
   expect(services['junction-worker']?.command).toEqual(['worker']);
   expect(services['junction-setup']?.command).toEqual(['temporal', 'setup', '--create-namespace']);
 });
+
+test('one Temporal release everywhere: the images are the version `junction temporal cluster` builds', () => {
+  expect(TEMPORAL_SERVER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(services.temporal?.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+  expect(services['temporal-admin-tools']?.image).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+  // Every Temporal server or admin-tools image in the repository's compose and deploy files names it too.
+  const files = [join(root, 'docker-compose.yml'), ...deployFiles(join(root, 'deploy'))];
+  for (const file of files) {
+    for (const [, image, tag] of readFileSync(file, 'utf8').matchAll(
+      /temporalio\/(server|admin-tools|auto-setup):([\w.-]+)/g,
+    )) {
+      expect(`${file}: ${image}:${tag}`).toBe(`${file}: ${image}:${TEMPORAL_SERVER_VERSION}`);
+    }
+  }
+});
+
+function deployFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? deployFiles(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
 
 test('ports: Temporal gRPC, UI and the Junction API are published', () => {
   expect(services.temporal?.ports).toContain('7233:7233');
