@@ -181,6 +181,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     breakers: providerWorkers ? () => providerWorkers.breakers.snapshot() : undefined,
     now: options.now,
     sampleIntervalMs: options.healthSampleIntervalMs,
+    syncCatalogue: syncs.catalogue,
   });
   await health.start();
   const app = await buildServer({

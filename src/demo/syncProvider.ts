@@ -96,8 +96,7 @@ export class ContactsProvider {
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch(() => {
-        response.statusCode = 500;
-        response.end();
+        response.writeHead(500).end();
       });
     });
     this.server.on('connection', (socket) => {

@@ -1,3 +1,5 @@
+import type { SyncCatalogue } from '../sync/catalogue';
+import { syncFactSource } from './sources/syncs';
 import type { JunctionClient } from '../client';
 import type { BreakerSnapshot } from '../calls/breaker';
 import type { JunctionConfig } from '../config/schema';
@@ -28,6 +30,8 @@ export function createHealthService(deps: {
   breakers?: () => Record<string, BreakerSnapshot>;
   now?: () => number;
   sampleIntervalMs?: number;
+  /** Declared syncs: their streams' lag, failures and parked deletes join the report. */
+  syncCatalogue?: SyncCatalogue;
 }): HealthService {
   const now = deps.now ?? Date.now;
   const { registry } = deps.metrics;
@@ -52,5 +56,8 @@ export function createHealthService(deps: {
     connectionFactSource(deps.junction.connections),
     callFactSource({ providers: () => deps.config.providers, ring, breakers: deps.breakers }),
     webhookFactSource({ sources: () => deps.config.sources, ring, registry, countDeadLetters }),
+    ...(deps.syncCatalogue && deps.syncCatalogue.size > 0
+      ? [syncFactSource(deps.junction.syncs, deps.syncCatalogue)]
+      : []),
   ]);
 }

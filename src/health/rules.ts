@@ -177,5 +177,11 @@ export function syncHealth(facts: SyncFacts): EntityHealth<SyncFacts> {
   }
   if (facts.conflictsWaiting)
     verdict.add('degraded', `${facts.conflictsWaiting} conflict(s) waiting for a person`);
+  if (facts.parkedDeletes) {
+    verdict.add(
+      'degraded',
+      `${facts.parkedDeletes} deletes wait for approval (junction syncs approve-deletes|reject-deletes)`,
+    );
+  }
   return verdict.of(`${facts.connectionId}/${facts.syncName}`, facts);
 }

@@ -88,6 +88,8 @@ export interface SyncFacts {
   paused?: boolean;
   lastError?: { code: string; message: string };
   conflictsWaiting?: number;
+  /** Deletes a sweep parked over the mass-delete guard, waiting for approve or reject. */
+  parkedDeletes?: number;
 }
 
 /** What one source of facts contributes; entities of the same kind and id are merged. */

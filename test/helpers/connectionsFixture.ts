@@ -1,3 +1,4 @@
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the HTTP API */
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/temporal/runtime';
@@ -128,6 +129,8 @@ export async function startConnectionsEnv(
   });
   const rawConfig = {
     server: { port: junctionPort },
+    // Every peer here is on loopback: `server` and `worker` processes spawned from this config need it allowed.
+    network: { allowPrivate: [...LOOPBACK_CIDRS] },
     temporal: { taskQueue: options.taskQueue ?? uniqueName('conn') },
     admin: { apiKeys: [adminKey] },
     connections: {

@@ -152,7 +152,7 @@ test('`junction temporal setup` creates a namespace, registers the search attrib
   const first = await runCli(['temporal', 'setup', '--create-namespace', '--retention-days', '4'], env);
   expect(first.code).toBe(0);
   expect(first.stdout).toContain(
-    `namespace ${namespace} (created): registered JunctionSource, JunctionConnectionId, JunctionState; retention 4 days`,
+    `namespace ${namespace} (created): registered JunctionSource, JunctionConnectionId, JunctionState, JunctionLastSuccessAt; retention 4 days`,
   );
   const again = await runCli(['temporal', 'setup', '--no-retention'], env);
   expect(again.stdout).toContain(`namespace ${namespace}: registered nothing new`);

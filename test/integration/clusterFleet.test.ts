@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauthServer';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
@@ -58,6 +59,8 @@ beforeAll(async () => {
     stringify({
       temporal: { taskQueue: uniqueName('fleet'), shutdownGraceMs: 5_000 },
       admin: { apiKeys: [adminKey] },
+      // The peers of this test are on loopback: `server` and `worker` refuse it unless allowed.
+      network: { allowPrivate: [...LOOPBACK_CIDRS] },
       connections: { stateSecret: randomBytes(24).toString('hex') },
       sources: [
         {

@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { Connection } from '@temporalio/client';
+import { setupNamespace } from '../../src/temporal/namespace';
 import type { EntityHealth, HealthReport } from '../../src/health';
 import { runCli } from '../helpers/cli';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
@@ -18,8 +20,15 @@ let cliEnv: NodeJS.ProcessEnv;
 beforeAll(async () => {
   target = await startTarget();
   target.behave(() => ({ status: 200 }));
+  // A namespace of its own: the report covers every connection in the namespace, and other test files'
+  // connections (some in needs_reauth on purpose) must not count here.
+  const namespace = uniqueName('health');
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  await setupNamespace(connection, namespace, { createIfMissing: true, retentionDays: 1 });
+  await connection.close();
   env = await startConnectionsEnv({
     extraConfig: {
+      temporal: { taskQueue: uniqueName('health'), namespace },
       sources: [
         {
           id: 'acme',

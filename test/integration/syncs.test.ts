@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/syncProvider';
 import { webhookWorkflowId } from '../../src/shared/ids';
+import { JUNCTION_CONNECTION_ID } from '../../src/shared/searchAttributes';
+import { exportHistories } from '../helpers/exportHistories';
 import { streamIdOf } from '../../src/sync/store/recordStore';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
@@ -83,6 +85,8 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       {
         admin: { apiKeys: [adminKey] },
         providers: [declaration],
+        // Short histories: streams continue as new within the test, carrying what they hold.
+        syncs: { historyEventLimit: 200 },
         delivery: {
           retry: { initialIntervalMs: 50, backoffCoefficient: 1, maximumIntervalMs: 50, maximumAttempts: 2 },
         },
@@ -121,6 +125,12 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
   });
 
   afterAll(async () => {
+    // `JUNCTION_EXPORT_HISTORIES=<dir>`: record this run's sync histories as replay fixtures.
+    const out = process.env.JUNCTION_EXPORT_HISTORIES;
+    if (out && junction) {
+      const query = `WorkflowType = 'sync' AND ${JUNCTION_CONNECTION_ID.name} = '${connectionId}'`;
+      await exportHistories(junction.client, junction.codec, { query, out });
+    }
     await junction?.stop();
     await records?.close();
     await provider?.stop();
@@ -217,6 +227,11 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       { timeoutMs: 60_000, what: 'the sweep to park' },
     );
     expect(parked.pendingDeletes).toMatchObject({ unseen: gone.length, live });
+    // Integration health says so, with what to do.
+    const health = await api('GET', '/health/integrations');
+    const entry = health.json.syncs.find((s: { id: string }) => s.id === `${connectionId}/contacts_full`);
+    expect(entry).toMatchObject({ status: 'degraded' });
+    expect(entry.reasons.join(' ')).toMatch(/deletes wait for approval/);
     const stored = await records.store.sweepCandidates(streamIdOf(connectionId, 'contacts_full'), 0);
     expect(stored.live).toBe(live);
 

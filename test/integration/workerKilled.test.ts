@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { FORWARD_HEADERS } from '../../src/activities/forward';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
@@ -24,6 +25,7 @@ test('a worker killed (SIGKILL) mid-delivery loses nothing: another worker deliv
   const taskQueue = uniqueName('killed');
   const config = {
     temporal: { taskQueue, shutdownGraceMs: 0 },
+    network: { allowPrivate: [...LOOPBACK_CIDRS] },
     sources: [
       {
         id: 'acme',
