@@ -22,7 +22,9 @@ export function syncFactSource(syncs: SyncsClient, catalogue: SyncCatalogue): He
           syncName: row.syncName,
           paused: row.state === 'paused',
           ...(declared ? { intervalSeconds: declared.frequencySeconds } : {}),
-          ...(row.lastSuccessAt ? { lagSeconds: Math.max(0, (now - Date.parse(row.lastSuccessAt)) / 1_000) } : {}),
+          ...(row.lastSuccessAt
+            ? { lagSeconds: Math.max(0, (now - Date.parse(row.lastSuccessAt)) / 1_000) }
+            : {}),
         };
         const troubled = row.state === 'failed' || row.state === 'awaiting_approval';
         if (troubled && queried++ < MAX_STATUS_QUERIES) {
