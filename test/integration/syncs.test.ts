@@ -88,7 +88,12 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
         // Short histories: streams continue as new within the test, carrying what they hold.
         syncs: { historyEventLimit: 200 },
         delivery: {
-          retry: { initialIntervalMs: 50, backoffCoefficient: 1, maximumIntervalMs: 50, maximumAttempts: 2 },
+          retry: {
+            initialIntervalMs: 200,
+            backoffCoefficient: 2,
+            maximumIntervalMs: 2_000,
+            maximumAttempts: 10,
+          },
         },
         sources: [
           {
@@ -248,10 +253,12 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
   });
 
   test('webhooks feed the stream: the newer version wins whatever the order; ids are fetched again', async () => {
+    const sent: string[] = [];
     const send = async (type: string, payload: Record<string, unknown>) => {
       const signed = signStandardWebhook({ secret: hookSecret, body: JSON.stringify({ type, ...payload }) });
       const answer = await junction.post('/webhooks/crm', { headers: signed.headers, body: signed.body });
       expect(answer.status).toBe(202);
+      sent.push(webhookWorkflowId('crm', signed.id));
       return webhookWorkflowId('crm', signed.id);
     };
     const start = await readChanges(api, connectionId, 'contacts');
@@ -271,7 +278,18 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       const last = new Map(changes.map((c) => [c.id, c.data.name]));
       return last.get(x) === 'Newer, from a webhook' && last.get(y) === 'Fetched again' ? changes : undefined;
     };
-    const changes = await eventually(latest, { timeoutMs: 30_000, what: 'webhook records applied' });
+    const changes = await eventually(latest, { timeoutMs: 90_000, what: 'webhook records applied' }).catch(
+      async (error: unknown) => {
+        // Say where it stands: the stream, and the deliveries that carried the records.
+        const stream = await api('GET', path('contacts'));
+        const deliveries = await Promise.all(
+          sent.map((id) => junction.junction.webhooks.deliveryStatus(id).catch((e: Error) => e.message)),
+        );
+        throw new Error(
+          `${String(error)}\nstream: ${JSON.stringify(stream.json)}\ndeliveries: ${JSON.stringify(deliveries)}`,
+        );
+      },
+    );
     expect(changes.filter((c) => c.id === x)).toHaveLength(1);
     // Still the newer one once the stale record has been applied too.
     await eventually(async () => (await api('GET', path('contacts'))).json.incomingWaiting === 0);
