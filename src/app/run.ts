@@ -179,9 +179,13 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       namespace,
       worker: nativeConnection ? { connection: nativeConnection } : undefined,
       api: options.api,
+      // `junction dev` keeps synced records in an embedded PostgreSQL when no database is configured.
+      records: options.devServer ? { embeddedDir: resolve(config.dev.dataDir), env: options.env } : undefined,
       readiness: [temporalReadiness(clientConnection, address, namespace)],
       codecAccess,
     });
+    // Cleanups run in reverse: the store closes after the workers have drained.
+    cleanups.push(() => assembled.close());
     const workerDone = assembled.run();
     cleanups.push(() => assembled.stopWorkers());
     const app: FastifyInstance = assembled.app;

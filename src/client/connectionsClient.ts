@@ -40,46 +40,9 @@ import {
 } from '../shared/connectionContract';
 import { JUNCTION_CONNECTION_ID, JUNCTION_SOURCE, JUNCTION_STATE } from '../shared/searchAttributes';
 import type { connection, oauthAuthorization } from '../workflows';
+import { ConnectionExistsError, ConnectionStuckError, toConnectionError } from './connectionErrors';
 
-/**
- * Maps Temporal's errors for a connection onto Junction's codes: a workflow that does not exist or no longer
- * runs (gRPC NOT_FOUND) is `connection_not_found`; a failed update carries the workflow's own code.
- */
-export function toConnectionError(error: unknown, connectionId: string): unknown {
-  if (error instanceof WorkflowNotFoundError || grpcStatusOf(error) === status.NOT_FOUND) {
-    return new ConnectionError('connection_not_found', `no running connection "${connectionId}"`, {
-      cause: error,
-    });
-  }
-  if (error instanceof WorkflowUpdateFailedError) return readFailure(error, 'refresh_failed');
-  return error;
-}
-
-/**
- * The connection's workflow cannot run its code: its workflow task fails on every attempt (a bug, or a
- * change to workflow code that does not replay its history). Nothing is lost, but no credentials are served
- * until an operator repairs it (see the README: a stuck connection).
- */
-export class ConnectionStuckError extends ConnectionError {
-  constructor(
-    readonly connectionId: string,
-    readonly workflowTaskAttempt: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      'connection_stuck',
-      `connection "${connectionId}" is stuck: its workflow task keeps failing${
-        workflowTaskAttempt ? ` (attempt ${workflowTaskAttempt})` : ''
-      }; see the worker log and the workflow in the Temporal UI`,
-      {
-        ...options,
-        retryable: true,
-        retryAfterMs: 60_000,
-        details: { connectionId, state: 'stuck', workflowTaskAttempt },
-      },
-    );
-  }
-}
+export { ConnectionExistsError, ConnectionStuckError, toConnectionError } from './connectionErrors';
 
 /** What a describe (no worker needed) tells about a connection: the revision a caller can renew from. */
 export interface ConnectionRevision {
@@ -93,17 +56,6 @@ export type AuthorizationCodeProvider = ProviderDeclaration & {
   auth: OAuthAuth & { mode: 'oauth2' };
   client: NonNullable<ProviderDeclaration['client']>;
 };
-
-/** Why a connection start was refused: it already exists (running). */
-export class ConnectionExistsError extends ConnectionError {
-  constructor(connectionId: string, options?: { cause?: unknown }) {
-    super(
-      'connection_exists',
-      `connection "${connectionId}" already exists; delete it first or reconnect it`,
-      options,
-    );
-  }
-}
 
 /** Starts, reads and manages connection workflows; the server, CLI and credentials helper share it. */
 export class ConnectionsClient {
@@ -144,11 +96,10 @@ export class ConnectionsClient {
     return provider as AuthorizationCodeProvider;
   }
 
-  /**
-   * Called once a connection is installed (created with credentials, or connected through the OAuth flow):
-   * the starter client enables the provider's syncs declared `enabledByDefault` here.
-   */
+  /** Called once a connection is installed (the starter client enables its default syncs here). */
   afterInstall?: (connectionId: string) => Promise<void>;
+  /** Called once a connection is deleted: the starter client stops its syncs (their records stay). */
+  afterDelete?: (connectionId: string) => Promise<void>;
 
   /** Creates a connection from credentials the caller holds (API key, basic, client credentials, JWT bearer). */
   async createFromRequest(request: CreateConnectionRequest): Promise<ConnectionStatus> {
@@ -304,9 +255,11 @@ export class ConnectionsClient {
   /** Revokes at the provider and ends the connection. */
   async delete(connectionId: string): Promise<ConnectionStatus> {
     const updateId = randomUUID();
-    return this.call(connectionId, () =>
+    const deleted = await this.call(connectionId, () =>
       this.handle(connectionId).executeUpdate(deleteConnectionUpdate, { updateId }),
     );
+    await this.afterDelete?.(connectionId);
+    return deleted;
   }
 
   async refresh(connectionId: string): Promise<ConnectionStatus> {

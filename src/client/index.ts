@@ -58,5 +58,6 @@ export class JunctionClient {
     );
     const syncs = this.syncs;
     this.connections.afterInstall = (connectionId) => syncs.enableDefaults(connectionId);
+    this.connections.afterDelete = (connectionId) => syncs.disableAll(connectionId);
   }
 }

@@ -114,6 +114,14 @@ export class SyncsClient {
     }
   }
 
+  /** Stops every sync of a connection (it was deleted); the records stay readable. */
+  async disableAll(connectionId: string): Promise<void> {
+    if (this.catalogue.size === 0) return;
+    for (const listed of await this.list({ connectionId })) {
+      await this.disable(connectionId, listed.syncName).catch(() => undefined);
+    }
+  }
+
   /** Stops the stream's workflow; its records stay in the store. */
   async disable(connectionId: string, syncName: string): Promise<void> {
     await this.running(connectionId, syncName, (handle) => handle.cancel());

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { JunctionConfig } from '../config/schema';
 import { buildCatalogue } from '../providers/catalogue';
+import { ContactsProvider, contactsProviderDeclaration } from './syncProvider';
 import { startFakeProvider, type FakeProvider } from './fakeProvider';
 
 export const DEMO_PROVIDER_ID = 'demo';
 export const DEMO_CONNECTION_ID = 'demo';
+/** The syncable fake CRM: its provider and connection id. */
+export const DEMO_CRM_ID = 'demo-crm';
 
 export interface Demo {
   provider: FakeProvider;
@@ -60,22 +63,29 @@ function demoProviderDeclaration(apiBaseUrl: string): Record<string, unknown> {
   };
 }
 
-/** Creates connection `demo` through the API, replacing one an earlier demo run left with another key. */
-async function createDemoConnection(apiUrl: string, adminKey: string, apiKey: string): Promise<void> {
+/**
+ * Creates a demo connection through the API, replacing one an earlier demo run left with another key.
+ * `demo` by default; `demo-crm` for the syncable CRM.
+ */
+async function createDemoConnection(
+  apiUrl: string,
+  adminKey: string,
+  apiKey: string,
+  id: { providerId: string; connectionId: string } = {
+    providerId: DEMO_PROVIDER_ID,
+    connectionId: DEMO_CONNECTION_ID,
+  },
+): Promise<void> {
   const create = () =>
     fetch(`${apiUrl}/connections`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        providerId: DEMO_PROVIDER_ID,
-        connectionId: DEMO_CONNECTION_ID,
-        credentials: { apiKey },
-      }),
+      body: JSON.stringify({ ...id, credentials: { apiKey } }),
     });
   let response = await create();
   if (response.status === 409) {
     // Left from an earlier demo run with another key: replace it.
-    await fetch(`${apiUrl}/connections/${DEMO_CONNECTION_ID}`, {
+    await fetch(`${apiUrl}/connections/${id.connectionId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${adminKey}` },
     });
@@ -97,6 +107,9 @@ function demoInstructions(apiUrl: string, providerUrl: string, adminKey: string)
     `  Admin key:      ${adminKey}`,
     `  Try:            curl -X POST ${apiUrl}/actions/demo/getItem ${auth} -H 'content-type: application/json' -d '{"connectionId":"demo","input":{"id":7}}'`,
     `                  curl -X POST ${apiUrl}/actions/demo/createItem ${auth} -H 'content-type: application/json' -H 'idempotency-key: k1' -d '{"connectionId":"demo","input":{"name":"x"}}'`,
+    'Sync: a fake CRM (provider "demo-crm", connection "demo-crm") whose contacts change every 20 s, synced into the embedded store.',
+    `  Records:        curl '${apiUrl}/records/${DEMO_CRM_ID}/contacts?limit=5' ${auth}   (follow nextCursor for what changed)`,
+    `  Drive it:       npx junction syncs status|run|pause|resume ${DEMO_CRM_ID} contacts`,
   ];
 }
 
@@ -111,10 +124,23 @@ export async function prepareDemo(config: JunctionConfig): Promise<Demo> {
     acceptToken: (token) => token === apiKey,
     quota: { limit: 100, windowMs: 10_000 },
   });
-  const declared = buildCatalogue([demoProviderDeclaration(provider.url)]).filter(
-    (entry) => entry.id === DEMO_PROVIDER_ID,
-  );
-  config.providers = [...config.providers.filter((entry) => entry.id !== DEMO_PROVIDER_ID), ...declared];
+  // A CRM whose contacts change over time: created, renamed and deleted every 20 s.
+  const crm = await new ContactsProvider({ apiKey, initial: 250 }).start();
+  const churn = setInterval(() => {
+    const ids = crm.all().map((contact) => contact.id);
+    crm.update(ids.slice(0, 3));
+    crm.create(2);
+    crm.remove(ids.slice(-1));
+  }, 20_000);
+  churn.unref();
+  const declared = buildCatalogue([
+    demoProviderDeclaration(provider.url),
+    contactsProviderDeclaration(DEMO_CRM_ID, crm.url, { frequencySeconds: 30, enabledByDefault: true }),
+  ]).filter((entry) => entry.id === DEMO_PROVIDER_ID || entry.id === DEMO_CRM_ID);
+  config.providers = [
+    ...config.providers.filter((entry) => entry.id !== DEMO_PROVIDER_ID && entry.id !== DEMO_CRM_ID),
+    ...declared,
+  ];
   const adminKey = config.admin.apiKeys[0] ?? `demo-admin-${randomBytes(16).toString('hex')}`;
   if (config.admin.apiKeys.length === 0) config.admin.apiKeys = [adminKey];
 
@@ -123,8 +149,15 @@ export async function prepareDemo(config: JunctionConfig): Promise<Demo> {
     adminKey,
     async connect(apiUrl) {
       await createDemoConnection(apiUrl, adminKey, apiKey);
+      await createDemoConnection(apiUrl, adminKey, apiKey, {
+        providerId: DEMO_CRM_ID,
+        connectionId: DEMO_CRM_ID,
+      });
       return demoInstructions(apiUrl, provider.url, adminKey);
     },
-    stop: () => provider.close(),
+    stop: async () => {
+      clearInterval(churn);
+      await Promise.all([provider.close(), crm.stop()]);
+    },
   };
 }

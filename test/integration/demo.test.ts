@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/temporal/runtime';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { eventually } from '../helpers/temporal';
 
 test('`junction dev --demo` runs a fake provider with a connection, and its actions work (twice: restart-safe)', async () => {
   const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
@@ -47,6 +48,18 @@ test('`junction dev --demo` runs a fake provider with a connection, and its acti
     });
     expect(control.status).toBe(200);
     expect((await action('getItem', { id: 1 })).status).toBe(502);
+    // The CRM's contacts sync (enabled by default) fills the embedded store; after a restart it is still there.
+    const records = await eventually(
+      async () => {
+        const answer = await fetch(`http://127.0.0.1:${apiPort}/records/demo-crm/contacts?limit=1000`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        });
+        const body = (await answer.json()) as { records?: Array<{ id: string }> };
+        return answer.status === 200 && (body.records?.length ?? 0) >= 250 ? body.records : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the demo CRM contacts in the store' },
+    );
+    expect(new Set(records.map((record) => record.id)).size).toBeGreaterThanOrEqual(250);
     dev.kill('SIGTERM');
     expect(await exited(dev)).toBe(0);
   }

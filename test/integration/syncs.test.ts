@@ -339,6 +339,16 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('two versions of a record in one batch: the newer is kept, whatever their order', async () => {
+    const streamId = await records.store.ensureStream(connectionId, 'batch-check', providerId);
+    const newer = { id: 'r1', data: { id: 'r1', name: 'newer' }, version: '20' };
+    const older = { id: 'r1', data: { id: 'r1', name: 'older' }, version: '10' };
+    await records.store.writeRecords(streamId, [newer, older]);
+    await records.store.writeRecords(streamId, [older]);
+    const changes = await records.store.changes(streamId, 0, 10);
+    expect(changes.map((change) => [change.action, change.data.name])).toEqual([['added', 'newer']]);
+  });
+
   test('pause holds runs until resume; bad input is a 4xx with a code, never a 5xx', async () => {
     expect((await api('POST', `${path('contacts')}/pause`)).status).toBe(202);
     await eventually(async () => (await api('GET', path('contacts'))).json.state === 'paused', {

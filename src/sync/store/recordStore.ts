@@ -227,8 +227,12 @@ export class RecordStore {
     records: IncomingRecord[],
   ): Promise<PageOutcome> {
     const outcome = emptyOutcome();
+    // Two versions of a record in one batch (webhooks applied together): the newer wins, never the later.
     const latest = new Map<string, IncomingRecord>();
-    for (const record of records) latest.set(record.id, record);
+    for (const record of records) {
+      const seen = latest.get(record.id);
+      if (!seen || !isOlderVersion(record.version, seen.version)) latest.set(record.id, record);
+    }
     const ids = [...latest.keys()];
     if (ids.length === 0) return outcome;
     const { rows } = await tx.query<StoredRow & Record<string, unknown>>(
