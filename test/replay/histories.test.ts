@@ -38,6 +38,7 @@ test('every checked-in history replays with the current workflow code', async ()
     'webhookSequencer',
     'oauthAuthorization',
     'providerAction',
+    'sync',
   ])
     expect(types).toContain(type);
   const histories = all.map(({ file }) => ({
