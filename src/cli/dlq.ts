@@ -2,27 +2,19 @@ import type { Command } from 'commander';
 import type { DeadLetter, JunctionClient } from '../client';
 import { RequestError } from '../shared/errors';
 import { connectJunction } from './connect';
+import { formatTable } from './table';
 
 function table(rows: DeadLetter[]): string {
-  const header = ['WORKFLOW ID', 'SOURCE', 'EVENT', 'DEAD-LETTERED', 'LAST ERROR'];
-  const lines = rows.map((row) => [
-    row.workflowId,
-    row.sourceId ?? '-',
-    row.eventType ?? '-',
-    row.deadLetteredAt ?? '-',
-    row.lastError ? `${row.lastError.code}: ${row.lastError.message}` : '-',
-  ]);
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...lines.map((line) => (line[i] ?? '').length)),
+  return formatTable(
+    ['WORKFLOW ID', 'SOURCE', 'EVENT', 'DEAD-LETTERED', 'LAST ERROR'],
+    rows.map((row) => [
+      row.workflowId,
+      row.sourceId ?? '-',
+      row.eventType ?? '-',
+      row.deadLetteredAt ?? '-',
+      row.lastError ? `${row.lastError.code}: ${row.lastError.message}` : '-',
+    ]),
   );
-  return [header, ...lines]
-    .map((line) =>
-      line
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /** Signals at most this many dead letters at once: enough to be quick, gentle on the server. */

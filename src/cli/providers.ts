@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatTable } from './table';
 import { stringify } from 'yaml';
 import { loadConfig } from '../config/load';
 import type { ProviderDeclaration } from '../providers/schema';
@@ -19,19 +20,6 @@ export function printableDeclaration(provider: ProviderDeclaration): Record<stri
       ...(client.keyId ? { keyId: client.keyId } : {}),
     },
   };
-}
-
-/** Rows padded into columns, the way `docker ps` prints. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 function providerRow(provider: ProviderDeclaration): string[] {

@@ -3,27 +3,13 @@ import type { JunctionClient } from '../client';
 import type { ListedSync } from '../client/syncsClient';
 import type { SyncStatus } from '../shared/syncContract';
 import { connectJunction } from './connect';
+import { formatTable } from './table';
 
 function table(rows: ListedSync[]): string {
-  const header = ['CONNECTION', 'PROVIDER', 'SYNC', 'STATE', 'LAST SUCCESS'];
-  const lines = rows.map((row) => [
-    row.connectionId,
-    row.providerId,
-    row.syncName,
-    row.state,
-    row.lastSuccessAt ?? '-',
-  ]);
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...lines.map((line) => (line[i] ?? '').length)),
+  return formatTable(
+    ['CONNECTION', 'PROVIDER', 'SYNC', 'STATE', 'LAST SUCCESS'],
+    rows.map((row) => [row.connectionId, row.providerId, row.syncName, row.state, row.lastSuccessAt ?? '-']),
   );
-  return [header, ...lines]
-    .map((line) =>
-      line
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /** A status as a few lines a person reads at a glance. */

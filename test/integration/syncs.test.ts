@@ -135,6 +135,9 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
     if (out && junction) {
       const query = `WorkflowType = 'sync' AND ${JUNCTION_CONNECTION_ID.name} = '${connectionId}'`;
       await exportHistories(junction.client, junction.codec, { query, out });
+      // Deliveries to a sync target (the `sync-targets` patch), one per shape.
+      const deliveries = `WorkflowType = 'webhookDelivery' AND TaskQueue = '${junction.config.temporal.taskQueue}'`;
+      await exportHistories(junction.client, junction.codec, { query: deliveries, out, distinct: true });
     }
     await junction?.stop();
     await records?.close();
