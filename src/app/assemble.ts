@@ -26,7 +26,14 @@ function syncPageActivities(syncs: AssembledSyncs, logger: Logger): ExtraProvide
   const { store } = syncs;
   if (!store) return undefined;
   return (caller) =>
-    createSyncPageActivities({ store, catalogue: syncs.catalogue, logger, metrics: syncs.metrics, caller });
+    createSyncPageActivities({
+      store,
+      writes: syncs.writes,
+      catalogue: syncs.catalogue,
+      logger,
+      metrics: syncs.metrics,
+      caller,
+    });
 }
 
 export interface AssembleOptions {
@@ -194,6 +201,7 @@ export async function assembleJunction(options: AssembleOptions): Promise<Assemb
     cookieSecrets: codec.deriveKeys('junction codec session'),
     codecAccess: options.codecAccess,
     records: syncs.store,
+    writes: syncs.writes,
     stateSecret: config.connections.stateSecret ?? codec.deriveKey('junction oauth state'),
     now: options.now,
     health,

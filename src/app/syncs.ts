@@ -10,6 +10,7 @@ import { encodeCursor } from '../sync/cursor';
 import { createSyncMetrics, type SyncMetrics } from '../sync/metrics';
 import { openRecordStore, storeLocation } from '../sync/store/open';
 import type { RecordStore } from '../sync/store/recordStore';
+import { WriteStore } from '../sync/store/writeStore';
 
 /** Where the record store comes from: one made by the caller (tests), or configuration (and dev's data dir). */
 export interface RecordsOption {
@@ -23,6 +24,8 @@ export interface AssembledSyncs {
   catalogue: SyncCatalogue;
   /** Open when a provider declares a sync. */
   store?: RecordStore;
+  /** The application's writes, in the same store. */
+  writes?: WriteStore;
   metrics: SyncMetrics;
   /** Closes the store if it was opened here. */
   close(): Promise<void>;
@@ -48,6 +51,7 @@ export async function assembleSyncs(
   return {
     catalogue,
     store,
+    writes: new WriteStore(store),
     metrics: syncMetrics,
     close: async () => {
       if (owned) await store.db.close();
@@ -99,6 +103,7 @@ export function syncStoreActivities(
   if (!syncs.store) return {};
   return createSyncStoreActivities({
     store: syncs.store,
+    writes: syncs.writes,
     catalogue: syncs.catalogue,
     logger,
     metrics: syncs.metrics,

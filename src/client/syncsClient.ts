@@ -15,6 +15,7 @@ import {
   recordsChangedSignal,
   rejectDeletesSignal,
   resumeSyncSignal,
+  writesWaitingSignal,
   syncNowUpdate,
   syncStatusQuery,
   syncWorkflowId,
@@ -53,6 +54,24 @@ export class SyncsClient {
     config: Pick<JunctionConfig, 'syncs'>,
   ) {
     this.historyEventLimit = config.syncs.historyEventLimit;
+  }
+
+  /** A provider's declared sync (no Temporal call: the stream row names the provider). */
+  declaration(providerId: string, syncName: string) {
+    return this.catalogue.find(providerId, syncName);
+  }
+
+  /**
+   * Tells the stream's workflow that application writes wait in the store. Best effort: a write is stored
+   * before this, and every run of the stream drains what a lost signal left behind.
+   */
+  async writesWaiting(connectionId: string, syncName: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(syncWorkflowId(connectionId, syncName)).signal(writesWaitingSignal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The declared sync of a connection's provider, or `unknown_sync` (the connection must exist). */

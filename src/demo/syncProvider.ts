@@ -7,6 +7,8 @@ export interface Contact {
   name: string;
   email: string;
   updated_at: number;
+  /** Wall-clock time of the last change (what a `latest` conflict rule compares). */
+  modified_at: string;
   archived?: boolean;
 }
 
@@ -24,6 +26,10 @@ export interface ContactsFaults {
   failNext?: { count: number; status: 429 | 500 | 401 | 503; retryAfter?: string };
   /** Answer list requests only after this long (a slow provider). */
   delayMs?: number;
+  /** An outage: every request answers 503 until cleared. */
+  down?: boolean;
+  /** Called once a write (create, change, delete) has been carried out, before it is answered. */
+  onWrite?: () => void;
 }
 
 /**
@@ -43,6 +49,9 @@ export class ContactsProvider {
   readonly pagesServed: string[] = [];
   /** Every request's status. */
   readonly answers: number[] = [];
+  /** Writes carried out (a replayed Idempotency-Key is not one). */
+  readonly writes: Array<{ method: string; id: string; key?: string }> = [];
+  private readonly idempotent = new Map<string, { status: number; body: unknown }>();
 
   constructor(private readonly options: ContactsProviderOptions) {
     this.create(options.initial ?? 0);
@@ -52,12 +61,13 @@ export class ContactsProvider {
   create(count: number): string[] {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const id = `c${String(this.nextId++).padStart(6, '0')}`;
+      const id = this.newId();
       this.contacts.set(id, {
         id,
         name: `Contact ${id}`,
         email: `${id}@example.test`,
         updated_at: ++this.clock,
+        modified_at: new Date().toISOString(),
       });
       ids.push(id);
     }
@@ -68,8 +78,17 @@ export class ContactsProvider {
   update(ids: string[], name: (id: string) => string = (id) => `Renamed ${id} @${this.clock}`): void {
     for (const id of ids) {
       const contact = this.contacts.get(id);
-      if (contact) this.contacts.set(id, { ...contact, name: name(id), updated_at: ++this.clock });
+      if (contact) this.change(id, { name: name(id) });
     }
+  }
+
+  /** Changes fields of a contact (a new version); undefined when there is no such contact. */
+  change(id: string, fields: Partial<Pick<Contact, 'name' | 'email'>>): Contact | undefined {
+    const contact = this.contacts.get(id);
+    if (!contact) return undefined;
+    const changed = { ...contact, ...fields, updated_at: ++this.clock, modified_at: new Date().toISOString() };
+    this.contacts.set(id, changed);
+    return changed;
   }
 
   /** Removes contacts (listed afterwards by the "deleted since" endpoint). */
@@ -130,6 +149,8 @@ export class ContactsProvider {
     if (request.headers.authorization !== `Bearer ${this.options.apiKey}`) {
       return this.send(response, 401, { error: 'unauthorized' });
     }
+    if (this.faults.down) return this.send(response, 503, { error: 'down for maintenance' });
+    if (request.method !== 'GET') return this.write(request, response, url);
     if (url.pathname === '/contacts' || url.pathname === '/contacts/deleted') {
       const fault = this.faults.failNext;
       if (fault && fault.count > 0) {
@@ -147,6 +168,54 @@ export class ContactsProvider {
       return contact ? this.send(response, 200, contact) : this.send(response, 404, { error: 'not_found' });
     }
     return this.send(response, 404, { error: 'no such endpoint' });
+  }
+
+  /**
+   * `POST /contacts` (an id in the body is kept; 409 when taken), `PATCH /contacts/:id`, `DELETE
+   * /contacts/:id`. An Idempotency-Key seen before answers what it answered then, doing nothing again.
+   */
+  private async write(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const body = (text ? JSON.parse(text) : {}) as Partial<Contact>;
+    const key = request.headers['idempotency-key'] as string | undefined;
+    const replay = key ? this.idempotent.get(key) : undefined;
+    if (replay) return this.send(response, replay.status, replay.body);
+    const [status, answer] = this.carryOut(request.method ?? '', url.pathname, body);
+    if (status < 300) {
+      this.writes.push({ method: request.method ?? '', id: (answer as Contact).id ?? '', key });
+      if (key) this.idempotent.set(key, { status, body: answer });
+      this.faults.onWrite?.();
+    }
+    return this.send(response, status, answer);
+  }
+
+  private carryOut(method: string, path: string, body: Partial<Contact>): [number, unknown] {
+    const fields = {
+      ...(typeof body.name === 'string' ? { name: body.name } : {}),
+      ...(typeof body.email === 'string' ? { email: body.email } : {}),
+    };
+    if (method === 'POST' && path === '/contacts') {
+      const id = typeof body.id === 'string' && body.id !== '' ? body.id : this.newId();
+      if (this.contacts.has(id)) return [409, { error: 'exists' }];
+      const contact = { id, name: '', email: '', updated_at: 0, modified_at: '' };
+      this.contacts.set(id, contact);
+      this.deleted.delete(id);
+      return [201, this.change(id, fields)];
+    }
+    const id = decodeURIComponent(/^\/contacts\/([^/]+)$/.exec(path)?.[1] ?? '');
+    if (!this.contacts.has(id)) return [404, { error: 'not_found' }];
+    if (method === 'PATCH') return [200, this.change(id, fields)];
+    if (method === 'DELETE') {
+      this.remove([id]);
+      return [200, { id, deleted: true }];
+    }
+    return [405, { error: 'method not allowed' }];
+  }
+
+  private newId(): string {
+    return `c${String(this.nextId++).padStart(6, '0')}`;
   }
 
   /** `GET /contacts?updated_since=&cursor=&limit=`: ordered by (updated_at, id), inclusive of `updated_since`. */
@@ -173,6 +242,12 @@ export class ContactsProvider {
   }
 }
 
+/** Conflict rules of the `contacts` sync (`manual` for every field unless given). */
+export interface ConflictsOption {
+  rule?: 'provider' | 'app' | 'latest' | 'preferNonEmpty' | 'manual';
+  fields?: Record<string, 'provider' | 'app' | 'latest' | 'preferNonEmpty' | 'manual'>;
+}
+
 /**
  * The provider declaration of the fake CRM with its syncs: `contacts` (incremental by `updated_at`, deletes
  * from the "deleted since" endpoint) and `contacts_full` (full passes, deletes by reconcile under the guard).
@@ -180,7 +255,7 @@ export class ContactsProvider {
 export function contactsProviderDeclaration(
   id: string,
   apiBaseUrl: string,
-  options: { frequencySeconds?: number; enabledByDefault?: boolean } = {},
+  options: { frequencySeconds?: number; enabledByDefault?: boolean; conflicts?: ConflictsOption } = {},
 ) {
   const model = {
     type: 'object',
@@ -190,9 +265,23 @@ export function contactsProviderDeclaration(
       name: { type: 'string' },
       email: { type: 'string' },
       updatedAt: { type: 'number' },
+      modifiedAt: { type: 'string' },
     },
   };
-  const mapping = { id: 'id', name: 'name', email: 'email', updatedAt: 'updated_at' };
+  const mapping = {
+    id: 'id',
+    name: 'name',
+    email: 'email',
+    updatedAt: 'updated_at',
+    modifiedAt: 'modified_at',
+  };
+  // Two-way: the application's creates, changes and deletes go back to the CRM.
+  const writes = {
+    create: { method: 'POST', path: '/contacts' },
+    update: { method: 'PATCH', path: '/contacts/{id}' },
+    delete: { method: 'DELETE', path: '/contacts/{id}' },
+  };
+  const conflicts = { modifiedField: 'modifiedAt', ...options.conflicts };
   const endpoint = { path: '/contacts', query: { limit: 100 }, recordPath: '/contacts/{id}' };
   return {
     id,
@@ -218,6 +307,8 @@ export function contactsProviderDeclaration(
         enabledByDefault: options.enabledByDefault ?? false,
         cursor: { param: 'updated_since', field: 'updated_at' },
         frequencySeconds: options.frequencySeconds ?? 300,
+        writes,
+        conflicts,
         deletion: {
           strategy: 'deleted-endpoint',
           path: '/contacts/deleted',

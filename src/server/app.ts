@@ -22,7 +22,9 @@ import type { HealthService } from '../health';
 import { registerHealthRoutes } from './routes/health';
 import { registerOpsRoutes, type ReadinessCheck } from './routes/ops';
 import { registerSyncRoutes } from './routes/syncs';
+import { registerSyncWriteRoutes } from './routes/syncWrites';
 import { registerWebhookRoutes } from './routes/webhooks';
+import type { WriteStore } from '../sync/store/writeStore';
 import type { RecordStore } from '../sync/store/recordStore';
 
 export interface ServerDeps {
@@ -43,6 +45,8 @@ export interface ServerDeps {
   codecAccess?: CodecAccess;
   /** The record store (when a provider declares a sync): the change stream reads from it. */
   records?: RecordStore;
+  /** The application's writes to synced records (in the record store). */
+  writes?: WriteStore;
   /** Integration health (`GET /health/integrations`), served by API and worker-only processes alike. */
   health?: HealthService;
   /** The outbound network policy: a connect session's `returnTo` is checked against it. */
@@ -84,13 +88,9 @@ function registerApiRoutes(
     },
   };
   registerConnectionRoutes(app, connectionDeps);
-  registerSyncRoutes(app, {
-    config: deps.config,
-    junction,
-    records: deps.records,
-    stateSecret,
-    now,
-  });
+  const syncDeps = { config: deps.config, junction, records: deps.records, writes: deps.writes, stateSecret, now };
+  registerSyncRoutes(app, syncDeps);
+  registerSyncWriteRoutes(app, syncDeps);
   registerConnectRoutes(app, connectionDeps);
 }
 

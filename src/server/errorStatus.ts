@@ -84,6 +84,13 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   sync_not_enabled: 404,
   not_awaiting_approval: 409,
   sync_failed: 502,
+  unknown_record: 404,
+  record_exists: 409,
+  invalid_record: 400,
+  write_not_declared: 405,
+  unknown_write: 404,
+  unknown_conflict: 404,
+  conflict_resolved: 409,
   // The server understood the request and refuses where it would send Junction: a policy, not a fault.
   destination_not_allowed: 403,
 };

@@ -74,6 +74,15 @@ export const activityOptions = {
     startToCloseTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS,
     retry: toRetryPolicy({ ...PROVIDER_RETRY_PRESETS.patient, maximumAttempts: 20 }),
   }),
+  /**
+   * One application write on the provider's task queue: a few quick attempts, then the workflow waits and
+   * tries again later (the write stays queued in the store, in order, while the provider is down).
+   */
+  syncWrite: (providerId: string): ActivityOptions => ({
+    taskQueue: providerTaskQueue(providerId),
+    startToCloseTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS * 2 + ATTEMPT_TIMEOUT_MARGIN_MS,
+    retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 8_000, maximumAttempts: 4 },
+  }),
   /** A provider's whole "deleted since" listing in one activity: it heartbeats every page. */
   syncListing: (providerId: string): ActivityOptions => ({
     taskQueue: providerTaskQueue(providerId),

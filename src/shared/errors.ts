@@ -93,7 +93,19 @@ export const ERROR_CODES = {
     'schema_invalid',
     'delivery_failed',
   ],
-  sync: ['unknown_sync', 'sync_not_enabled', 'not_awaiting_approval', 'sync_failed'],
+  sync: [
+    'unknown_sync',
+    'sync_not_enabled',
+    'not_awaiting_approval',
+    'sync_failed',
+    'unknown_record',
+    'record_exists',
+    'invalid_record',
+    'write_not_declared',
+    'unknown_write',
+    'unknown_conflict',
+    'conflict_resolved',
+  ],
   network: ['destination_not_allowed'],
 } as const;
 

@@ -83,7 +83,26 @@ export interface SyncCarried {
   pendingSweep?: PendingSweep;
   requested?: SyncNowRequest;
   incoming: RecordsChanged[];
+  /** Application writes: "writes waiting" signals received, and how many of them a drain has covered. */
+  writeSignals?: number;
+  writesDrained?: number;
+  /** The provider failed a write: the next attempt waits until then (ISO-8601). */
+  writesRetryAt?: string;
+  /** Conflicts an operator resolved by signal, to record before the next drain. */
+  resolutions?: ResolveConflictInput[];
 }
+
+/** An operator's decision on a parked write: take the provider's record, the application's, or a value. */
+export interface ResolveConflictInput {
+  writeId: string;
+  take?: 'provider' | 'app';
+  value?: Record<string, unknown>;
+}
+
+/** One application write applied (or parked, or refused), or none left to apply. */
+export type SyncWriteResult =
+  | { done: true }
+  | { done: false; writeId: string; state: 'applied' | 'parked' | 'failed' };
 
 export interface SyncStatus {
   connectionId: string;
@@ -207,6 +226,10 @@ export const resumeSyncSignal = defineSignal('resume');
 export const approveDeletesSignal = defineSignal('approveDeletes');
 export const rejectDeletesSignal = defineSignal('rejectDeletes');
 export const recordsChangedSignal = defineSignal<[RecordsChanged]>('recordsChanged');
+/** The application wrote (or an operator resolved a conflict through the API): drain the stream's writes. */
+export const writesWaitingSignal = defineSignal('writesWaiting');
+/** An operator's decision on a parked conflict, e.g. from the Temporal UI. */
+export const resolveConflictSignal = defineSignal<[ResolveConflictInput]>('resolveConflict');
 export const syncStatusQuery = defineQuery<SyncStatus>('syncStatus');
 
 /** The sync activities on Junction's own task queue (the store alone). */
@@ -217,6 +240,9 @@ export interface SyncStoreActivityTypes {
   syncDropSweep(input: SyncSweepInput): Promise<void>;
   syncFinish(input: SyncRunInput): Promise<SyncFinishResult>;
   syncNotify(input: SyncNotifyInput): Promise<boolean>;
+  syncResolveConflict(
+    input: SyncStreamRef & ResolveConflictInput,
+  ): Promise<'resolved' | 'unknown' | 'not_parked' | 'invalid'>;
 }
 
 /** The sync activities on the provider's task queue (they call the provider). */
@@ -224,4 +250,6 @@ export interface SyncPageActivityTypes {
   syncPage(input: SyncRunInput): Promise<SyncPageResult>;
   syncDeleted(input: SyncRunInput): Promise<number>;
   syncApply(input: SyncApplyInput): Promise<SyncPageResult>;
+  /** The stream's next application write, carried out at the provider (or parked on a conflict). */
+  syncWriteNext(input: SyncStreamRef): Promise<SyncWriteResult>;
 }

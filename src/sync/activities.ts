@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger';
 import { SyncError } from '../shared/errors';
 import { toApplicationFailure } from '../shared/failures';
 import type {
+  ResolveConflictInput,
   SyncBeginInput,
   SyncBeginResult,
   SyncFinishResult,
@@ -15,9 +16,12 @@ import type {
 import { firstPageRequest, syncPlan, type ResolvedSync, type SyncCatalogue } from './catalogue';
 import type { SyncMetrics } from './metrics';
 import { streamIdOf, type RecordStore } from './store/recordStore';
+import type { WriteStore } from './store/writeStore';
 
 export interface SyncActivityDeps {
   store: RecordStore;
+  /** The application's writes (two-way syncs). */
+  writes?: WriteStore;
   catalogue: SyncCatalogue;
   logger: Logger;
   metrics?: SyncMetrics;
@@ -53,6 +57,32 @@ export function runMode(sync: ResolvedSync, input: SyncBeginInput): 'incremental
   const deletion = declaration.deletion;
   if (deletion?.strategy === 'full-reconcile' && input.runNumber % deletion.everyRuns === 0) return 'full';
   return 'incremental';
+}
+
+/** An operator's decision on a parked write, sent as a signal: checked like the API checks it, then recorded. */
+async function resolveBySignal(
+  deps: SyncActivityDeps,
+  input: SyncStreamRef & ResolveConflictInput,
+): Promise<'resolved' | 'unknown' | 'not_parked' | 'invalid'> {
+  if (!deps.writes) return 'unknown';
+  const resolution = input.value
+    ? { value: input.value }
+    : input.take === 'provider' || input.take === 'app'
+      ? { take: input.take }
+      : undefined;
+  const write = await deps.writes.get(input.writeId);
+  const sync = resolveSync(deps.catalogue, input);
+  const stored = write?.recordId ? await deps.writes.record(write.streamId, write.recordId) : undefined;
+  const problems =
+    resolution && 'value' in resolution ? sync.shaper.problems({ ...stored?.data, ...resolution.value }) : [];
+  const streamId = streamIdOf(input.connectionId, input.syncName);
+  if (!resolution || problems.length > 0 || (write && write.streamId !== streamId)) {
+    deps.logger.warn({ writeId: input.writeId, problems }, 'conflict resolution refused: invalid');
+    return 'invalid';
+  }
+  const outcome = await deps.writes.resolve(input.writeId, resolution);
+  deps.logger.info({ writeId: input.writeId, outcome }, 'conflict resolution by signal');
+  return outcome;
 }
 
 /**
@@ -126,6 +156,9 @@ export function createSyncStoreActivities(deps: SyncActivityDeps): SyncStoreActi
         pruned,
       };
     },
+
+    /** An operator's decision from a signal (the UI): recorded like one from the API, or refused. */
+    syncResolveConflict: (input) => resolveBySignal(deps, input),
 
     async syncNotify(input: SyncNotifyInput): Promise<boolean> {
       if (!deps.notify) return false;

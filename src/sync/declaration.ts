@@ -38,7 +38,7 @@ const deletionSchema = z.discriminatedUnion('strategy', [
   z.object({ strategy: z.literal('field'), field: dotPath, value: z.unknown() }).strict(),
 ]);
 
-/** A write the provider allows: a declared call (issue #11 makes use of them). */
+/** A write the provider allows: a declared call; the application's writes go through it. */
 const writeSchema = z
   .object({
     method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']),
@@ -46,6 +46,22 @@ const writeSchema = z
     path: requestPath,
   })
   .strict();
+
+const conflictRule = z.enum(['provider', 'app', 'latest', 'preferNonEmpty', 'manual']);
+
+/**
+ * How a conflict between an application write and a provider change is settled: `rule` for every field
+ * (and for a delete against an update), `fields` per model field. `latest` compares the application's write
+ * time with the provider's modification time, read from `modifiedField` (a model field).
+ */
+const conflictsSchema = z
+  .object({
+    rule: conflictRule.default('manual'),
+    fields: z.record(z.string(), conflictRule).default({}),
+    modifiedField: dotPath.optional(),
+  })
+  .strict()
+  .prefault({});
 
 /**
  * A sync, declared as data with its provider: what to fetch, how to page and resume, what the stored record
@@ -98,6 +114,8 @@ export const syncSchema = z
       })
       .strict()
       .optional(),
+    /** Conflicts between the application's writes and the provider's changes (two-way syncs). */
+    conflicts: conflictsSchema,
     /** Started for every connection of the provider, without being enabled one by one. */
     enabledByDefault: z.boolean().default(false),
     /** A sweep that would delete more than this share of the stream (or this many records) waits for approval. */
@@ -111,7 +129,24 @@ export const syncSchema = z
     if (sync.mode === 'incremental' && !sync.cursor) {
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'incremental syncs declare a cursor' });
     }
+    const { conflicts } = sync;
+    const usesLatest = [conflicts.rule, ...Object.values(conflicts.fields)].includes('latest');
+    if (usesLatest && !conflicts.modifiedField) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conflicts', 'modifiedField'],
+        message: 'the `latest` rule compares modification times: declare the model field that holds them',
+      });
+    }
+    if (sync.writes && Object.keys(sync.writes).length > 0 && !sync.endpoint.recordPath) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'recordPath'],
+        message: 'writes read the provider’s record first (for conflicts): declare `recordPath`',
+      });
+    }
   });
 
 export type SyncDeclaration = z.output<typeof syncSchema>;
+export type ConflictsDeclaration = SyncDeclaration['conflicts'];
 export type DeletionStrategy = NonNullable<SyncDeclaration['deletion']>;

@@ -14,12 +14,13 @@ import type {
 import { recordRequest, type ResolvedSync } from './catalogue';
 import { resolveSync, type SyncActivityDeps } from './activities';
 import type { InvalidRecord } from './records';
+import { syncWriteNext } from './writeActivities';
 import { streamIdOf, type IncomingRecord, type PageOutcome } from './store/recordStore';
 
 /** How many refused records a result reports (the count is always complete). */
 const INVALID_REPORTED = 5;
 
-export type SyncPageDeps = Pick<SyncActivityDeps, 'store' | 'catalogue' | 'logger' | 'metrics'> & {
+export type SyncPageDeps = Pick<SyncActivityDeps, 'store' | 'writes' | 'catalogue' | 'logger' | 'metrics'> & {
   caller: ProviderCaller;
 };
 
@@ -167,5 +168,10 @@ export function createSyncPageActivities(deps: SyncPageDeps): SyncPageActivityTy
     syncPage: (input) => syncPage(deps, input),
     syncDeleted: (input) => syncDeleted(deps, input),
     syncApply: (input) => syncApply(deps, input),
+    syncWriteNext: (input) => {
+      const { writes } = deps;
+      if (!writes) throw new Error('the record store is not open: no writes to apply');
+      return syncWriteNext({ ...deps, writes }, input);
+    },
   };
 }

@@ -39,6 +39,12 @@ export class RecordShaper {
     this.validate = new Ajv({ allErrors: true, strict: false }).compile(sync.model);
   }
 
+  /** Why the model refuses a record (model shape); empty when it accepts it. */
+  problems(data: Record<string, unknown>): string[] {
+    if (this.validate(data)) return [];
+    return (this.validate.errors ?? []).map((e) => `${e.instancePath || '(record)'} ${e.message ?? ''}`);
+  }
+
   /** The record's version (for "newer wins") and cursor value, read from the provider's shape. */
   version(providerRecord: unknown): string | undefined {
     const field = this.sync.versionField ?? this.sync.cursor?.field;

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -17,6 +18,8 @@ import {
   pauseSyncSignal,
   recordsChangedSignal,
   rejectDeletesSignal,
+  resolveConflictSignal,
+  writesWaitingSignal,
   resumeSyncSignal,
   syncNowUpdate,
   syncStatusQuery,
@@ -28,7 +31,7 @@ import {
   type SyncStreamRef,
   type SyncWorkflowInput,
 } from '../shared/syncContract';
-import { SyncModel } from './syncModel';
+import { SyncModel, WRITE_RETRY_MS, WRITES_PER_TURN } from './syncModel';
 
 /**
  * One workflow per synced stream (`sync:<connectionId>:<syncName>`), the stream's only writer. It runs on its
@@ -40,7 +43,11 @@ import { SyncModel } from './syncModel';
  */
 export async function sync(input: SyncWorkflowInput): Promise<void> {
   const model = new SyncModel(input);
+  // Two-way syncs: the application's writes, drained by this workflow (histories before it never had them).
+  model.writesEnabled = patched('sync-writes');
   const runtime = new SyncRuntime(model);
+  setHandler(writesWaitingSignal, () => model.writesWaiting());
+  setHandler(resolveConflictSignal, (decision) => model.resolve(decision));
   setHandler(syncNowUpdate, (request) => {
     model.request(request ?? {});
     return { accepted: true as const, runs: model.carried.runs };
@@ -66,6 +73,7 @@ class SyncRuntime {
   private readonly store: SyncStoreActivityTypes;
   private readonly pages: SyncPageActivityTypes;
   private readonly listing: SyncPageActivityTypes;
+  private readonly writer: SyncPageActivityTypes;
   private readonly ref: SyncStreamRef;
 
   constructor(private readonly model: SyncModel) {
@@ -73,6 +81,7 @@ class SyncRuntime {
     this.store = proxyActivities<SyncStoreActivityTypes>(activityOptions.syncStore);
     this.pages = proxyActivities<SyncPageActivityTypes>(activityOptions.syncPage(providerId));
     this.listing = proxyActivities<SyncPageActivityTypes>(activityOptions.syncListing(providerId));
+    this.writer = proxyActivities<SyncPageActivityTypes>(activityOptions.syncWrite(providerId));
     this.ref = {
       connectionId: model.input.connectionId,
       providerId,
@@ -112,6 +121,34 @@ class SyncRuntime {
     }
   }
 
+  /**
+   * Applies the application's writes in the order they were accepted (the store is their queue): an
+   * operator's resolutions first, then up to a turn's worth. When the provider fails one, the rest wait
+   * (in order) and the drain tries again after a while; nothing is dropped.
+   */
+  private async drainWrites(): Promise<void> {
+    const { model } = this;
+    if (!model.writesDue(Date.now())) return;
+    for (const decision of model.takeResolutions()) {
+      await this.store.syncResolveConflict({ ...this.ref, ...decision });
+      model.writesWaiting();
+    }
+    const signals = model.carried.writeSignals ?? 0;
+    try {
+      for (let applied = 0; applied < WRITES_PER_TURN; applied++) {
+        const result = await this.writer.syncWriteNext(this.ref);
+        if (result.done) {
+          model.carried.writesDrained = signals;
+          model.carried.writesRetryAt = undefined;
+          return;
+        }
+      }
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      model.carried.writesRetryAt = new Date(Date.now() + WRITE_RETRY_MS).toISOString();
+    }
+  }
+
   async loop(): Promise<never> {
     const { model } = this;
     for (;;) {
@@ -121,11 +158,12 @@ class SyncRuntime {
         this.setState(model.carried.lastRun?.error ? 'failed' : 'idle');
       } else if (model.hasWork(Date.now())) {
         await this.applyIncoming();
+        await this.drainWrites();
         const runDue = model.carried.requested !== undefined || model.dueInMs(Date.now()) === 0;
         if (!model.carried.paused && (model.carried.pendingRun || runDue)) await this.run();
       } else {
         // Nothing to do until the next run is due, unless asked, resumed or sent records before then.
-        await condition(() => model.carried.paused || model.hasWork(Date.now()), model.dueInMs(Date.now()));
+        await condition(() => model.carried.paused || model.hasWork(Date.now()), model.sleepMs(Date.now()));
       }
       await this.continueIfLong();
     }
@@ -134,6 +172,8 @@ class SyncRuntime {
   private async run(): Promise<void> {
     const { model } = this;
     const run = model.startRun(uuid4(), Date.now());
+    // Each run also drains writes a lost "writes waiting" signal left behind (they wait in the store).
+    if (model.writesEnabled) model.writesWaiting();
     this.setState(model.carried.pendingSweep ? 'awaiting_approval' : 'syncing');
     try {
       const begun = await this.store.syncBegin({
@@ -177,6 +217,7 @@ class SyncRuntime {
   private async readPages(run: PendingRun): Promise<void> {
     while (!run.pagesDone) {
       await this.applyIncoming();
+      await this.drainWrites();
       await this.waitWhilePaused('syncing');
       this.model.addPage(run, await this.pages.syncPage({ ...this.ref, runId: run.runId }));
       await this.continueIfLong();
@@ -202,8 +243,11 @@ class SyncRuntime {
     }
     this.setState('awaiting_approval');
     while (model.approval === undefined) {
-      await condition(() => model.approval !== undefined || model.carried.incoming.length > 0);
+      await condition(
+        () => model.approval !== undefined || model.carried.incoming.length > 0 || model.writesDue(Date.now()),
+      );
       await this.applyIncoming();
+      await this.drainWrites();
       // A decision already taken must not be lost to a continue-as-new (it is not carried).
       if (model.approval === undefined) await this.continueIfLong();
     }

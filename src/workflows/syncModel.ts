@@ -1,5 +1,6 @@
 import type {
   PendingRun,
+  ResolveConflictInput,
   RecordsChanged,
   RunCounts,
   RunSummary,
@@ -13,6 +14,10 @@ import type {
 
 /** How many webhook batches one apply activity takes at once. */
 export const APPLY_BATCH = 50;
+/** How many application writes one turn of the loop applies before it looks at the rest of its work. */
+export const WRITES_PER_TURN = 25;
+/** After the provider failed a write (its activity's attempts spent), the next try waits this long. */
+export const WRITE_RETRY_MS = 15_000;
 
 export const zeroCounts = (): RunCounts => ({
   pages: 0,
@@ -33,6 +38,8 @@ export class SyncModel {
   readonly carried: SyncCarried;
   state: SyncState = 'idle';
   approval: 'approve' | 'reject' | undefined;
+  /** Application writes are drained (the `sync-writes` patch); an older history never had them. */
+  writesEnabled = false;
 
   constructor(readonly input: SyncWorkflowInput) {
     this.carried = input.carried ?? {
@@ -68,6 +75,39 @@ export class SyncModel {
     };
   }
 
+  /** The application wrote (a signal), or a run starts (it drains what a lost signal left behind). */
+  writesWaiting(): void {
+    this.carried.writeSignals = (this.carried.writeSignals ?? 0) + 1;
+  }
+
+  resolve(input: ResolveConflictInput): void {
+    (this.carried.resolutions ??= []).push(input);
+  }
+
+  takeResolutions(): ResolveConflictInput[] {
+    return this.carried.resolutions?.splice(0) ?? [];
+  }
+
+  /** Writes to drain now: signalled since the last drain, and not waiting out a provider failure. */
+  writesDue(now: number): boolean {
+    if (!this.writesEnabled) return false;
+    if ((this.carried.resolutions?.length ?? 0) > 0) return true;
+    const signalled = (this.carried.writeSignals ?? 0) > (this.carried.writesDrained ?? 0);
+    return signalled && this.writesRetryInMs(now) === 0;
+  }
+
+  writesRetryInMs(now: number): number {
+    const at = this.carried.writesRetryAt ? Date.parse(this.carried.writesRetryAt) : now;
+    return Math.max(0, at - now);
+  }
+
+  /** How long the loop may sleep: until the next run, or the next write retry when writes wait. */
+  sleepMs(now: number): number {
+    const due = this.dueInMs(now);
+    const signalled = (this.carried.writeSignals ?? 0) > (this.carried.writesDrained ?? 0);
+    return this.writesEnabled && signalled ? Math.min(due, this.writesRetryInMs(now)) : due;
+  }
+
   /** Milliseconds until the next run is due on its own (0: now). */
   dueInMs(now: number): number {
     const at = this.carried.nextRunAt ? Date.parse(this.carried.nextRunAt) : now;
@@ -79,6 +119,7 @@ export class SyncModel {
     if (this.carried.paused) return false;
     return (
       this.carried.incoming.length > 0 ||
+      this.writesDue(now) ||
       this.carried.pendingRun !== undefined ||
       this.carried.requested !== undefined ||
       this.dueInMs(now) === 0

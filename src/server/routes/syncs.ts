@@ -6,6 +6,7 @@ import type { JunctionConfig } from '../../config/schema';
 import { AuthError } from '../../shared/errors';
 import { decodeCursor, encodeCursor } from '../../sync/cursor';
 import { streamIdOf, type RecordStore } from '../../sync/store/recordStore';
+import type { WriteStore } from '../../sync/store/writeStore';
 import { actionAuthHook } from '../auth/actionPrincipal';
 import { registerAdminRoutes } from '../auth/bearer';
 import '../requestLog';
@@ -24,6 +25,8 @@ export interface SyncRouteDeps {
   junction: JunctionClient;
   /** The record store; absent when no provider declares a sync. */
   records?: RecordStore;
+  /** The application's writes (two-way syncs), in the same store. */
+  writes?: WriteStore;
   stateSecret?: Uint8Array | string;
   now: () => number;
 }

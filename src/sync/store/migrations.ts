@@ -58,6 +58,35 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    version: 2,
+    name: 'application writes and their conflicts',
+    sql: `
+      CREATE TABLE sync_writes (
+        -- sha256 of the stream and the Idempotency-Key: the same key on the same stream is the same write
+        write_id text PRIMARY KEY,
+        stream_id text NOT NULL REFERENCES sync_streams (stream_id),
+        -- the order writes were accepted in, which is the order they are applied in
+        seq bigserial NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('create', 'update', 'delete')),
+        -- null for a create the provider gives an id to (until it has answered)
+        record_id text,
+        fields jsonb NOT NULL,
+        -- what the key was first used with: the same key with other input is refused
+        input_hash text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'parked', 'applied', 'failed')),
+        outcome text,
+        conflict jsonb,
+        resolution jsonb,
+        error jsonb,
+        accepted_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        resolved_at timestamptz
+      );
+      CREATE INDEX sync_writes_open ON sync_writes (stream_id, seq) WHERE state IN ('pending', 'parked');
+      CREATE INDEX sync_writes_parked ON sync_writes (accepted_at) WHERE state = 'parked';
+    `,
+  },
 ];
 
 /**

@@ -57,7 +57,8 @@ export class RecordStore {
     };
   }
 
-  private async lockStream(tx: SqlExecutor, streamId: string): Promise<StreamState> {
+  /** Takes the stream's row lock for the transaction (its writers go one at a time) and reads its state. */
+  async lockStream(tx: SqlExecutor, streamId: string): Promise<StreamState> {
     await tx.query('SELECT 1 FROM sync_streams WHERE stream_id = $1 FOR UPDATE', [streamId]);
     const state = await this.stream(streamId, tx);
     if (!state) throw new Error(`no sync stream "${streamId}"`);
@@ -269,8 +270,11 @@ export class RecordStore {
     return outcome;
   }
 
-  /** Writes records and change rows with sequence numbers allocated under the stream's lock. */
-  private async commitChanges(tx: SqlExecutor, state: StreamState, pending: Pending[]): Promise<void> {
+  /**
+   * Writes records and change rows with sequence numbers allocated under the stream's lock. A `silent`
+   * change (the application's own write coming back) moves the record's version but logs no change row.
+   */
+  async commitChanges(tx: SqlExecutor, state: StreamState, pending: Pending[]): Promise<void> {
     if (pending.length === 0) return;
     const { rows } = await tx.query<{ last_seq: string }>(
       'UPDATE sync_streams SET last_seq = last_seq + $2 WHERE stream_id = $1 RETURNING last_seq',
@@ -312,10 +316,18 @@ export class RecordStore {
         [state.streamId, deletes.map((p) => p.id), now, deletes.map((p) => seqs[pending.indexOf(p)])],
       );
     }
+    const logged = pending.filter((p) => !p.silent);
+    if (logged.length === 0) return;
     await tx.query(
       `INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
        SELECT $1, c.seq, c.id, c.action, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS c(seq, id, action)`,
-      [state.streamId, now, seqs, pending.map((p) => p.id), pending.map((p) => p.action)],
+      [
+        state.streamId,
+        now,
+        logged.map((p) => seqs[pending.indexOf(p)]),
+        logged.map((p) => p.id),
+        logged.map((p) => p.action),
+      ],
     );
   }
 }

@@ -62,6 +62,8 @@ export type Pending = {
   action: 'added' | 'updated' | 'deleted';
   record?: IncomingRecord;
   hash?: string;
+  /** No change row: the application's own write, which it knows of already. */
+  silent?: boolean;
 };
 
 export const emptyOutcome = (): PageOutcome => ({
