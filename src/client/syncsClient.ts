@@ -67,7 +67,9 @@ export class SyncsClient {
    */
   async writesWaiting(connectionId: string, syncName: string): Promise<boolean> {
     try {
-      await this.client.workflow.getHandle(syncWorkflowId(connectionId, syncName)).signal(writesWaitingSignal);
+      await this.client.workflow
+        .getHandle(syncWorkflowId(connectionId, syncName))
+        .signal(writesWaitingSignal);
       return true;
     } catch {
       return false;

@@ -86,7 +86,12 @@ export class ContactsProvider {
   change(id: string, fields: Partial<Pick<Contact, 'name' | 'email'>>): Contact | undefined {
     const contact = this.contacts.get(id);
     if (!contact) return undefined;
-    const changed = { ...contact, ...fields, updated_at: ++this.clock, modified_at: new Date().toISOString() };
+    const changed = {
+      ...contact,
+      ...fields,
+      updated_at: ++this.clock,
+      modified_at: new Date().toISOString(),
+    };
     this.contacts.set(id, changed);
     return changed;
   }

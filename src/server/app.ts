@@ -88,7 +88,14 @@ function registerApiRoutes(
     },
   };
   registerConnectionRoutes(app, connectionDeps);
-  const syncDeps = { config: deps.config, junction, records: deps.records, writes: deps.writes, stateSecret, now };
+  const syncDeps = {
+    config: deps.config,
+    junction,
+    records: deps.records,
+    writes: deps.writes,
+    stateSecret,
+    now,
+  };
   registerSyncRoutes(app, syncDeps);
   registerSyncWriteRoutes(app, syncDeps);
   registerConnectRoutes(app, connectionDeps);

@@ -101,8 +101,7 @@ export interface ResolveConflictInput {
 
 /** One application write applied (or parked, or refused), or none left to apply. */
 export type SyncWriteResult =
-  | { done: true }
-  | { done: false; writeId: string; state: 'applied' | 'parked' | 'failed' };
+  { done: true } | { done: false; writeId: string; state: 'applied' | 'parked' | 'failed' };
 
 export interface SyncStatus {
   connectionId: string;

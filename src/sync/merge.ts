@@ -98,7 +98,11 @@ function settle(
  * is kept, one both changed to different values is settled by its rule, and one no rule settles parks the
  * whole write. With no base (create/create) every differing field the provider has counts as changed by both.
  */
-function mergeFields(input: MergeInput, provider: Record<string, unknown>, kind: ConflictKind): MergeDecision {
+function mergeFields(
+  input: MergeInput,
+  provider: Record<string, unknown>,
+  kind: ConflictKind,
+): MergeDecision {
   const fields: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
   const times = { app: input.appModifiedAt, provider: input.providerModifiedAt };

@@ -36,7 +36,10 @@ export function toProvider(sync: ResolvedSync, fields: Record<string, unknown>):
     let node = body;
     for (const key of keys.slice(0, -1)) {
       const child = node[key];
-      node = (node[key] = child !== null && typeof child === 'object' ? child : {}) as Record<string, unknown>;
+      node = (node[key] = child !== null && typeof child === 'object' ? child : {}) as Record<
+        string,
+        unknown
+      >;
     }
     node[keys.at(-1) as string] = value;
   }
@@ -50,7 +53,8 @@ function timeOf(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-const statusOf = (error: unknown): unknown => (error instanceof JunctionError ? error.details.status : undefined);
+const statusOf = (error: unknown): unknown =>
+  error instanceof JunctionError ? error.details.status : undefined;
 
 /** One provider call of a write, with the write's id as its Idempotency-Key (a retry is the same write). */
 async function call(deps: SyncWriteDeps, ref: SyncStreamRef, request: ProviderRequest, writeId: string) {
@@ -98,7 +102,8 @@ function resolved(write: StoredWrite, provider: Record<string, unknown> | null):
     return { action: 'keep_provider', conflict };
   }
   const fields = resolution && 'value' in resolution ? resolution.value : write.fields;
-  if (write.kind === 'delete' && !(resolution && 'value' in resolution)) return { action: 'delete', conflict };
+  if (write.kind === 'delete' && !(resolution && 'value' in resolution))
+    return { action: 'delete', conflict };
   return { action: 'send', method: provider === null ? 'create' : 'update', fields, conflict };
 }
 
@@ -132,14 +137,19 @@ async function carryOut(
     return { recordId: id ?? '', deleted: true, outcome: 'deleted', conflict };
   }
   const kind = decision.method;
-  const target = declaredCall(sync, kind, id) ?? declaredCall(sync, kind === 'create' ? 'update' : 'create', id);
+  const target =
+    declaredCall(sync, kind, id) ?? declaredCall(sync, kind === 'create' ? 'update' : 'create', id);
   if (!target) throw new Error(`sync "${sync.name}" declares no ${kind} write`);
-  const json = toProvider(sync, kind === 'create' && id !== null ? { ...decision.fields, id } : decision.fields);
+  const json = toProvider(
+    sync,
+    kind === 'create' && id !== null ? { ...decision.fields, id } : decision.fields,
+  );
   const answer = await call(ctx.deps, ctx.ref, { ...target, json }, write.writeId);
   let record = shaped(answer);
   // An answer that is not the record (204, a status object): read the record back.
   if (!record && id !== null) record = shaped((await current(ctx.deps, ctx.ref, sync, id))?.raw);
-  if (!record) throw new Error(`the provider's answer to a ${kind} carries no ${sync.declaration.primaryKey}`);
+  if (!record)
+    throw new Error(`the provider's answer to a ${kind} carries no ${sync.declaration.primaryKey}`);
   return { recordId: record.id, record, outcome: kind === 'create' ? 'created' : 'written', conflict };
 }
 
@@ -155,7 +165,11 @@ function expectedOf(write: StoredWrite, stored: StoredRecord | undefined): Recor
 }
 
 /** Whether the provider's record is what the application wrote (managed fields aside): an echo. */
-function isEcho(sync: ResolvedSync, expected: Record<string, unknown>, record: Record<string, unknown>): boolean {
+function isEcho(
+  sync: ResolvedSync,
+  expected: Record<string, unknown>,
+  record: Record<string, unknown>,
+): boolean {
   const managed = managedFields(sync);
   const keys = new Set([...Object.keys(expected), ...Object.keys(record)]);
   const json = (value: unknown) => JSON.stringify(value ?? null);
@@ -194,7 +208,10 @@ export async function syncWriteNext(deps: SyncWriteDeps, ref: SyncStreamRef): Pr
         });
     if (decision.action === 'park') {
       await deps.writes.park(write.writeId, decision.conflict);
-      deps.logger.warn({ ...ref, writeId: write.writeId, kind: decision.conflict.kind }, 'write parked: conflict');
+      deps.logger.warn(
+        { ...ref, writeId: write.writeId, kind: decision.conflict.kind },
+        'write parked: conflict',
+      );
       return { done: false, writeId: write.writeId, state: 'parked' };
     }
     const outcome = await carryOut(ctx, decision, provider);

@@ -244,7 +244,8 @@ class SyncRuntime {
     this.setState('awaiting_approval');
     while (model.approval === undefined) {
       await condition(
-        () => model.approval !== undefined || model.carried.incoming.length > 0 || model.writesDue(Date.now()),
+        () =>
+          model.approval !== undefined || model.carried.incoming.length > 0 || model.writesDue(Date.now()),
       );
       await this.applyIncoming();
       await this.drainWrites();

@@ -131,7 +131,11 @@ export const conflictSchema = {
   params: z.object({ id: z.string() }),
   response: {
     200: writeView,
-    ...errorResponses({ method: 'GET', url: '/conflicts/:id' }, [...COMMON_CODES, 'unauthorized', 'unknown_conflict']),
+    ...errorResponses({ method: 'GET', url: '/conflicts/:id' }, [
+      ...COMMON_CODES,
+      'unauthorized',
+      'unknown_conflict',
+    ]),
   },
 };
 

@@ -62,10 +62,14 @@ async function streamOf(
   const stream = await stores(deps).records.stream(streamIdOf(connectionId, syncName));
   if (!stream) {
     await deps.junction.syncs.declared(connectionId, syncName);
-    throw new SyncError('sync_not_enabled', `sync "${syncName}" has not run for connection "${connectionId}"`);
+    throw new SyncError(
+      'sync_not_enabled',
+      `sync "${syncName}" has not run for connection "${connectionId}"`,
+    );
   }
   const sync = deps.junction.syncs.declaration(stream.providerId, syncName);
-  if (!sync) throw new SyncError('unknown_sync', `provider "${stream.providerId}" declares no sync "${syncName}"`);
+  if (!sync)
+    throw new SyncError('unknown_sync', `provider "${stream.providerId}" declares no sync "${syncName}"`);
   return { stream, sync };
 }
 
@@ -82,7 +86,13 @@ const keyOf = (value: unknown): string | null =>
 async function acceptWrite(
   deps: SyncRouteDeps,
   request: FastifyRequest,
-  write: { connectionId: string; syncName: string; kind: WriteKind; recordId?: string; fields: Record<string, unknown> },
+  write: {
+    connectionId: string;
+    syncName: string;
+    kind: WriteKind;
+    recordId?: string;
+    fields: Record<string, unknown>;
+  },
 ) {
   checkPrincipal(request, write.connectionId);
   const { writes } = stores(deps);
@@ -131,7 +141,11 @@ function registerWrites(app: FastifyInstance, deps: SyncRouteDeps) {
   void app.register(async (scope) => {
     scope.addHook(
       'onRequest',
-      actionAuthHook({ adminKeys: () => deps.config.admin.apiKeys, stateSecret: deps.stateSecret, now: deps.now }),
+      actionAuthHook({
+        adminKeys: () => deps.config.admin.apiKeys,
+        stateSecret: deps.stateSecret,
+        now: deps.now,
+      }),
     );
     const typed = scope.withTypeProvider<ZodTypeProvider>();
     const base = '/records/:connectionId/:sync';
@@ -166,7 +180,8 @@ async function resolve(deps: SyncRouteDeps, id: string, resolution: Resolution) 
   const { writes } = stores(deps);
   const write = await writes.get(id);
   if (!write || !write.conflict) throw new SyncError('unknown_conflict', `no conflict "${id}"`);
-  if (write.state !== 'parked') throw new SyncError('conflict_resolved', `conflict "${id}" is resolved already`);
+  if (write.state !== 'parked')
+    throw new SyncError('conflict_resolved', `conflict "${id}" is resolved already`);
   if ('value' in resolution) {
     const sync = deps.junction.syncs.declaration(
       (await stores(deps).records.stream(write.streamId))?.providerId ?? '',
@@ -177,7 +192,8 @@ async function resolve(deps: SyncRouteDeps, id: string, resolution: Resolution) 
     if (problems.length > 0) invalid(problems);
   }
   const outcome = await writes.resolve(id, resolution);
-  if (outcome !== 'resolved') throw new SyncError('conflict_resolved', `conflict "${id}" is resolved already`);
+  if (outcome !== 'resolved')
+    throw new SyncError('conflict_resolved', `conflict "${id}" is resolved already`);
   await deps.junction.syncs.writesWaiting(write.connectionId, write.syncName);
   return view((await writes.get(id)) as StoredWrite);
 }
@@ -192,7 +208,8 @@ function registerConflicts(scope: FastifyInstance, deps: SyncRouteDeps) {
   });
   typed.get('/conflicts/:id', { schema: conflictSchema }, async (request) => {
     const write = await stores(deps).writes.get(request.params.id);
-    if (!write || !write.conflict) throw new SyncError('unknown_conflict', `no conflict "${request.params.id}"`);
+    if (!write || !write.conflict)
+      throw new SyncError('unknown_conflict', `no conflict "${request.params.id}"`);
     return view(write);
   });
   typed.post('/conflicts/:id/resolve', { schema: resolveConflictSchema }, async (request, reply) =>
