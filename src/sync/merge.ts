@@ -109,7 +109,7 @@ function mergeFields(
   for (const [field, app] of Object.entries(input.app)) {
     const now = provider[field];
     if (same(app, now) || input.managed.has(field)) continue;
-    const base = input.base?.[field];
+    const base = input.base?.[field] ?? null;
     const providerChanged = input.base === null ? now !== undefined : !same(now, base);
     if (!providerChanged) {
       fields[field] = app;

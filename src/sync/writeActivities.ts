@@ -142,7 +142,9 @@ async function carryOut(
   if (!target) throw new Error(`sync "${sync.name}" declares no ${kind} write`);
   const json = toProvider(
     sync,
-    kind === 'create' && id !== null ? { ...decision.fields, id } : decision.fields,
+    kind === 'create' && id !== null
+      ? { ...decision.fields, [sync.declaration.primaryKey]: id }
+      : decision.fields,
   );
   const answer = await call(ctx.deps, ctx.ref, { ...target, json }, write.writeId);
   let record = shaped(answer);

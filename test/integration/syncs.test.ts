@@ -14,56 +14,13 @@ import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
 import { runCli } from '../helpers/cli';
 import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
+import { apiOf, readChanges, runsDone } from '../helpers/syncApi';
 
 jest.setTimeout(180_000);
 
 const adminKey = `admin-${randomBytes(16).toString('hex')}`;
 const hookSecret = newStandardSecret();
 const apiKey = `sk_test_${randomBytes(12).toString('hex')}`;
-
-interface Api {
-  status: number;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-function apiOf(junction: TestJunction) {
-  return async (method: string, path: string, body?: unknown, token = adminKey): Promise<Api> => {
-    const response = await fetch(`${junction.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: await response.json() };
-  };
-}
-
-/** Follows the change stream from `cursor` to its end; returns the changes and the cursor to go on from. */
-async function readChanges(api: ReturnType<typeof apiOf>, connectionId: string, sync: string, cursor = '') {
-  const changes: Array<{ id: string; action: string; data: Record<string, unknown> }> = [];
-  for (;;) {
-    const page = await api(
-      'GET',
-      `/records/${connectionId}/${sync}?limit=250${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    expect(page.status).toBe(200);
-    changes.push(...page.json.records);
-    cursor = page.json.nextCursor;
-    if (!page.json.hasMore) return { changes, cursor, lastSyncedAt: page.json.lastSyncedAt as string | null };
-  }
-}
-
-async function runsDone(api: ReturnType<typeof apiOf>, path: string, runs: number) {
-  return eventually(
-    async () => {
-      const { json } = await api('GET', path);
-      return json.runs >= runs && json.state !== 'syncing' ? json : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 200, what: `${path} to finish run ${runs}` },
-  );
-}
 
 describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind) => {
   const providerId = uniqueName('crm');
@@ -124,7 +81,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       },
       { providerWorkers: [providerId], records: { store: records.store } },
     );
-    api = apiOf(junction);
+    api = apiOf(junction, adminKey);
     const created = await api('POST', '/connections', { providerId, connectionId, credentials: { apiKey } });
     expect(created.status).toBe(201);
   });

@@ -9,9 +9,9 @@ const fields = z.record(z.string(), z.unknown());
 
 const fieldConflict = z.object({
   field: z.string(),
-  base: z.unknown().describe('what the provider last said, before either side changed it'),
-  app: z.unknown(),
-  provider: z.unknown(),
+  base: z.unknown().optional().describe('what the provider last said, before either side changed it'),
+  app: z.unknown().optional(),
+  provider: z.unknown().optional(),
   rule: z.enum(['provider', 'app', 'latest', 'preferNonEmpty', 'manual']),
   winner: z.enum(['provider', 'app']).optional().describe('absent: the rule could not settle it'),
 });
