@@ -4,6 +4,7 @@ import { registerDlqCommands } from './dlq';
 import { registerProviderCommands } from './providers';
 import { registerRunCommands } from './run';
 import { registerSyncCommands } from './syncs';
+import { registerConflictCommands } from './conflicts';
 import { registerStatusCommand } from './status';
 import { registerTemporalCommands } from './temporal';
 import { registerWebhookCommands } from './webhooks';
@@ -19,6 +20,7 @@ export function buildCli(): Command {
   registerTemporalCommands(program);
   registerWebhookCommands(program);
   registerSyncCommands(program);
+  registerConflictCommands(program);
   registerProviderCommands(program);
   registerStatusCommand(program);
   return program;

@@ -9,9 +9,13 @@ import { mergeWrite, type Conflict, type MergeDecision } from './merge';
 import { toModel } from './records';
 import { streamIdOf } from './store/recordStore';
 import type { StoredRecord, StoredWrite, WriteResult, WriteStore } from './store/writeStore';
-import type { SyncPageDeps } from './pageActivities';
+import type { ProviderCaller } from '../calls/caller';
+import type { SyncActivityDeps } from './activities';
 
-export type SyncWriteDeps = SyncPageDeps & { writes: WriteStore; now?: () => number };
+export type SyncWriteDeps = Pick<SyncActivityDeps, 'store' | 'catalogue' | 'logger' | 'metrics'> & {
+  caller: ProviderCaller;
+  writes: WriteStore;
+};
 
 /** Model fields the provider manages (the key, its version and modification time): never in conflict. */
 export function managedFields(sync: ResolvedSync): Set<string> {

@@ -5,6 +5,7 @@ import { resolveConflictSignal, syncWorkflowId } from '../../src/shared/syncCont
 import type { ConflictRule } from '../../src/sync/merge';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
+import { runCli } from '../helpers/cli';
 import { apiOf, readChanges, runsDone, type ApiCall } from '../helpers/syncApi';
 import { eventually, uniqueName } from '../helpers/temporal';
 
@@ -289,6 +290,20 @@ describe.each<StoreKind>(['postgres', 'pglite'])('application writes on the %s s
     expect(
       (await api('GET', `/conflicts?connection=${connectionId}&sync=rule_manual`)).json.conflicts,
     ).toHaveLength(1);
+
+    // …and from the CLI, which prints what conflicts and refuses a second resolution.
+    const cli = (args: string[]) =>
+      runCli(['conflicts', ...args, '--url', junction.url], { JUNCTION_ADMIN_KEY: adminKey });
+    const listed = await cli(['list', '--connection', connectionId]);
+    expect(listed).toMatchObject({ code: 0 });
+    expect(listed.stdout).toContain(writes.fresh?.writeId);
+    expect(listed.stdout).toContain(`name: null → "App ${manual.fresh}" | "Provider ${manual.fresh}"`);
+    expect(await cli(['resolve', writes.fresh?.writeId ?? '', '--take', 'app'])).toMatchObject({ code: 0 });
+    const again = await cli(['resolve', writes.fresh?.writeId ?? '', '--take', 'app']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is resolved already/);
+    expect(await settled('rule_manual', writes.fresh?.writeId ?? '')).toMatchObject({ outcome: 'written' });
+    expect(provider.get(manual.fresh)?.name).toBe(`App ${manual.fresh}`);
   });
 
   test('while the provider is down writes are accepted, reads go on, and they drain in order on recovery', async () => {
