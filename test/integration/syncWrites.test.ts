@@ -6,6 +6,7 @@ import type { ConflictRule } from '../../src/sync/merge';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
 import { runCli } from '../helpers/cli';
+import { exportHistories } from '../helpers/exportHistories';
 import { apiOf, readChanges, runsDone, type ApiCall } from '../helpers/syncApi';
 import { eventually, uniqueName } from '../helpers/temporal';
 
@@ -78,6 +79,14 @@ describe.each<StoreKind>(['postgres', 'pglite'])('application writes on the %s s
   });
 
   afterAll(async () => {
+    // `JUNCTION_EXPORT_HISTORIES=<dir>`: record streams that applied, parked and resolved writes (replay fixtures).
+    const out = process.env.JUNCTION_EXPORT_HISTORIES;
+    if (out && junction && kind === 'postgres') {
+      for (const sync of ['contacts', 'rule_manual']) {
+        const query = `WorkflowType = 'sync' AND WorkflowId = '${syncWorkflowId(connectionId, sync)}'`;
+        await exportHistories(junction.client, junction.codec, { query, out });
+      }
+    }
     await junction?.stop();
     await records?.close();
     await provider?.stop();
