@@ -76,11 +76,13 @@ export const activityOptions = {
   }),
   /**
    * One application write on the provider's task queue: a few quick attempts, then the workflow waits and
-   * tries again later (the write stays queued in the store, in order, while the provider is down).
+   * tries again later (the write stays queued in the store, in order, while the provider is down). It
+   * heartbeats while it works, so a killed worker's write is taken up by another within seconds.
    */
   syncWrite: (providerId: string): ActivityOptions => ({
     taskQueue: providerTaskQueue(providerId),
     startToCloseTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS * 2 + ATTEMPT_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: 10_000,
     retry: { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 8_000, maximumAttempts: 4 },
   }),
   /** A provider's whole "deleted since" listing in one activity: it heartbeats every page. */

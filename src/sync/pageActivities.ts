@@ -168,10 +168,18 @@ export function createSyncPageActivities(deps: SyncPageDeps): SyncPageActivityTy
     syncPage: (input) => syncPage(deps, input),
     syncDeleted: (input) => syncDeleted(deps, input),
     syncApply: (input) => syncApply(deps, input),
-    syncWriteNext: (input) => {
+    syncWriteNext: async (input) => {
       const { writes } = deps;
       if (!writes) throw new Error('the record store is not open: no writes to apply');
-      return syncWriteNext({ ...deps, writes }, input);
+      // Alive while the provider calls run: a worker that dies is noticed by its missing heartbeats.
+      const context = Context.current();
+      context.heartbeat();
+      const beat = setInterval(() => context.heartbeat(), 2_000);
+      try {
+        return await syncWriteNext({ ...deps, writes }, input);
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }
