@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- JSON answers of the HTTP API */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- JSON answers of the HTTP API */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/syncProvider';
 import { resolveConflictSignal, syncWorkflowId } from '../../src/shared/syncContract';
