@@ -41,8 +41,12 @@ export interface ChangeRow {
 export async function readChanges(api: ApiCall, connectionId: string, sync: string, cursor = '') {
   const changes: ChangeRow[] = [];
   for (;;) {
-    const page = await api('GET', `/records/${connectionId}/${sync}?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-    if (page.status !== 200) throw new Error(`GET /records answered ${page.status}: ${JSON.stringify(page.json)}`);
+    const page = await api(
+      'GET',
+      `/records/${connectionId}/${sync}?limit=250${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    if (page.status !== 200)
+      throw new Error(`GET /records answered ${page.status}: ${JSON.stringify(page.json)}`);
     changes.push(...page.json.records);
     cursor = page.json.nextCursor;
     if (!page.json.hasMore) return { changes, cursor, lastSyncedAt: page.json.lastSyncedAt as string | null };
