@@ -201,6 +201,7 @@ export class ContactsProvider {
       ...(typeof body.name === 'string' ? { name: body.name } : {}),
       ...(typeof body.email === 'string' ? { email: body.email } : {}),
     };
+    if (fields.email !== undefined && !fields.email.includes('@')) return [422, { error: 'email is not valid' }];
     if (method === 'POST' && path === '/contacts') {
       const id = typeof body.id === 'string' && body.id !== '' ? body.id : this.newId();
       if (this.contacts.has(id)) return [409, { error: 'exists' }];

@@ -163,6 +163,12 @@ describe.each<StoreKind>(['postgres', 'pglite'])('application writes on the %s s
     const noConflict = await api('POST', `/conflicts/w_${'0'.repeat(32)}/resolve`, { take: 'app' });
     expect(noConflict).toMatchObject({ status: 404, json: { code: 'unknown_conflict' } });
     expect(provider.writes).toHaveLength(writesSoFar);
+
+    // One the model accepts and the provider refuses (422): the write ends failed with the reason.
+    const refused = await write('PATCH', 'contacts', 'c000004', { email: 'not-an-address' });
+    const failed = await settled('contacts', refused.writeId);
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'provider_rejected' } });
+    expect(provider.get('c000004')?.email).toBe('c000004@example.test');
   });
 
   test('the conflict matrix under every rule: merged, won, or parked for a person', async () => {
