@@ -110,6 +110,7 @@ function demoInstructions(apiUrl: string, providerUrl: string, adminKey: string)
     'Sync: a fake CRM (provider "demo-crm", connection "demo-crm") whose contacts change every 20 s, synced into the embedded store.',
     `  Records:        curl '${apiUrl}/records/${DEMO_CRM_ID}/contacts?limit=5' ${auth}   (follow nextCursor for what changed)`,
     `  Drive it:       npx junction syncs status|run|pause|resume ${DEMO_CRM_ID} contacts`,
+    `  Write back:     curl -X PATCH ${apiUrl}/records/${DEMO_CRM_ID}/contacts/c000001 ${auth} -H 'content-type: application/json' -d '{"name":"Ada"}'   (conflicts: npx junction conflicts list)`,
   ];
 }
 
