@@ -14,7 +14,9 @@ export interface ContactsProviderOptions {
   /** Contacts at start. */
   initial?: number;
   /** The API key it accepts (`Authorization: Bearer <key>`); anything else is 401. */
-  apiKey: string;
+  apiKey?: string;
+  /** Instead of one API key: which bearer tokens it accepts (an OAuth provider's access tokens). */
+  acceptToken?: (token: string) => boolean;
   host?: string;
   port?: number;
 }
@@ -38,9 +40,15 @@ export class ContactsProvider {
   private nextId = 1;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** Contacts ordered as listed (by `updated_at`, then id), kept until the next change. */
+  private listed?: Contact[];
   faults: ContactsFaults = {};
   /** List pages served (answered 200), by `updated_since` (or "" for a full listing). */
   readonly pagesServed: string[] = [];
+  /** The same pages with their paging cursor and the bearer token that asked (a page fetched twice shows). */
+  readonly pageRequests: Array<{ updatedSince: string; cursor: string; token: string }> = [];
+  /** List requests waiting out `faults.delayMs` right now (a page in flight). */
+  slowRequests = 0;
   /** Every request's status. */
   readonly answers: number[] = [];
 
@@ -61,6 +69,7 @@ export class ContactsProvider {
       });
       ids.push(id);
     }
+    this.listed = undefined;
     return ids;
   }
 
@@ -70,6 +79,7 @@ export class ContactsProvider {
       const contact = this.contacts.get(id);
       if (contact) this.contacts.set(id, { ...contact, name: name(id), updated_at: ++this.clock });
     }
+    this.listed = undefined;
   }
 
   /** Removes contacts (listed afterwards by the "deleted since" endpoint). */
@@ -77,6 +87,7 @@ export class ContactsProvider {
     for (const id of ids) {
       if (this.contacts.delete(id)) this.deleted.set(id, ++this.clock);
     }
+    this.listed = undefined;
   }
 
   get(id: string): Contact | undefined {
@@ -127,7 +138,7 @@ export class ContactsProvider {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (request.headers.authorization !== `Bearer ${this.options.apiKey}`) {
+    if (!this.authorized(request.headers.authorization)) {
       return this.send(response, 401, { error: 'unauthorized' });
     }
     if (url.pathname === '/contacts' || url.pathname === '/contacts/deleted') {
@@ -137,9 +148,15 @@ export class ContactsProvider {
         const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
         return this.send(response, fault.status, { error: 'injected' }, headers);
       }
-      if (this.faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
+      if (this.faults.delayMs) {
+        this.slowRequests++;
+        await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
+        this.slowRequests--;
+      }
     }
-    if (url.pathname === '/contacts') return this.list(url, response);
+    if (url.pathname === '/contacts') {
+      return this.list(url, response, (request.headers.authorization ?? '').slice('Bearer '.length));
+    }
     if (url.pathname === '/contacts/deleted') return this.listDeleted(url, response);
     const one = /^\/contacts\/([^/]+)$/.exec(url.pathname);
     if (one) {
@@ -149,17 +166,35 @@ export class ContactsProvider {
     return this.send(response, 404, { error: 'no such endpoint' });
   }
 
+  private authorized(header: string | undefined): boolean {
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    if (token === undefined) return false;
+    const { acceptToken, apiKey } = this.options;
+    return acceptToken ? acceptToken(token) : token === apiKey;
+  }
+
   /** `GET /contacts?updated_since=&cursor=&limit=`: ordered by (updated_at, id), inclusive of `updated_since`. */
-  private list(url: URL, response: ServerResponse): void {
+  private list(url: URL, response: ServerResponse, token: string): void {
     const since = Number(url.searchParams.get('updated_since') ?? '0') || 0;
     const limit = Math.min(Number(url.searchParams.get('limit') ?? '100') || 100, 500);
     const offset = Number(url.searchParams.get('cursor') ?? '0') || 0;
-    const matching = this.all()
-      .filter((contact) => contact.updated_at >= since)
-      .sort((a, b) => a.updated_at - b.updated_at || a.id.localeCompare(b.id));
-    const page = matching.slice(offset, offset + limit);
-    const more = offset + limit < matching.length;
+    // Sorted once per change, not per page: a listing of 100,000 contacts stays cheap (benchmarks use it).
+    this.listed ??= this.all().sort((a, b) => a.updated_at - b.updated_at || a.id.localeCompare(b.id));
+    const listed = this.listed;
+    let first = 0;
+    for (let last = listed.length; first < last;) {
+      const middle = (first + last) >>> 1;
+      if ((listed[middle] as Contact).updated_at < since) first = middle + 1;
+      else last = middle;
+    }
+    const page = listed.slice(first + offset, first + offset + limit);
+    const more = first + offset + limit < listed.length;
     this.pagesServed.push(url.searchParams.get('updated_since') ?? '');
+    this.pageRequests.push({
+      updatedSince: url.searchParams.get('updated_since') ?? '',
+      cursor: url.searchParams.get('cursor') ?? '',
+      token,
+    });
     this.send(response, 200, { results: page, ...(more ? { next_cursor: String(offset + limit) } : {}) });
   }
 

@@ -15,6 +15,8 @@ export type StoreKind = 'postgres' | 'pglite';
 export interface TestStore {
   store: RecordStore;
   kind: StoreKind;
+  /** PostgreSQL: the store's own schema (for processes spawned with `syncs.database`). */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
   return {
     store,
     kind,
+    schema,
     async close() {
       await store.db.close();
       const admin = new Client({ connectionString: TEST_DATABASE_URL });
