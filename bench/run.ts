@@ -7,6 +7,7 @@ import { benchIngest } from './ingest';
 import { benchOrdering } from './ordering';
 import { benchRefresh } from './refresh';
 import { benchSchemes } from './schemes';
+import { benchSync } from './sync';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   ordering: benchOrdering,
   refresh: benchRefresh,
   calls: benchCalls,
+  sync: benchSync,
 };
 
 async function main() {

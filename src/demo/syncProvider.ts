@@ -16,7 +16,9 @@ export interface ContactsProviderOptions {
   /** Contacts at start. */
   initial?: number;
   /** The API key it accepts (`Authorization: Bearer <key>`); anything else is 401. */
-  apiKey: string;
+  apiKey?: string;
+  /** Instead of one API key: which bearer tokens it accepts (an OAuth provider's access tokens). */
+  acceptToken?: (token: string) => boolean;
   host?: string;
   port?: number;
 }
@@ -44,9 +46,15 @@ export class ContactsProvider {
   private nextId = 1;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** Contacts ordered as listed (by `updated_at`, then id), kept until the next change. */
+  private listed?: Contact[];
   faults: ContactsFaults = {};
   /** List pages served (answered 200), by `updated_since` (or "" for a full listing). */
   readonly pagesServed: string[] = [];
+  /** The same pages with their paging cursor and the bearer token that asked (a page fetched twice shows). */
+  readonly pageRequests: Array<{ updatedSince: string; cursor: string; token: string }> = [];
+  /** List requests waiting out `faults.delayMs` right now (a page in flight). */
+  slowRequests = 0;
   /** Every request's status. */
   readonly answers: number[] = [];
   /** Writes carried out (a replayed Idempotency-Key is not one). */
@@ -71,6 +79,7 @@ export class ContactsProvider {
       });
       ids.push(id);
     }
+    this.listed = undefined;
     return ids;
   }
 
@@ -80,6 +89,7 @@ export class ContactsProvider {
       const contact = this.contacts.get(id);
       if (contact) this.change(id, { name: name(id) });
     }
+    this.listed = undefined;
   }
 
   /** Changes fields of a contact (a new version); undefined when there is no such contact. */
@@ -93,6 +103,7 @@ export class ContactsProvider {
       modified_at: new Date().toISOString(),
     };
     this.contacts.set(id, changed);
+    this.listed = undefined;
     return changed;
   }
 
@@ -101,6 +112,7 @@ export class ContactsProvider {
     for (const id of ids) {
       if (this.contacts.delete(id)) this.deleted.set(id, ++this.clock);
     }
+    this.listed = undefined;
   }
 
   get(id: string): Contact | undefined {
@@ -151,7 +163,7 @@ export class ContactsProvider {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (request.headers.authorization !== `Bearer ${this.options.apiKey}`) {
+    if (!this.authorized(request.headers.authorization)) {
       return this.send(response, 401, { error: 'unauthorized' });
     }
     if (this.faults.down) return this.send(response, 503, { error: 'down for maintenance' });
@@ -163,9 +175,15 @@ export class ContactsProvider {
         const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
         return this.send(response, fault.status, { error: 'injected' }, headers);
       }
-      if (this.faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
+      if (this.faults.delayMs) {
+        this.slowRequests++;
+        await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
+        this.slowRequests--;
+      }
     }
-    if (url.pathname === '/contacts') return this.list(url, response);
+    if (url.pathname === '/contacts') {
+      return this.list(url, response, (request.headers.authorization ?? '').slice('Bearer '.length));
+    }
     if (url.pathname === '/contacts/deleted') return this.listDeleted(url, response);
     const one = /^\/contacts\/([^/]+)$/.exec(url.pathname);
     if (one) {
@@ -201,7 +219,8 @@ export class ContactsProvider {
       ...(typeof body.name === 'string' ? { name: body.name } : {}),
       ...(typeof body.email === 'string' ? { email: body.email } : {}),
     };
-    if (fields.email !== undefined && !fields.email.includes('@')) return [422, { error: 'email is not valid' }];
+    if (fields.email !== undefined && !fields.email.includes('@'))
+      return [422, { error: 'email is not valid' }];
     if (method === 'POST' && path === '/contacts') {
       const id = typeof body.id === 'string' && body.id !== '' ? body.id : this.newId();
       if (this.contacts.has(id)) return [409, { error: 'exists' }];
@@ -224,17 +243,35 @@ export class ContactsProvider {
     return `c${String(this.nextId++).padStart(6, '0')}`;
   }
 
+  private authorized(header: string | undefined): boolean {
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    if (token === undefined) return false;
+    const { acceptToken, apiKey } = this.options;
+    return acceptToken ? acceptToken(token) : token === apiKey;
+  }
+
   /** `GET /contacts?updated_since=&cursor=&limit=`: ordered by (updated_at, id), inclusive of `updated_since`. */
-  private list(url: URL, response: ServerResponse): void {
+  private list(url: URL, response: ServerResponse, token: string): void {
     const since = Number(url.searchParams.get('updated_since') ?? '0') || 0;
     const limit = Math.min(Number(url.searchParams.get('limit') ?? '100') || 100, 500);
     const offset = Number(url.searchParams.get('cursor') ?? '0') || 0;
-    const matching = this.all()
-      .filter((contact) => contact.updated_at >= since)
-      .sort((a, b) => a.updated_at - b.updated_at || a.id.localeCompare(b.id));
-    const page = matching.slice(offset, offset + limit);
-    const more = offset + limit < matching.length;
+    // Sorted once per change, not per page: a listing of 100,000 contacts stays cheap (benchmarks use it).
+    this.listed ??= this.all().sort((a, b) => a.updated_at - b.updated_at || a.id.localeCompare(b.id));
+    const listed = this.listed;
+    let first = 0;
+    for (let last = listed.length; first < last;) {
+      const middle = (first + last) >>> 1;
+      if ((listed[middle] as Contact).updated_at < since) first = middle + 1;
+      else last = middle;
+    }
+    const page = listed.slice(first + offset, first + offset + limit);
+    const more = first + offset + limit < listed.length;
     this.pagesServed.push(url.searchParams.get('updated_since') ?? '');
+    this.pageRequests.push({
+      updatedSince: url.searchParams.get('updated_since') ?? '',
+      cursor: url.searchParams.get('cursor') ?? '',
+      token,
+    });
     this.send(response, 200, { results: page, ...(more ? { next_cursor: String(offset + limit) } : {}) });
   }
 
@@ -248,91 +285,4 @@ export class ContactsProvider {
   }
 }
 
-/** Conflict rules of the `contacts` sync (`manual` for every field unless given). */
-export interface ConflictsOption {
-  rule?: 'provider' | 'app' | 'latest' | 'preferNonEmpty' | 'manual';
-  fields?: Record<string, 'provider' | 'app' | 'latest' | 'preferNonEmpty' | 'manual'>;
-}
-
-/**
- * The provider declaration of the fake CRM with its syncs: `contacts` (incremental by `updated_at`, deletes
- * from the "deleted since" endpoint) and `contacts_full` (full passes, deletes by reconcile under the guard).
- */
-export function contactsProviderDeclaration(
-  id: string,
-  apiBaseUrl: string,
-  options: { frequencySeconds?: number; enabledByDefault?: boolean; conflicts?: ConflictsOption } = {},
-) {
-  const model = {
-    type: 'object',
-    required: ['id', 'name', 'email'],
-    properties: {
-      id: { type: 'string' },
-      name: { type: 'string' },
-      email: { type: 'string' },
-      updatedAt: { type: 'number' },
-      modifiedAt: { type: 'string' },
-    },
-  };
-  const mapping = {
-    id: 'id',
-    name: 'name',
-    email: 'email',
-    updatedAt: 'updated_at',
-    modifiedAt: 'modified_at',
-  };
-  // Two-way: the application's creates, changes and deletes go back to the CRM.
-  const writes = {
-    create: { method: 'POST', path: '/contacts' },
-    update: { method: 'PATCH', path: '/contacts/{id}' },
-    delete: { method: 'DELETE', path: '/contacts/{id}' },
-  };
-  const conflicts = { modifiedField: 'modifiedAt', ...options.conflicts };
-  const endpoint = { path: '/contacts', query: { limit: 100 }, recordPath: '/contacts/{id}' };
-  return {
-    id,
-    displayName: 'Contacts (fake CRM)',
-    auth: { mode: 'api_key' },
-    apiBaseUrl,
-    calls: {
-      pagination: {
-        style: 'cursor',
-        cursorParam: 'cursor',
-        nextCursorPath: 'next_cursor',
-        itemsPath: 'results',
-      },
-    },
-    syncs: {
-      contacts: {
-        description: 'Contacts, incremental by updated_at; deletes from /contacts/deleted',
-        model,
-        mapping,
-        endpoint,
-        primaryKey: 'id',
-        mode: 'incremental',
-        enabledByDefault: options.enabledByDefault ?? false,
-        cursor: { param: 'updated_since', field: 'updated_at' },
-        frequencySeconds: options.frequencySeconds ?? 300,
-        writes,
-        conflicts,
-        deletion: {
-          strategy: 'deleted-endpoint',
-          path: '/contacts/deleted',
-          sinceParam: 'since',
-          itemsPath: 'results',
-        },
-      },
-      contacts_full: {
-        description: 'Contacts in full passes; records a complete pass did not see are deleted (guarded)',
-        model,
-        mapping,
-        endpoint,
-        primaryKey: 'id',
-        mode: 'full',
-        versionField: 'updated_at',
-        frequencySeconds: options.frequencySeconds ?? 300,
-        deletion: { strategy: 'full-reconcile' },
-      },
-    },
-  };
-}
+export { contactsProviderDeclaration, type ConflictsOption } from './contactsDeclaration';

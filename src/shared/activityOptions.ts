@@ -17,6 +17,11 @@ export const TOKEN_ENDPOINT_TIMEOUT_MS = 15_000;
 export const TOKEN_ENDPOINT_HEARTBEAT_MS = 5_000;
 /** Grace beyond an attempt's own HTTP timeout before Temporal declares the attempt lost (e.g. the worker died). */
 export const ATTEMPT_TIMEOUT_MARGIN_MS = 5_000;
+/**
+ * Sync pages (and webhook records applied to a stream) heartbeat every second: a worker killed mid-page is
+ * noticed this soon and the page retried elsewhere, from the checkpoint in the store.
+ */
+export const SYNC_PAGE_HEARTBEAT_MS = 10_000;
 /** Bound on one provider call attempt, including Junction's pacing waits, unless the caller sets one. */
 export const DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS = 120_000;
 
@@ -67,11 +72,12 @@ export const activityOptions = {
   },
   /**
    * One page of a sync (or a webhook's records) on the provider's task queue: a provider call and a write.
-   * Retried like a patient call (a 429 waits for its `Retry-After`), up to 20 attempts.
+   * Retried like a patient call (a 429 waits for its `Retry-After`), up to 20 attempts; it heartbeats.
    */
   syncPage: (providerId: string): ActivityOptions => ({
     taskQueue: providerTaskQueue(providerId),
     startToCloseTimeout: DEFAULT_PROVIDER_ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: SYNC_PAGE_HEARTBEAT_MS,
     retry: toRetryPolicy({ ...PROVIDER_RETRY_PRESETS.patient, maximumAttempts: 20 }),
   }),
   /**

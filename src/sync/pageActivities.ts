@@ -61,6 +61,20 @@ function countWrites(deps: SyncPageDeps, ref: SyncStreamRef, outcome: PageOutcom
 }
 
 /**
+ * Runs `work` heartbeating every second: a worker that dies mid-page is noticed within the heartbeat timeout
+ * (`SYNC_PAGE_HEARTBEAT_MS`), not the attempt's two-minute bound, and the page is retried on another worker.
+ */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const beat = setInterval(() => context.heartbeat(), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/**
  * Fetches the page the store's checkpoint names, shapes it, and writes records, change rows and the next
  * checkpoint in one transaction. A retry after the write finds the checkpoint moved on: nothing twice.
  */
@@ -165,21 +179,13 @@ async function syncApply(deps: SyncPageDeps, input: SyncApplyInput): Promise<Syn
  */
 export function createSyncPageActivities(deps: SyncPageDeps): SyncPageActivityTypes {
   return {
-    syncPage: (input) => syncPage(deps, input),
+    syncPage: (input) => heartbeating(() => syncPage(deps, input)),
     syncDeleted: (input) => syncDeleted(deps, input),
-    syncApply: (input) => syncApply(deps, input),
-    syncWriteNext: async (input) => {
+    syncApply: (input) => heartbeating(() => syncApply(deps, input)),
+    syncWriteNext: (input) => {
       const { writes } = deps;
       if (!writes) throw new Error('the record store is not open: no writes to apply');
-      // Alive while the provider calls run: a worker that dies is noticed by its missing heartbeats.
-      const context = Context.current();
-      context.heartbeat();
-      const beat = setInterval(() => context.heartbeat(), 2_000);
-      try {
-        return await syncWriteNext({ ...deps, writes }, input);
-      } finally {
-        clearInterval(beat);
-      }
+      return heartbeating(() => syncWriteNext({ ...deps, writes }, input));
     },
   };
 }

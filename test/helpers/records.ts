@@ -15,8 +15,8 @@ export type StoreKind = 'postgres' | 'pglite';
 export interface TestStore {
   store: RecordStore;
   kind: StoreKind;
-  /** Where a PostgreSQL store is, for processes the test spawns (`syncs.database`). */
-  database?: { url: string; schema: string };
+  /** PostgreSQL: the store's own schema (for processes spawned with `syncs.database`). */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
   return {
     store,
     kind,
-    database: { url: TEST_DATABASE_URL, schema },
+    schema,
     async close() {
       await store.db.close();
       const admin = new Client({ connectionString: TEST_DATABASE_URL });

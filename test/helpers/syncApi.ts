@@ -1,5 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- JSON answers of the HTTP API */
-import type { TestJunction } from './junction';
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- JSON answers of the HTTP API */
 import { eventually } from './temporal';
 
 export interface Api {
@@ -15,8 +14,8 @@ export type ApiCall = (
   headers?: Record<string, string>,
 ) => Promise<Api>;
 
-/** JSON calls to a test Junction with a bearer token (the admin key unless another is given). */
-export function apiOf(junction: TestJunction, adminKey: string): ApiCall {
+/** JSON calls to a Junction (its `url`) with a bearer token (the admin key unless another is given). */
+export function apiOf(junction: { url: string }, adminKey: string): ApiCall {
   return async (method, path, body, token = adminKey, headers = {}) => {
     const response = await fetch(`${junction.url}${path}`, {
       method,
@@ -34,6 +33,7 @@ export function apiOf(junction: TestJunction, adminKey: string): ApiCall {
 export interface ChangeRow {
   id: string;
   action: string;
+  version: number;
   data: Record<string, unknown>;
 }
 
@@ -53,13 +53,25 @@ export async function readChanges(api: ApiCall, connectionId: string, sync: stri
   }
 }
 
+/** A stream's status as `GET /connections/:id/syncs/:sync` answers it (the parts the tests read). */
+export interface StreamStatus {
+  state: string;
+  runs: number;
+  lastRun?: { error?: unknown; added: number; updated: number; deleted: number; pages: number };
+}
+
 /** The sync's status once it has finished `runs` runs. */
-export async function runsDone(api: ApiCall, path: string, runs: number) {
+export async function runsDone(
+  api: ApiCall,
+  path: string,
+  runs: number,
+  timeoutMs = 120_000,
+): Promise<StreamStatus> {
   return eventually(
     async () => {
-      const { json } = await api('GET', path);
-      return json.runs >= runs && json.state !== 'syncing' ? json : undefined;
+      const status = (await api('GET', path)).json as StreamStatus;
+      return status.runs >= runs && status.state !== 'syncing' ? status : undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 200, what: `${path} to finish run ${runs}` },
+    { timeoutMs, intervalMs: 200, what: `${path} to finish run ${runs}` },
   );
 }

@@ -8,7 +8,7 @@ import { ContactsProvider, contactsProviderDeclaration } from '../../src/demo/sy
 import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
-import { openTestStore, type TestStore } from '../helpers/records';
+import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../helpers/records';
 import { apiOf, readChanges, runsDone, type ApiCall } from '../helpers/syncApi';
 import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
 
@@ -43,7 +43,7 @@ test('a worker SIGKILLed after the provider carried out a write, before the stor
         enabledByDefault: true,
       }),
     ],
-    syncs: { database: records.database },
+    syncs: { database: { url: TEST_DATABASE_URL, schema: records.schema } },
   };
   dir = mkdtempSync(join(tmpdir(), 'junction-write-killed-'));
   writeFileSync(join(dir, 'junction.config.yaml'), stringify(config));

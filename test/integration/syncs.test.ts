@@ -164,7 +164,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
     provider.faults.failNext = { count: 1, status: 500 };
     const status = await runsDone(api, path('contacts'), 4);
     expect(status.lastRun).toMatchObject({ updated: 250, added: 0, deleted: 0 });
-    expect(status.lastRun.error).toBeUndefined();
+    expect(status.lastRun?.error).toBeUndefined();
     expect(provider.answers.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
     const after = await records.store.stream(streamIdOf(connectionId, 'contacts'));
     // Exactly one change row per updated record.
