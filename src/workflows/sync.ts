@@ -1,6 +1,7 @@
 import {
   allHandlersFinished,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   patched,
@@ -207,6 +208,8 @@ class SyncRuntime {
       }
     } catch (error) {
       if (isCancellation(error)) throw error;
+      // Continuing as new mid-run carries the run with it: it is no failure (older histories recorded one).
+      if (error instanceof ContinueAsNew && patched('sync-continue-mid-run')) throw error;
       const failure = readFailure(error, 'sync_failed');
       // The checkpoint in the store did not move: the next run starts again from it, and deletes nothing.
       model.endRun(run, Date.now(), { error: { code: failure.code, message: failure.message } });
