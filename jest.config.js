@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The chaos and fuzz suites run on their own (jest.volume.config.js: npm run test:chaos, test:fuzz).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/chaos/', '<rootDir>/test/fuzz/'],
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',

@@ -131,6 +131,18 @@ export function withNetworkDefaults(config: JunctionConfig, dev: boolean, logger
   return { ...config, network: { ...config.network, allowPrivate } };
 }
 
+/**
+ * The worker's options: its connection and, with `JUNCTION_WORKFLOW_BUNDLE`, a workflow bundle made beforehand
+ * from this same build (the test suites pass theirs), so the worker starts in seconds instead of bundling the
+ * workflow code at every start.
+ */
+function workerOptions(connection: NativeConnection | undefined, env: NodeJS.ProcessEnv, logger: Logger) {
+  if (!connection) return undefined;
+  const codePath = env.JUNCTION_WORKFLOW_BUNDLE;
+  logger.info(codePath ? `using the workflow bundle ${codePath}` : 'bundling workflow code');
+  return { connection, workflowBundle: codePath ? { codePath } : undefined };
+}
+
 /** Starts the parts of Junction asked for, wired together, and returns how to reach and stop them. */
 export async function runJunction(options: RunOptions): Promise<RunningJunction> {
   const { logger } = options;
@@ -167,7 +179,6 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       nativeConnection = await connectWorker(connectionOptions);
       const connection = nativeConnection;
       cleanups.push(() => connection.close());
-      logger.info('bundling workflow code');
     }
     const codecAccess = devServer ? devCodecAccess(config, devServer) : undefined;
     const assembled = await assembleJunction({
@@ -177,7 +188,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
       codec,
       connection: clientConnection,
       namespace,
-      worker: nativeConnection ? { connection: nativeConnection } : undefined,
+      worker: workerOptions(nativeConnection, options.env ?? process.env, logger),
       api: options.api,
       // `junction dev` keeps synced records in an embedded PostgreSQL when no database is configured.
       records: options.devServer ? { embeddedDir: resolve(config.dev.dataDir), env: options.env } : undefined,

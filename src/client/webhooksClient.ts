@@ -131,9 +131,11 @@ export class WebhooksClient {
     options: { timeoutMs?: number; workflowId?: string } = {},
   ): Promise<StartOutcome> {
     const workflowId = options.workflowId ?? webhookWorkflowId(input.event.sourceId, input.event.deliveryId);
+    // One deadline for the whole hand-over (the start and any enqueues), not one per call.
+    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     const withDeadline = async (call: () => Promise<unknown>) => {
-      if (options.timeoutMs === undefined) return call();
-      return this.client.connection.withDeadline(Date.now() + options.timeoutMs, call);
+      if (deadline === undefined) return call();
+      return this.client.connection.withDeadline(deadline, call);
     };
     let status: StartOutcome['status'] = 'accepted';
     try {

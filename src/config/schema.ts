@@ -192,6 +192,11 @@ export const configSchema = z
         trustProxy: z.boolean().default(false),
         /** How long a request may wait on Temporal before the server answers 503. */
         temporalTimeoutMs: z.number().int().positive().default(5_000),
+        /**
+         * Webhooks that may wait on Temporal at once; past it the server answers 503 at once (load shedding)
+         * rather than queueing without bound while Temporal is slow.
+         */
+        maxPendingStarts: z.number().int().positive().default(256),
       })
       .strict()
       .prefault({}),

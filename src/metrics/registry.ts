@@ -6,6 +6,8 @@ export interface JunctionMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   webhooksReceived: Counter<'source' | 'outcome'>;
   webhookIngestDuration: Histogram<'source' | 'outcome'>;
+  /** Verified webhooks waiting on Temporal right now (capped by `server.maxPendingStarts`). */
+  webhookPendingStarts: Gauge;
   /** Requests that found a connection's workflow stuck (its workflow task failing on every attempt). */
   connectionsStuck: Counter;
   /** When each source last had a request accepted (or answered duplicate), epoch seconds. */
@@ -46,6 +48,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Junct
       help: 'Time from request to answer for webhook ingest, including the durable hand-off to Temporal.',
       labelNames: ['source', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    webhookPendingStarts: new Gauge({
+      name: 'junction_webhook_pending_starts',
+      help: 'Verified webhooks waiting on Temporal right now; at server.maxPendingStarts more are shed with 503.',
       registers: [registry],
     }),
     connectionsStuck: new Counter({

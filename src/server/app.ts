@@ -11,6 +11,7 @@ import type { Outbound } from '../network/outbound';
 import { urlHost } from '../config/address';
 import { ConfigError, RequestError } from '../shared/errors';
 import { errorHandler, sendError } from './errors';
+import { clientErrorHandler, frameworkErrors } from './protocolErrors';
 import { registerApiDocs } from './openapi';
 import './requestLog';
 import { registerActionRoutes } from './routes/actions';
@@ -110,6 +111,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.config.server.trustProxy,
     bodyLimit: deps.config.server.bodyLimitBytes,
+    clientErrorHandler,
+    frameworkErrors,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

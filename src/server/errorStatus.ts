@@ -9,6 +9,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   config_invalid: 500,
   config_not_found: 500,
   temporal_unavailable: 503,
+  temporal_overloaded: 503,
   temporal_cli_unavailable: 503,
   temporal_server_unavailable: 503,
   workflow_not_found: 404,

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   config: ['config_invalid', 'config_not_found'],
   temporal: [
     'temporal_unavailable',
+    'temporal_overloaded',
     'temporal_cli_unavailable',
     'temporal_server_unavailable',
     'workflow_not_found',

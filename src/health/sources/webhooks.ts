@@ -30,7 +30,8 @@ function sourceWindow(delta: WindowDelta, sourceId: string): SourceWindow {
     const outcome = labels.outcome ?? '';
     if (ACCEPTED_OUTCOMES.has(outcome)) window.accepted += value;
     else if (SIGNATURE_OUTCOMES.has(outcome)) window.signatureFailures += value;
-    else if (outcome === 'temporal_unavailable') window.unavailable += value;
+    else if (outcome === 'temporal_unavailable' || outcome === 'temporal_overloaded')
+      window.unavailable += value;
     else window.otherErrors += value;
   }
   return window;

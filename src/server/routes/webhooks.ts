@@ -59,6 +59,7 @@ const webhookSchema = {
       'malformed_headers',
       'payload_too_large',
       'temporal_unavailable',
+      'temporal_overloaded',
     ]),
   },
 };
@@ -69,12 +70,18 @@ interface SourceEntry {
   bodyLimit: number;
 }
 
+/** Hand-overs waiting on Temporal in this server right now (bounded by `server.maxPendingStarts`). */
+interface PendingStarts {
+  count: number;
+}
+
 /** One request's context: its source, and how its outcome is counted. */
 interface Ingest {
   deps: WebhookRouteDeps;
   sourceId: string;
   entry: SourceEntry;
   observe: (outcome: string) => void;
+  pending: PendingStarts;
 }
 
 /** The configured sources by id, and the route's body limit: the largest any source accepts. */
@@ -109,8 +116,21 @@ function ingestObserver(metrics: JunctionMetrics, source: string) {
   };
 }
 
-/** Hands a verified event to Temporal; an unreachable Temporal is 503 `temporal_unavailable`, to redeliver. */
-async function handOver(request: FastifyRequest, deps: WebhookRouteDeps, event: VerifiedWebhook) {
+/**
+ * Hands a verified event to Temporal; an unreachable Temporal is 503 `temporal_unavailable`, to redeliver.
+ * While Temporal is slow, at most `server.maxPendingStarts` events wait on it at once: the next one is answered
+ * 503 `temporal_overloaded` at once (load shedding) instead of queueing without bound.
+ */
+async function handOver(request: FastifyRequest, ingest: Ingest, event: VerifiedWebhook) {
+  const { deps, pending } = ingest;
+  if (pending.count >= deps.config.server.maxPendingStarts) {
+    throw new TemporalError('temporal_overloaded', 'too many events are waiting on Temporal; retry later', {
+      retryable: true,
+      retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
+    });
+  }
+  pending.count++;
+  deps.metrics.webhookPendingStarts.inc();
   try {
     return await deps.junction.webhooks.deliver(event, { timeoutMs: deps.config.server.temporalTimeoutMs });
   } catch (error) {
@@ -124,6 +144,9 @@ async function handOver(request: FastifyRequest, deps: WebhookRouteDeps, event: 
       retryable: true,
       retryAfterMs: UNAVAILABLE_RETRY_AFTER_SECONDS * 1000,
     });
+  } finally {
+    pending.count--;
+    deps.metrics.webhookPendingStarts.dec();
   }
 }
 
@@ -140,7 +163,7 @@ function acknowledge(reply: FastifyReply, scheme: WebhookScheme, outcome: StartO
 
 /** Checks the size and the signature over the raw bytes, then hands the event over and sends the answer. */
 async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ingest): Promise<void> {
-  const { deps, sourceId, entry, observe } = ingest;
+  const { deps, sourceId, entry } = ingest;
   const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   if (rawBody.length > entry.bodyLimit) {
     throw new RequestError(
@@ -157,11 +180,11 @@ async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ing
   if (verified.reply) {
     // A verified handshake (Slack's url_verification): answered as the provider expects, nothing started.
     Object.assign(request.logFields, { outcome: 'challenge', eventType: verified.eventType });
-    observe('challenge');
+    ingest.observe('challenge');
     reply.code(200).send(verified.reply.body);
     return;
   }
-  const outcome = await handOver(request, deps, {
+  const outcome = await handOver(request, ingest, {
     sourceId,
     deliveryId: verified.deliveryId,
     eventType: verified.eventType,
@@ -177,7 +200,7 @@ async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ing
     outcome: outcome.status,
     eventType: verified.eventType,
   });
-  observe(outcome.status);
+  ingest.observe(outcome.status);
   acknowledge(reply, scheme, outcome);
 }
 
@@ -197,6 +220,7 @@ function countFailure(request: FastifyRequest, observe: (outcome: string) => voi
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps) {
   const { sources, routeBodyLimit } = sourceTable(deps.config);
+  const pending: PendingStarts = { count: 0 };
   void app.register(async (scope) => {
     // Signatures cover the exact bytes sent: take every content type as an unparsed buffer.
     scope.removeAllContentTypeParsers();
@@ -220,7 +244,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
               `no webhook source "${sourceId}" is configured`,
             );
           }
-          await receive(request, reply, { deps, sourceId, entry, observe });
+          await receive(request, reply, { deps, sourceId, entry, observe, pending });
         } catch (error) {
           countFailure(request, observe, error);
           throw error;
