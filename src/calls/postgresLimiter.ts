@@ -2,6 +2,9 @@ import pg from 'pg';
 import { ClockOffset, localNow } from './clockOffset';
 import type { SharedRateLimiter, Turn } from './limiter';
 
+/** Clock readings taken when the limiter opens (see `ClockOffset`). */
+const CALIBRATION_READINGS = 5;
+
 /** Serialises the set-up of concurrently starting workers (CREATE OR REPLACE FUNCTION is not concurrent-safe). */
 const SETUP_LOCK = 0x6a756e63; // "junc"
 
@@ -78,8 +81,16 @@ export async function openPostgresLimiter(
     await pool.end().catch(() => undefined);
     throw error;
   }
-  // Turns are on the database's clock; they are mapped to this process's clock to be waited for.
+  // Turns are on the database's clock; they are mapped to this process's clock to be waited for. A few
+  // readings over a warm connection first, so the first turns are not mapped through a cold round trip.
   const clock = new ClockOffset();
+  for (let i = 0; i < CALIBRATION_READINGS; i++) {
+    const sentAt = localNow();
+    const reading = await pool.query<{ now_ms: number }>(
+      'SELECT extract(epoch FROM clock_timestamp()) * 1000 AS now_ms',
+    );
+    clock.sample(Number(reading.rows[0]?.now_ms), sentAt, localNow());
+  }
   return {
     kind: 'postgres',
     async take(key, intervalMs, reserveUpToMs): Promise<Turn> {
@@ -92,7 +103,8 @@ export async function openPostgresLimiter(
       const row = result.rows[0];
       if (!row) throw new Error('the rate limiter answered no turn');
       clock.sample(Number(row.now_ms), sentAt, receivedAt);
-      const at = clock.toLocal(Number(row.slot_ms));
+      // The latest the turn can be on this clock: a caller is never early for it.
+      const at = clock.toLocal(Number(row.slot_ms)) + clock.uncertaintyMs;
       return { waitMs: Math.max(0, at - receivedAt), granted: row.granted, at };
     },
     close: () => pool.end(),

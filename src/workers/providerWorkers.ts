@@ -10,6 +10,7 @@ import type { Outbound } from '../network/outbound';
 import type { ProviderDeclaration } from '../providers/schema';
 import { callProviderActivity, type CallProviderDeps } from '../activities/callProvider';
 import { createProviderCaller, type ProviderCaller } from '../calls/caller';
+import { warmUpHttpClient } from '../calls/warmUp';
 import type { SharedPacing } from '../calls/limiter';
 import { taskQueueRate, type CallProvider } from '../calls/settings';
 import { CALL_PROVIDER_ACTIVITY, providerTaskQueue } from '../shared/calls';
@@ -103,6 +104,8 @@ export async function startProviderWorkers(options: {
     onTransition: (providerId, state) => recordBreakerState(metrics, providerId, state),
   });
   const providers = callProvidersOf(options.catalogue);
+  // With shared turns, the first call must not pay the HTTP client's start-up between its turn and arrival.
+  if (options.sharedPacing) await warmUpHttpClient().catch(() => undefined);
   const workers = await createProviderWorkers({
     connection: options.connection,
     namespace: options.namespace,
