@@ -2,16 +2,22 @@
  * Provider-call benchmark. (1) callProvider activities per second against the fake provider, beside an
  * empty activity of the same shape on the same server, worker process and concurrency, rounds alternating.
  * (2) Requests the provider receives during an outage, with the circuit breaker and without it.
+ * (3) A strict rate limit across two worker processes: utilisation and the worst 1-second window at the
+ * provider with the task queue alone and with the shared limiter, and what one limiter turn costs.
  *
- *   npm run bench -- calls    (JUNCTION_BENCH_CALLS, JUNCTION_BENCH_CONCURRENCY, JUNCTION_BENCH_ROUNDS)
+ *   npm run bench -- calls    (JUNCTION_BENCH_CALLS, JUNCTION_BENCH_CONCURRENCY, JUNCTION_BENCH_ROUNDS,
+ *                              JUNCTION_BENCH_RATE, JUNCTION_BENCH_RATE_CALLS, JUNCTION_BENCH_TURNS)
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import pino from 'pino';
 import { CallBudgets } from '../src/calls/budget';
 import { ProviderBreakers } from '../src/calls/breaker';
 import { callSettingsSchema, type CallProvider } from '../src/calls/settings';
+import { createPayloadCodec, junctionDataConverter } from '../src/codec';
+import { parseConfig } from '../src/config/load';
 import { startFakeProvider } from '../src/demo/fakeProvider';
 import { loggerOptions } from '../src/logging/logger';
 import { LOOPBACK_CIDRS } from '../src/network/destinations';
@@ -20,11 +26,18 @@ import type { ProviderRequest, ProviderResponse } from '../src/shared/calls';
 import { installRuntime } from '../src/temporal/runtime';
 import { createProviderWorkers } from '../src/workers/providerWorkers';
 import { benchTemporal, numberFromEnv } from './lib/env';
+import { BENCH_CODEC_KEYS } from './lib/processes';
+import { postgresTurnCost, strictRun, workflowTurnCost, type StrictRun } from './lib/strictRate';
 
 const CALLS = numberFromEnv('JUNCTION_BENCH_CALLS', 600);
 const CONCURRENCY = numberFromEnv('JUNCTION_BENCH_CONCURRENCY', 32);
 const ROUNDS = numberFromEnv('JUNCTION_BENCH_ROUNDS', 3);
 const OUTAGE_MS = numberFromEnv('JUNCTION_BENCH_OUTAGE_MS', 10_000);
+const RATE = numberFromEnv('JUNCTION_BENCH_RATE', 10);
+const RATE_CALLS = numberFromEnv('JUNCTION_BENCH_RATE_CALLS', 200);
+const TURNS = numberFromEnv('JUNCTION_BENCH_TURNS', 1_000);
+/** `rateLimits.share` values the shared limiter runs with (the first is the default). */
+const SHARES = (process.env.JUNCTION_BENCH_SHARES ?? '0.95,0.9').split(',').map(Number);
 
 function table(title: string, header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -90,18 +103,26 @@ export async function benchCalls(): Promise<void> {
     }),
   );
   const driverQueue = `bench-driver-${suffix}`;
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows/calls'),
+    logger: undefined,
+  });
   workers.push(
     await Worker.create({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue: driverQueue,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: require.resolve('./workflows/calls'),
-        logger: undefined,
-      }),
+      workflowBundle,
     }),
   );
   const runs = workers.map((worker) => worker.run());
+  if (process.env.JUNCTION_BENCH_STRICT_ONLY) {
+    await benchStrictRates(temporal.address, nativeConnection, connection, workflowBundle);
+    for (const worker of workers) worker.shutdown();
+    await Promise.allSettled(runs);
+    await Promise.all([nativeConnection.close(), connection.close(), fake.close()]);
+    return temporal.stop();
+  }
   const drive = async (workflow: 'fanOutCalls' | 'fanOutEmpty', target: string, count: number) => {
     const started = process.hrtime.bigint();
     const ok = await client.workflow.execute<(a: string, b: number, c: number) => Promise<number>>(workflow, {
@@ -170,6 +191,7 @@ export async function benchCalls(): Promise<void> {
   process.stdout.write(
     `requests during outage, with / without breaker: ${(withBreaker.during / withoutBreaker.during).toFixed(3)}×\n`,
   );
+  await benchStrictRates(temporal.address, nativeConnection, connection, workflowBundle);
 
   for (const worker of workers) worker.shutdown();
   await Promise.allSettled(runs);
@@ -177,4 +199,97 @@ export async function benchCalls(): Promise<void> {
   await connection.close();
   await fake.close();
   await temporal.stop();
+}
+
+/**
+ * (3) A provider declared strict at RATE/s, two `junction worker` processes, RATE_CALLS calls: today's task
+ * queue alone beside the shared limiter in PostgreSQL, measured at the provider; then what one turn costs.
+ */
+async function benchStrictRates(
+  address: string,
+  nativeConnection: NativeConnection,
+  connection: Connection,
+  workflowBundle: WorkflowBundle,
+): Promise<void> {
+  // The worker processes encrypt payloads: the driver uses the same keys.
+  const codec = createPayloadCodec(parseConfig({}, { JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS }));
+  const dataConverter = junctionDataConverter(codec);
+  const client = new Client({ connection, dataConverter });
+  const taskQueue = `bench-strict-driver-${randomUUID().slice(0, 8)}`;
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle,
+    dataConverter,
+  });
+  const running = worker.run();
+  const drive = (providerId: string, count: number, concurrency: number) =>
+    client.workflow.execute<(a: string, b: number, c: number) => Promise<number>>('fanOutCalls', {
+      taskQueue,
+      workflowId: `bench-strict-${randomUUID()}`,
+      args: [providerId, count, concurrency],
+    });
+  try {
+    process.stderr.write(`strict rate limit: ${RATE_CALLS} calls at ${RATE}/s, two worker processes\n`);
+    // The machine's 1-minute load average before and after: jitter, and so the windows, depend on it.
+    const loadDuring = [loadavg()[0]!];
+    const runs: StrictRun[] = [];
+    const variants = [
+      { limiter: 'task-queue' as const },
+      ...SHARES.map((share) => ({ limiter: 'database' as const, share })),
+    ];
+    for (const variant of variants) {
+      runs.push(
+        await strictRun({
+          ...variant,
+          perSecond: RATE,
+          count: RATE_CALLS,
+          concurrency: CONCURRENCY,
+          temporalAddress: address,
+          drive,
+        }),
+      );
+    }
+    const label = (run: StrictRun) =>
+      run.limiter === 'task-queue'
+        ? 'task queue alone (45 %)'
+        : `shared limiter (PostgreSQL), share ${run.share}`;
+    table(
+      `Strict ${RATE}/s across two worker processes, ${RATE_CALLS} calls, measured at the provider`,
+      ['limiter', 'calls', 'sustained /s', 'utilisation', 'worst 1 s window'],
+      runs.map((run) => [
+        label(run),
+        String(run.calls),
+        run.sustained.toFixed(2),
+        `${(run.sustained / RATE).toFixed(2)}×`,
+        `${run.worstWindow} (limit ${RATE}) at +${(run.worstAtMs / 1_000).toFixed(1)} s`,
+      ]),
+    );
+    loadDuring.push(loadavg()[0]!);
+    const [alone, shared] = runs as [StrictRun, StrictRun];
+    process.stdout.write(
+      `utilisation, shared limiter (share ${shared.share}) / task queue alone: ` +
+        `${(shared.sustained / alone.sustained).toFixed(2)}× (goal: shared ≥ 0.90× of the declared rate, ` +
+        `worst window ≤ ${RATE}); load average during the runs: ${loadDuring.map((l) => l.toFixed(1)).join(' → ')}\n`,
+    );
+    const costs = [await postgresTurnCost(TURNS, 8), await workflowTurnCost(client, taskQueue, TURNS, 8)];
+    table(
+      `What one limiter turn costs (${TURNS} turns, 8 at a time)`,
+      ['limiter', 'p50 ms', 'p99 ms', 'turns /s', 'history events per turn'],
+      costs.map((cost) => [
+        cost.limiter,
+        cost.p50Ms.toFixed(2),
+        cost.p99Ms.toFixed(2),
+        cost.perSecond.toFixed(0),
+        cost.historyEventsPerTurn.toFixed(1),
+      ]),
+    );
+    process.stdout.write(
+      `turn latency p50, workflow / PostgreSQL: ${(costs[1]!.p50Ms / costs[0]!.p50Ms).toFixed(1)}×\n`,
+    );
+  } finally {
+    worker.shutdown();
+    await running;
+  }
 }

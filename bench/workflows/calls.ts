@@ -1,5 +1,5 @@
 // Driver workflows for bench/calls: many activities from one workflow, `concurrency` at a time.
-import { proxyActivities } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import { providerCalls } from '../../src/workflows/providerCalls';
 import type { ProviderRequest, ProviderResponse } from '../../src/shared/calls';
 import type { RetrySettings } from '../../src/shared/retryPresets';
@@ -42,4 +42,21 @@ export async function fanOutEmpty(taskQueue: string, count: number, concurrency:
     if (response.status === 200) ok++;
   });
   return ok;
+}
+
+export const takeTurn = defineUpdate<number, [number]>('takeTurn');
+
+/**
+ * The limiter-workflow alternative to the PostgreSQL limiter, for its cost only: each update reserves the
+ * next turn `intervalMs` after the last one and answers the wait (on workflow time, the task's start).
+ */
+export async function turnLimiter(): Promise<void> {
+  let nextAt = 0;
+  setHandler(takeTurn, (intervalMs) => {
+    const now = Date.now();
+    const slot = Math.max(nextAt, now);
+    nextAt = slot + intervalMs;
+    return slot - now;
+  });
+  await condition(() => false);
 }

@@ -19,6 +19,7 @@ import type { RecordStore } from '../sync/store/recordStore';
 import { createSyncPageActivities } from '../sync/pageActivities';
 import type { ExtraProviderActivities } from '../workers/providerWorkers';
 import { junctionActivities } from './activities';
+import { openSharedPacing } from './rateLimiter';
 import { assembleSyncs, syncStoreActivities, type AssembledSyncs, type RecordsOption } from './syncs';
 
 /** The page activities of the syncs, on the provider task queues, over the provider caller. */
@@ -123,11 +124,14 @@ async function assembleWorkers(
     dataConverter,
   });
   const wanted = workerOptions.providers;
+  const catalogue = wanted ? config.providers.filter((p) => wanted.includes(p.id)) : config.providers;
+  const env = options.records?.env ?? process.env;
   // Provider calls run on one activity worker per provider task queue (rate limits hold across workers).
   const providerWorkers = await startProviderWorkers({
     connection: native,
     namespace: options.namespace,
-    catalogue: wanted ? config.providers.filter((p) => wanted.includes(p.id)) : config.providers,
+    catalogue,
+    sharedPacing: await openSharedPacing(config, catalogue, env, logger),
     credentials: createCredentialCache({
       client,
       taskQueue: config.temporal.taskQueue,

@@ -22,14 +22,21 @@ export interface Pace {
 
 /**
  * Pacing for provider calls in one worker process: a per-connection budget (calls per second) and the
- * provider's own quota as its response headers report it. The cross-worker limit is the server-side
- * rate on the provider's task queue; this only adds what a single process can know.
+ * provider's own quota as its response headers report it. The cross-worker limit is the shared limiter
+ * (`limiter.ts`) or the server-side rate on the provider's task queue; this only adds what a single process
+ * can know. `providerSpacing: false` leaves strict providers' spacing to the shared limiter.
  */
 export class CallBudgets {
   private readonly buckets = new Map<string, Bucket>();
   private readonly quotas = new Map<string, Quota>();
+  private readonly providerSpacing: boolean;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    options: { providerSpacing?: boolean } = {},
+  ) {
+    this.providerSpacing = options.providerSpacing ?? true;
+  }
 
   private key(providerId: string, connectionId: string | undefined): string {
     return `${providerId}\u0000${connectionId ?? '*'}`;
@@ -54,7 +61,8 @@ export class CallBudgets {
     // Slots this call must fit: the provider's strict spacing (so calls a stalled worker held back do not
     // reach the provider in a bunch) and the connection's own budget.
     const slots: Array<{ key: string; interval: number; reason: 'provider_rate' | 'connection_budget' }> = [];
-    const providerRate = settings.rateLimit?.mode === 'strict' ? taskQueueRate(settings) : undefined;
+    const strict = this.providerSpacing && settings.rateLimit?.mode === 'strict';
+    const providerRate = strict ? taskQueueRate(settings) : undefined;
     if (providerRate)
       slots.push({
         key: this.key(providerId, undefined),

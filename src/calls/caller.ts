@@ -9,8 +9,10 @@ import type { CallBudgets } from './budget';
 import { CircuitOpenError, type ProviderBreakers } from './breaker';
 import { createDispatchers, exchange, type Exchange, type ExchangeDeps } from './exchange';
 import { callFailure, exchangeFailure } from './failures';
+import type { SharedPacing } from './limiter';
 import { recordAttempt, recordCircuitOpen, type CallMetrics } from './metrics';
 import { paceCall } from './pacing';
+import { takeSharedTurn } from './sharedTurn';
 import { ResponseTooLargeError } from './request';
 import type { CallProvider } from './settings';
 import { providerUrl } from './url';
@@ -20,6 +22,8 @@ export interface ProviderCallerDeps {
   credentials?: CallCredentials;
   breakers: ProviderBreakers;
   budgets: CallBudgets;
+  /** Strict providers' turns across every worker process (PostgreSQL); without it the task queue paces them. */
+  sharedPacing?: SharedPacing;
   metrics?: CallMetrics;
   logger: Logger;
   /** Every provider call connects through the outbound network policy. */
@@ -107,6 +111,7 @@ export function createProviderCaller(deps: ProviderCallerDeps): ProviderCaller {
     await paceCall(deps, call, maxInlineWaitMs);
     const auth = await authForCall(deps.credentials, call);
     const url = providerUrl(auth.apiBaseUrl, call.input.request);
+    await takeSharedTurn(deps, call, maxInlineWaitMs);
     const started = now();
     const result = await sendWithRefresh(deps, call, auth.headers, (headers) => guarded(call, url, headers));
     const elapsedSeconds = (now() - started) / 1_000;

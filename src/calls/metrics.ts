@@ -36,7 +36,7 @@ export function createCallMetrics(registry: Registry): CallMetrics {
     }),
     rateLimitWaits: new Counter({
       name: 'junction_provider_rate_limit_waits_total',
-      help: 'Calls paced by the per-connection budget or the provider-reported quota.',
+      help: 'Calls paced (reason: provider_rate, connection_budget, provider_quota; late_turn: a shared-limiter turn given up).',
       labelNames: ['provider', 'reason'],
       registers: [registry],
     }),

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CallAttempt } from './attempt';
 import type { CallBudgets, Pace } from './budget';
 import { callFailure } from './failures';
+import type { SharedPacing } from './limiter';
 import type { CallMetrics } from './metrics';
 
 /** What a call does about its pacing delay. */
@@ -27,15 +28,26 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
-/** Paces an attempt by rate, budget and reported quota; a long wait is a retryable `rate_limited`. */
-export async function paceCall(
-  deps: { budgets: CallBudgets; metrics?: CallMetrics },
-  call: CallAttempt,
-  maxInlineWaitMs: number,
-): Promise<void> {
+export interface PacingDeps {
+  budgets: CallBudgets;
+  /** Strict providers take turns from it, across every worker process (see `sharedTurn.ts`). */
+  sharedPacing?: SharedPacing;
+  metrics?: CallMetrics;
+}
+
+/**
+ * Paces an attempt within this process by budget, reported quota and (without a shared limiter) the
+ * provider's strict spacing; a long wait is a retryable `rate_limited`.
+ */
+export async function paceCall(deps: PacingDeps, call: CallAttempt, maxInlineWaitMs: number): Promise<void> {
   const { provider, input } = call;
   const pace = deps.budgets.delayBefore(provider.id, input.connectionId, provider.calls, maxInlineWaitMs);
-  const step = pacingStep(pace, maxInlineWaitMs);
+  await takeStep(deps, call, pacingStep(pace, maxInlineWaitMs));
+}
+
+/** Goes, waits, or ends the attempt with a retryable `rate_limited` carrying the delay. */
+export async function takeStep(deps: PacingDeps, call: CallAttempt, step: PacingStep): Promise<void> {
+  const { provider } = call;
   if (step.action === 'go') return;
   deps.metrics?.rateLimitWaits.inc({ provider: provider.id, reason: step.reason ?? 'unknown' });
   if (step.action === 'retry_later') {

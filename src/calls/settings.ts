@@ -30,9 +30,10 @@ export const rateLimitSchema = z
     /** The provider's limit: calls per second across every worker (enforced by the Temporal server). */
     perSecond: z.number().positive().optional(),
     /**
-     * `strict`: never more than `perSecond` calls in any one-second window (sustained rate perSecond/2,
-     * since the server's limiter is a token bucket whose burst equals its rate). `average`: perSecond on
-     * average, with bursts up to twice that in a second.
+     * `strict`: never more than `perSecond` calls in any one-second window (a shared limiter in PostgreSQL
+     * spaces the calls when a database is configured; without one, the task queue alone at 45 %, since the
+     * server's limiter is a token bucket whose burst equals its rate). `average`: perSecond on average, with
+     * bursts up to twice that in a second.
      */
     mode: z.enum(['strict', 'average']).default('strict'),
     /** A budget per connection on top, enforced in each worker process. */
@@ -137,15 +138,21 @@ export interface CallProvider {
 }
 
 /**
- * Share of the provider's limit a strict task queue is set to. Temporal's task-queue limiter is a token
- * bucket whose burst equals its rate, so one second can see burst + rate dispatches: half the limit keeps
- * that within the limit, and the rest of the margin absorbs jitter between dispatch and arrival.
+ * Share of the provider's limit a strict task queue is set to when nothing else paces the provider across
+ * workers. Temporal's task-queue limiter is a token bucket whose burst equals its rate, so one second can
+ * see burst + rate dispatches: half the limit keeps that within the limit, and the rest of the margin
+ * absorbs jitter between dispatch and arrival.
  */
 export const STRICT_RATE_SHARE = 0.45;
 
-/** The `maxTaskQueueActivitiesPerSecond` for a provider's task queue (see {@link STRICT_RATE_SHARE}). */
-export function taskQueueRate(settings: CallSettings): number | undefined {
+/**
+ * The `maxTaskQueueActivitiesPerSecond` for a provider's task queue (see {@link STRICT_RATE_SHARE}). With a
+ * shared limiter (`sharedShare`: the share of the limit it hands out) the queue dispatches at that same rate:
+ * the limiter spaces the calls, and the queue keeps the backlog of waiting activities short.
+ */
+export function taskQueueRate(settings: CallSettings, sharedShare?: number): number | undefined {
   const limit = settings.rateLimit?.perSecond;
   if (!limit) return undefined;
-  return settings.rateLimit?.mode === 'average' ? limit : limit * STRICT_RATE_SHARE;
+  if (settings.rateLimit?.mode === 'average') return limit;
+  return limit * (sharedShare ?? STRICT_RATE_SHARE);
 }

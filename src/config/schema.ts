@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SYNC_NOTIFY_SOURCE } from '../shared/syncContract';
 import { adminSchema, codecSchema } from './access';
 import { connectionsSchema, providersSchema } from './connectionSettings';
+import { rateLimitsSchema } from './rateLimitSettings';
 import { syncsSchema } from './syncSettings';
 import { SCHEME_IDS } from '../webhooks/schemes';
 import { schemeConfigIssues } from '../webhooks/schemes/configRules';
@@ -235,6 +236,7 @@ export const configSchema = z
     connections: connectionsSchema.prefault({}),
     providers: providersSchema,
     syncs: syncsSchema.prefault({}),
+    rateLimits: rateLimitsSchema.prefault({}),
     network: z
       .object({
         /**

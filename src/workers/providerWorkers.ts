@@ -10,6 +10,8 @@ import type { Outbound } from '../network/outbound';
 import type { ProviderDeclaration } from '../providers/schema';
 import { callProviderActivity, type CallProviderDeps } from '../activities/callProvider';
 import { createProviderCaller, type ProviderCaller } from '../calls/caller';
+import { warmUpHttpClient } from '../calls/warmUp';
+import type { SharedPacing } from '../calls/limiter';
 import { taskQueueRate, type CallProvider } from '../calls/settings';
 import { CALL_PROVIDER_ACTIVITY, providerTaskQueue } from '../shared/calls';
 
@@ -28,10 +30,16 @@ export interface ProviderWorkerOptions {
 /** Activities that call providers through the shared caller (its pacing, breaker and credentials). */
 export type ExtraProviderActivities = (caller: ProviderCaller) => object;
 
+function queueRate(provider: CallProvider, sharedShare: number | undefined) {
+  const rate = taskQueueRate(provider.calls, sharedShare);
+  return rate ? { maxTaskQueueActivitiesPerSecond: rate } : {};
+}
+
 /**
  * One activity-only worker per provider, on the provider's own task queue. The provider's rate limit
  * becomes `maxTaskQueueActivitiesPerSecond` (see {@link taskQueueRate}): the Temporal server enforces it
- * across every worker polling that queue, however many there are.
+ * across every worker polling that queue, however many there are; with a shared limiter (`deps.sharedPacing`)
+ * strict providers also take turns from it.
  */
 export async function createProviderWorkers(options: ProviderWorkerOptions): Promise<Worker[]> {
   const caller = createProviderCaller(options.deps);
@@ -48,9 +56,7 @@ export async function createProviderWorkers(options: ProviderWorkerOptions): Pro
         taskQueue: providerTaskQueue(provider.id),
         activities,
         shutdownGraceTime: options.shutdownGraceMs,
-        ...(taskQueueRate(provider.calls)
-          ? { maxTaskQueueActivitiesPerSecond: taskQueueRate(provider.calls) }
-          : {}),
+        ...queueRate(provider, options.deps.sharedPacing?.share),
       }),
     ),
   );
@@ -90,12 +96,16 @@ export async function startProviderWorkers(options: {
   extraActivities?: ExtraProviderActivities;
   /** The outbound network policy every provider call connects through. */
   outbound: Outbound;
+  /** The shared limiter for strict providers; these workers close it when they stop. */
+  sharedPacing?: SharedPacing;
 }): Promise<RunningProviderWorkers> {
   const metrics = createCallMetrics(options.registry);
   const breakers = new ProviderBreakers(options.logger, {
     onTransition: (providerId, state) => recordBreakerState(metrics, providerId, state),
   });
   const providers = callProvidersOf(options.catalogue);
+  // With shared turns, the first call must not pay the HTTP client's start-up between its turn and arrival.
+  if (options.sharedPacing) await warmUpHttpClient().catch(() => undefined);
   const workers = await createProviderWorkers({
     connection: options.connection,
     namespace: options.namespace,
@@ -107,11 +117,16 @@ export async function startProviderWorkers(options: {
       findProvider: (id) => providers.find((provider) => provider.id === id),
       credentials: options.credentials,
       breakers,
-      budgets: new CallBudgets(),
+      // With a shared limiter, strict providers are spaced by it rather than within each process.
+      budgets: new CallBudgets(Date.now, { providerSpacing: !options.sharedPacing }),
+      sharedPacing: options.sharedPacing,
       metrics,
       logger: options.logger,
       outbound: options.outbound,
     },
+  }).catch(async (error: unknown) => {
+    await options.sharedPacing?.limiter.close().catch(() => undefined);
+    throw error;
   });
   const runs = workers.map((worker) => worker.run());
   return {
@@ -121,6 +136,7 @@ export async function startProviderWorkers(options: {
     async shutdown() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.allSettled(runs);
+      await options.sharedPacing?.limiter.close().catch(() => undefined);
     },
   };
 }

@@ -52,3 +52,15 @@ test('strict providers space their calls in each worker, so held-back calls do n
   expect(budgets.delayBefore('q', 'a', average, 1_000).delayMs).toBe(0);
   expect(budgets.delayBefore('q', 'a', average, 1_000).delayMs).toBe(0);
 });
+
+test('with a shared limiter, strict providers are not spaced within the process (the limiter spaces them)', () => {
+  const budgets = new CallBudgets(() => 0, { providerSpacing: false });
+  const settings = callSettingsSchema.parse({ rateLimit: { perSecond: 20, perConnectionPerSecond: 2 } });
+  expect(budgets.delayBefore('p', 'a', settings, 1_000).delayMs).toBe(0);
+  expect(budgets.delayBefore('p', 'b', settings, 1_000).delayMs).toBe(0);
+  // The connection's own budget still holds.
+  expect(budgets.delayBefore('p', 'a', settings, 1_000)).toEqual({
+    delayMs: 500,
+    reason: 'connection_budget',
+  });
+});

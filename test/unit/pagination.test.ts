@@ -66,4 +66,9 @@ test('strict rate limits set the task queue below half the limit (token bucket b
   expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20 } }))).toBe(9);
   expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20, mode: 'average' } }))).toBe(20);
   expect(taskQueueRate(callSettingsSchema.parse({}))).toBeUndefined();
+  // With the shared limiter, a strict queue dispatches at the share the limiter hands out.
+  expect(taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20 } }), 0.95)).toBe(19);
+  expect(
+    taskQueueRate(callSettingsSchema.parse({ rateLimit: { perSecond: 20, mode: 'average' } }), 0.95),
+  ).toBe(20);
 });
