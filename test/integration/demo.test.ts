@@ -6,6 +6,8 @@ import { freePort } from '../../src/temporal/runtime';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { eventually } from '../helpers/temporal';
 
+jest.setTimeout(180_000);
+
 test('`junction dev --demo` runs a fake provider with a connection, and its actions work (twice: restart-safe)', async () => {
   const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'junction-demo-'));
