@@ -130,12 +130,14 @@ class SyncRuntime {
   private async drainWrites(): Promise<void> {
     const { model } = this;
     if (!model.writesDue(Date.now())) return;
-    for (const decision of model.takeResolutions()) {
-      await this.store.syncResolveConflict({ ...this.ref, ...decision });
-      model.writesWaiting();
-    }
-    const signals = model.carried.writeSignals ?? 0;
     try {
+      // One at a time, dropped once recorded: a decision is not lost when the store is away for a while.
+      for (let next = model.nextResolution(); next; next = model.nextResolution()) {
+        await this.store.syncResolveConflict({ ...this.ref, ...next });
+        model.resolutionRecorded();
+        model.writesWaiting();
+      }
+      const signals = model.carried.writeSignals ?? 0;
       for (let applied = 0; applied < WRITES_PER_TURN; applied++) {
         const result = await this.writer.syncWriteNext(this.ref);
         if (result.done) {

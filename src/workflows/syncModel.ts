@@ -84,16 +84,25 @@ export class SyncModel {
     (this.carried.resolutions ??= []).push(input);
   }
 
-  takeResolutions(): ResolveConflictInput[] {
-    return this.carried.resolutions?.splice(0) ?? [];
+  /** The oldest decision waiting to be recorded (it stays until `resolutionRecorded`). */
+  nextResolution(): ResolveConflictInput | undefined {
+    return this.carried.resolutions?.[0];
+  }
+
+  resolutionRecorded(): void {
+    this.carried.resolutions?.shift();
   }
 
   /** Writes to drain now: signalled since the last drain, and not waiting out a provider failure. */
   writesDue(now: number): boolean {
-    if (!this.writesEnabled) return false;
+    if (!this.writesEnabled || this.writesRetryInMs(now) > 0) return false;
+    return this.writesWaitingNow();
+  }
+
+  /** Resolutions to record, or writes signalled since the last drain. */
+  private writesWaitingNow(): boolean {
     if ((this.carried.resolutions?.length ?? 0) > 0) return true;
-    const signalled = (this.carried.writeSignals ?? 0) > (this.carried.writesDrained ?? 0);
-    return signalled && this.writesRetryInMs(now) === 0;
+    return (this.carried.writeSignals ?? 0) > (this.carried.writesDrained ?? 0);
   }
 
   writesRetryInMs(now: number): number {
@@ -104,8 +113,7 @@ export class SyncModel {
   /** How long the loop may sleep: until the next run, or the next write retry when writes wait. */
   sleepMs(now: number): number {
     const due = this.dueInMs(now);
-    const signalled = (this.carried.writeSignals ?? 0) > (this.carried.writesDrained ?? 0);
-    return this.writesEnabled && signalled ? Math.min(due, this.writesRetryInMs(now)) : due;
+    return this.writesEnabled && this.writesWaitingNow() ? Math.min(due, this.writesRetryInMs(now)) : due;
   }
 
   /** Milliseconds until the next run is due on its own (0: now). */
