@@ -196,7 +196,8 @@ test('pagination over 1,000 items: cursor, Link header and offset styles', async
 
 test('the provider-reported quota slows calls down before a 429', async () => {
   await fake.close();
-  fake = await startFakeProvider({ quota: { limit: 5, windowMs: 2_000 } });
+  // A window long enough that the first five calls fit in it even on a busy machine (else it resets unused).
+  fake = await startFakeProvider({ quota: { limit: 5, windowMs: 8_000 } });
   const { provider, calls } = await harness({ rateLimit: { quotaHeaders: { slowDownBelow: 0 } } });
   for (let i = 0; i < 8; i++) {
     const { response } = await calls.callOnce(
