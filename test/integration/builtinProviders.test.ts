@@ -4,6 +4,7 @@ import { createCredentialCache } from '../../src/connections';
 import { BUILTIN_PROVIDERS, parseBuiltins, type ProviderDeclaration } from '../../src/providers';
 import { freePort } from '../../src/temporal/runtime';
 import { EXPECTATIONS } from '../helpers/builtinExpectations';
+import { exportHistories } from '../helpers/exportHistories';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import {
   authorizeWithoutBrowser,
@@ -149,6 +150,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // `JUNCTION_EXPORT_HISTORIES=<dir>`: authorizations that carried connection parameters, as replay fixtures.
+  const out = process.env.JUNCTION_EXPORT_HISTORIES;
+  if (out && junction) {
+    const query = `WorkflowType = 'oauthAuthorization' AND TaskQueue = '${junction.config.temporal.taskQueue}'`;
+    await exportHistories(junction.client, junction.codec, { query, out, distinct: true });
+  }
   await junction?.stop();
   await oauth?.close();
 });
