@@ -185,6 +185,8 @@ export interface SyncPageResult {
   invalidRecords: InvalidRecordReport[];
   /** The run has no page left (or is no longer the stream's run). */
   done: boolean;
+  /** Pages this result covers (one activity takes several); absent: one. */
+  pages?: number;
 }
 
 export interface SyncSweepInput extends SyncStreamRef {
@@ -204,6 +206,11 @@ export interface SyncFinishResult {
   /** The stream's change sequence after the run: the `cursor` of its notification. */
   lastSeq: number;
   pruned: number;
+  /**
+   * The run's counts as the store kept them with its pages (exact even when a page's answer was lost to a
+   * killed worker); absent for a run begun before the store counted runs.
+   */
+  counts?: RunCounts;
 }
 
 export interface SyncNotifyInput extends SyncStreamRef {

@@ -154,6 +154,7 @@ export function createSyncStoreActivities(deps: SyncActivityDeps): SyncStoreActi
         finishedAt: (state.lastSuccessAt ?? now()).toISOString(),
         lastSeq: state.lastSeq,
         pruned,
+        ...(state.runCounts ? { counts: state.runCounts } : {}),
       };
     },
 

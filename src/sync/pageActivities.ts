@@ -16,6 +16,7 @@ import { resolveSync, type SyncActivityDeps } from './activities';
 import type { InvalidRecord } from './records';
 import { syncWriteNext } from './writeActivities';
 import { streamIdOf, type IncomingRecord, type PageOutcome } from './store/recordStore';
+import { emptyOutcome } from './store/recordTypes';
 
 /** How many refused records a result reports (the count is always complete). */
 const INVALID_REPORTED = 5;
@@ -32,14 +33,19 @@ function itemsOf(sync: ResolvedSync, response: ProviderResponse): unknown[] {
   return Array.isArray(items) ? items : [];
 }
 
-function result(outcome: PageOutcome, invalid: InvalidRecord[], done: boolean): SyncPageResult {
+function result(
+  outcome: PageOutcome,
+  invalid: InvalidRecord[],
+  done: boolean,
+  invalidCount = invalid.length,
+): SyncPageResult {
   return {
     added: outcome.added,
     updated: outcome.updated,
     deleted: outcome.deleted,
     unchanged: outcome.unchanged,
     skipped: outcome.skipped,
-    invalid: invalid.length,
+    invalid: invalidCount,
     invalidRecords: invalid.slice(0, INVALID_REPORTED),
     done,
   };
@@ -75,17 +81,23 @@ async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Fetches the page the store's checkpoint names, shapes it, and writes records, change rows and the next
- * checkpoint in one transaction. A retry after the write finds the checkpoint moved on: nothing twice.
+ * How long one `syncPage` activity goes on to the next page before it reports to the workflow, and at most
+ * how many pages it takes. Each page is committed on its own (records, change rows, checkpoint), so a
+ * worker that dies still costs at most the page it was on; taking several pages per activity saves the
+ * workflow and activity task round trips between them, which cost more than a page's own work. Webhook
+ * records, application writes and a pause wait at most this long (plus a page) to be taken up.
  */
-async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPageResult> {
-  const sync = resolveSync(deps.catalogue, input);
-  const streamId = streamIdOf(input.connectionId, input.syncName);
-  const state = await deps.store.stream(streamId);
-  if (!state || state.runId !== input.runId || state.nextPage === null) {
-    return result({ added: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 }, [], true);
-  }
-  const request = state.nextPage as ProviderRequest;
+export const SYNC_PAGES_BUDGET_MS = 2_000;
+export const SYNC_PAGES_PER_ACTIVITY = 50;
+
+/** One page: fetched, shaped, and written with its checkpoint in one transaction. */
+async function onePage(
+  deps: SyncPageDeps,
+  sync: ResolvedSync,
+  input: SyncRunInput,
+  streamId: string,
+  request: ProviderRequest,
+): Promise<{ outcome: PageOutcome; invalid: InvalidRecord[]; next?: ProviderRequest }> {
   const response = await fetchFor(deps, {
     providerId: input.providerId,
     connectionId: input.connectionId,
@@ -100,6 +112,7 @@ async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPa
     records: shaped.records,
     nextPage: next ?? null,
     cursorSeen: shaped.cursorSeen,
+    invalid: shaped.invalid.length,
   });
   deps.metrics?.page(input);
   countWrites(deps, input, outcome);
@@ -109,7 +122,45 @@ async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPa
       'sync page had records the model refuses',
     );
   }
-  return result(outcome, shaped.invalid, outcome.stale === true || next === undefined);
+  return { outcome, invalid: shaped.invalid, ...(next ? { next } : {}) };
+}
+
+/**
+ * Takes the pages the store's checkpoint names, one after another, each fetched, shaped and written with
+ * the next checkpoint in one transaction, for up to `SYNC_PAGES_BUDGET_MS` or `SYNC_PAGES_PER_ACTIVITY`
+ * pages. A retry after a write finds the checkpoint moved on: nothing twice.
+ */
+async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPageResult> {
+  const sync = resolveSync(deps.catalogue, input);
+  const streamId = streamIdOf(input.connectionId, input.syncName);
+  const state = await deps.store.stream(streamId);
+  if (!state || state.runId !== input.runId || state.nextPage === null) {
+    return result(emptyOutcome(), [], true);
+  }
+  const started = Date.now();
+  const total = emptyOutcome();
+  const invalid: InvalidRecord[] = [];
+  let invalidCount = 0;
+  let request = state.nextPage as ProviderRequest;
+  for (let pages = 1; ; pages++) {
+    const page = await onePage(deps, sync, input, streamId, request);
+    for (const key of ['added', 'updated', 'deleted', 'unchanged', 'skipped'] as const) {
+      total[key] += page.outcome[key];
+    }
+    invalidCount += page.invalid.length;
+    invalid.push(...page.invalid.slice(0, INVALID_REPORTED - invalid.length));
+    if (page.outcome.stale === true || page.next === undefined) {
+      return { ...result(total, invalid, true, invalidCount), pages };
+    }
+    // Written by an earlier attempt: the checkpoint is elsewhere; the next activity reads it afresh.
+    const more =
+      page.outcome.duplicate !== true &&
+      pages < SYNC_PAGES_PER_ACTIVITY &&
+      Date.now() - started < SYNC_PAGES_BUDGET_MS &&
+      !Context.current().cancellationSignal.aborted;
+    if (!more) return { ...result(total, invalid, false, invalidCount), pages };
+    request = page.next;
+  }
 }
 
 /** A provider's "deleted since the checkpoint" listing, every page, as tombstones. */
@@ -136,7 +187,7 @@ async function syncDeleted(deps: SyncPageDeps, input: SyncRunInput): Promise<num
       .map((item: unknown) => readDotPath(item, deletion.idField))
       .filter((id): id is string | number => typeof id === 'string' || typeof id === 'number')
       .map((id) => ({ id: String(id), data: {}, deleted: true }));
-    const outcome = await deps.store.writeRecords(streamId, records);
+    const outcome = await deps.store.writeRecords(streamId, records, input.runId);
     deleted += outcome.deleted;
     countWrites(deps, input, outcome);
     request = sync.paginated ? response.page?.next : undefined;

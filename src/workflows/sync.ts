@@ -195,6 +195,8 @@ class SyncRuntime {
       if (run.mode === 'full' && begun.plan.deletion === 'full-reconcile')
         await this.reconcile(run, begun.plan);
       const finished = await this.store.syncFinish({ ...this.ref, runId: run.runId });
+      // The store's counts are exact: a page whose answer was lost to a killed worker is in them too.
+      if (patched('sync-run-counts-from-store') && finished.counts) run.counts = { ...finished.counts };
       const summary = model.endRun(run, Date.now(), { finishedAt: finished.finishedAt });
       upsertSearchAttributes([{ key: JUNCTION_LAST_SUCCESS_AT, value: new Date(finished.finishedAt) }]);
       this.setState(model.state);

@@ -152,7 +152,7 @@ export class SyncModel {
 
   addPage(run: PendingRun, page: SyncPageResult): void {
     const { counts } = run;
-    counts.pages++;
+    counts.pages += page.pages ?? 1;
     counts.added += page.added;
     counts.updated += page.updated;
     counts.deleted += page.deleted;

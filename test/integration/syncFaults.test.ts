@@ -145,6 +145,8 @@ test('a worker SIGKILLed mid-run: the replacement finishes it, one page fetched 
   const status = await runsDone(api, path, 1);
   expect(status).toMatchObject({ state: 'idle', runs: 1 });
   expect(status.lastRun?.error).toBeUndefined();
+  // The run's counts are the store's: the pages the killed worker wrote, whose answer was lost, count too.
+  expect(status.lastRun).toMatchObject({ added: CONTACTS, pages: CLEAN_PAGES });
   // The page in flight at the kill, and only it, was fetched again.
   expect(await expectEveryRecordOnce(api, provider, connectionId)).toBe(1);
 });

@@ -87,6 +87,24 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX sync_writes_parked ON sync_writes (accepted_at) WHERE state = 'parked';
     `,
   },
+  {
+    version: 3,
+    name: "a run's counts kept with its pages",
+    sql: `
+      -- What the run in progress has written so far, moved in the transaction of each page (a page whose
+      -- activity's answer was lost still counts). run_counted: the run began with these columns (a run begun
+      -- before them has counted only part of its pages).
+      ALTER TABLE sync_streams
+        ADD COLUMN run_counted boolean NOT NULL DEFAULT false,
+        ADD COLUMN run_pages integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_added integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_updated integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_deleted integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_unchanged integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_skipped integer NOT NULL DEFAULT 0,
+        ADD COLUMN run_invalid integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import {
   type StoredRow,
   type StreamState,
 } from './recordTypes';
+import { stateOf } from './streamRow';
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
 import { streamIdOf } from './recordTypes';
@@ -39,28 +40,13 @@ export class RecordStore {
 
   async stream(streamId: string, executor: SqlExecutor = this.db): Promise<StreamState | undefined> {
     const { rows } = await executor.query(`SELECT * FROM sync_streams WHERE stream_id = $1`, [streamId]);
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      streamId,
-      connectionId: String(row.connection_id),
-      syncName: String(row.sync_name),
-      providerId: String(row.provider_id),
-      cursor: (row.cursor as string | null) ?? null,
-      runId: (row.run_id as string | null) ?? null,
-      runMode: (row.run_mode as StreamState['runMode']) ?? null,
-      nextPage: row.next_page ?? null,
-      runCursor: (row.run_cursor as string | null) ?? null,
-      generation: Number(row.generation),
-      lastSeq: Number(row.last_seq),
-      lastSuccessAt: (row.last_success_at as Date | null) ?? null,
-    };
+    return stateOf(streamId, rows[0]);
   }
 
   /** Takes the stream's row lock for the transaction (its writers go one at a time) and reads its state. */
   async lockStream(tx: SqlExecutor, streamId: string): Promise<StreamState> {
-    await tx.query('SELECT 1 FROM sync_streams WHERE stream_id = $1 FOR UPDATE', [streamId]);
-    const state = await this.stream(streamId, tx);
+    const { rows } = await tx.query(`SELECT * FROM sync_streams WHERE stream_id = $1 FOR UPDATE`, [streamId]);
+    const state = stateOf(streamId, rows[0]);
     if (!state) throw new Error(`no sync stream "${streamId}"`);
     return state;
   }
@@ -87,7 +73,9 @@ export class RecordStore {
         `UPDATE sync_streams SET run_id = $2, run_mode = $3, next_page = $4, updated_at = now(),
            cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
            run_cursor = CASE WHEN $5 THEN NULL ELSE cursor END,
-           generation = CASE WHEN $3 = 'full' THEN generation + 1 ELSE generation END
+           generation = CASE WHEN $3 = 'full' THEN generation + 1 ELSE generation END,
+           run_counted = true, run_pages = 0, run_added = 0, run_updated = 0, run_deleted = 0,
+           run_unchanged = 0, run_skipped = 0, run_invalid = 0
          WHERE stream_id = $1`,
         [streamId, run.runId, run.mode, JSON.stringify(run.firstPage(reset ? null : state.cursor)), reset],
       );
@@ -109,6 +97,8 @@ export class RecordStore {
       records: IncomingRecord[];
       nextPage: unknown;
       cursorSeen?: string;
+      /** Records of the page the model refused (counted with the run). */
+      invalid?: number;
     },
   ): Promise<PageOutcome> {
     return this.db.transaction(async (tx) => {
@@ -121,18 +111,42 @@ export class RecordStore {
       const outcome = await this.applyRecords(tx, state, write.records);
       const runCursor = laterCursor(state.runCursor, write.cursorSeen);
       await tx.query(
-        `UPDATE sync_streams SET next_page = $2, run_cursor = $3, updated_at = now() WHERE stream_id = $1`,
-        [streamId, JSON.stringify(write.nextPage ?? null), runCursor],
+        `UPDATE sync_streams SET next_page = $2, run_cursor = $3, updated_at = now(), run_pages = run_pages + 1,
+           run_added = run_added + $4, run_updated = run_updated + $5, run_deleted = run_deleted + $6,
+           run_unchanged = run_unchanged + $7, run_skipped = run_skipped + $8, run_invalid = run_invalid + $9
+         WHERE stream_id = $1`,
+        [
+          streamId,
+          JSON.stringify(write.nextPage ?? null),
+          runCursor,
+          outcome.added,
+          outcome.updated,
+          outcome.deleted,
+          outcome.unchanged,
+          outcome.skipped,
+          write.invalid ?? 0,
+        ],
       );
       return outcome;
     });
   }
 
-  /** Records a provider webhook brought (or asked to refetch), outside any run: the newer version wins. */
-  async writeRecords(streamId: string, records: IncomingRecord[]): Promise<PageOutcome> {
-    return this.db.transaction(async (tx) =>
-      this.applyRecords(tx, await this.lockStream(tx, streamId), records),
-    );
+  /**
+   * Records a provider webhook brought (or asked to refetch), outside any run: the newer version wins. With
+   * `runId` (a provider's "deleted since" listing, part of that run), their deletions count with the run.
+   */
+  async writeRecords(streamId: string, records: IncomingRecord[], runId?: string): Promise<PageOutcome> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.lockStream(tx, streamId);
+      const outcome = await this.applyRecords(tx, state, records);
+      if (runId !== undefined && state.runId === runId && outcome.deleted > 0) {
+        await tx.query(`UPDATE sync_streams SET run_deleted = run_deleted + $2 WHERE stream_id = $1`, [
+          streamId,
+          outcome.deleted,
+        ]);
+      }
+      return outcome;
+    });
   }
 
   /**
@@ -191,10 +205,13 @@ export class RecordStore {
       );
       const pending: Pending[] = rows.map((row) => ({ id: row.record_id, action: 'deleted' }));
       await this.commitChanges(tx, state, pending);
-      await tx.query('UPDATE sync_streams SET reconciled_generation = $2 WHERE stream_id = $1', [
-        streamId,
-        generation,
-      ]);
+      // The sweep is part of the run in progress: its deletions count with the run.
+      await tx.query(
+        `UPDATE sync_streams SET reconciled_generation = $2,
+           run_deleted = CASE WHEN run_id IS NULL THEN run_deleted ELSE run_deleted + $3 END
+         WHERE stream_id = $1`,
+        [streamId, generation, pending.length],
+      );
       return pending.length;
     });
   }
@@ -261,12 +278,17 @@ export class RecordStore {
     }
     for (const change of pending) outcome[change.action]++;
     await this.commitChanges(tx, state, pending);
-    // Seen by this generation (a full run's sweep spares them), unchanged ones included.
-    await tx.query(
-      `UPDATE sync_records SET seen_generation = $3
-       WHERE stream_id = $1 AND record_id = ANY($2::text[]) AND seen_generation < $3`,
-      [state.streamId, ids, state.generation],
-    );
+    // Seen by this generation (a full run's sweep spares them): the records just written carry it already;
+    // the unchanged (and older) ones are marked here.
+    const written = new Set(pending.filter((p) => p.action !== 'deleted').map((p) => p.id));
+    const seen = ids.filter((id) => !written.has(id));
+    if (seen.length > 0) {
+      await tx.query(
+        `UPDATE sync_records SET seen_generation = $3
+         WHERE stream_id = $1 AND record_id = ANY($2::text[]) AND seen_generation < $3`,
+        [state.streamId, seen, state.generation],
+      );
+    }
     return outcome;
   }
 
@@ -282,7 +304,7 @@ export class RecordStore {
     );
     const first = Number(rows[0]?.last_seq) - pending.length + 1;
     const now = this.now();
-    const seqs = pending.map((_, i) => first + i);
+    const seqOf = new Map(pending.map((p, i) => [p, first + i]));
     const writes = pending.filter((p) => p.action !== 'deleted');
     if (writes.length > 0) {
       await tx.query(
@@ -303,7 +325,7 @@ export class RecordStore {
           writes.map((p) => JSON.stringify(p.record?.data)),
           writes.map((p) => p.hash),
           writes.map((p) => p.record?.version ?? null),
-          writes.map((p) => seqs[pending.indexOf(p)]),
+          writes.map((p) => seqOf.get(p)),
         ],
       );
     }
@@ -313,7 +335,7 @@ export class RecordStore {
         `UPDATE sync_records AS r SET deleted_at = $3, last_modified_at = $3, seq = d.seq
          FROM unnest($2::text[], $4::bigint[]) AS d(id, seq)
          WHERE r.stream_id = $1 AND r.record_id = d.id`,
-        [state.streamId, deletes.map((p) => p.id), now, deletes.map((p) => seqs[pending.indexOf(p)])],
+        [state.streamId, deletes.map((p) => p.id), now, deletes.map((p) => seqOf.get(p))],
       );
     }
     const logged = pending.filter((p) => !p.silent);
@@ -324,7 +346,7 @@ export class RecordStore {
       [
         state.streamId,
         now,
-        logged.map((p) => seqs[pending.indexOf(p)]),
+        logged.map((p) => seqOf.get(p)),
         logged.map((p) => p.id),
         logged.map((p) => p.action),
       ],

@@ -1,3 +1,5 @@
+import type { RunCounts } from '../../shared/syncContract';
+
 /** The shapes the record store reads and writes. */
 /** A record as a page (or a provider webhook) brings it, already mapped to the model and validated. */
 export interface IncomingRecord {
@@ -22,6 +24,11 @@ export interface StreamState {
   generation: number;
   lastSeq: number;
   lastSuccessAt: Date | null;
+  /**
+   * What the run in progress (or the last one, once finished) wrote, counted in the store with its pages;
+   * absent for a run begun before the store counted runs.
+   */
+  runCounts?: RunCounts;
 }
 
 export interface PageOutcome {
