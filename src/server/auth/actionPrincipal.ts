@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyConnectionToken } from '../../connections/accessTokens';
 import { AuthError } from '../../shared/errors';
 import { sendError } from '../errors';
@@ -51,4 +51,27 @@ export function actionAuthHook(deps: ActionAuthDeps) {
       { headers: { 'www-authenticate': 'Bearer realm="junction-actions"' } },
     );
   };
+}
+
+/** Refuses (403 `forbidden`) a connection token used for another connection; an admin key acts for any. */
+export function checkConnectionAccess(principal: ActionPrincipal | undefined, connectionId: string): void {
+  if (principal?.kind === 'connection' && principal.connectionId !== connectionId) {
+    throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
+  }
+}
+
+/**
+ * Registers `routes` in an encapsulated scope that admits an admin key or a connection's token (actions, the
+ * change stream, writes to records), with `request.actionPrincipal` set for them to check.
+ */
+export function registerTokenRoutes(
+  app: FastifyInstance,
+  deps: Omit<ActionAuthDeps, 'adminKeys'> & { config: { admin: { apiKeys: readonly string[] } } },
+  routes: (scope: FastifyInstance) => void | Promise<void>,
+): void {
+  const { config, stateSecret, now } = deps;
+  void app.register(async (scope) => {
+    scope.addHook('onRequest', actionAuthHook({ adminKeys: () => config.admin.apiKeys, stateSecret, now }));
+    await routes(scope);
+  });
 }

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { ActionOutcome, ActionsClient } from '../../client/actionsClient';
 import type { JunctionClient } from '../../client';
 import type { JunctionConfig } from '../../config/schema';
-import { AuthError, TemporalError, type JunctionCode } from '../../shared/errors';
-import { actionAuthHook, type ActionPrincipal } from '../auth/actionPrincipal';
+import { TemporalError, type JunctionCode } from '../../shared/errors';
+import { checkConnectionAccess, registerTokenRoutes, type ActionPrincipal } from '../auth/actionPrincipal';
 import { httpStatus } from '../errorStatus';
 import { ACTION_SECURITY, COMMON_CODES, errorBody, errorResponses } from '../schemas';
 import '../requestLog';
@@ -127,9 +127,7 @@ function answerOutcome(reply: FastifyReply, outcome: ActionOutcome): FastifyRepl
 /** The connection an action runs for: a connection token acts for its own connection, and may name no other. */
 function actingConnection(principal: ActionPrincipal | undefined, requested: string | undefined) {
   if (principal?.kind !== 'connection') return requested;
-  if (requested !== undefined && requested !== principal.connectionId) {
-    throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
-  }
+  if (requested !== undefined) checkConnectionAccess(principal, requested);
   return principal.connectionId;
 }
 
@@ -191,15 +189,7 @@ export function registerActionRoutes(
     now: () => number;
   },
 ) {
-  void app.register(async (scope) => {
-    scope.addHook(
-      'onRequest',
-      actionAuthHook({
-        adminKeys: () => deps.config.admin.apiKeys,
-        stateSecret: deps.stateSecret,
-        now: deps.now,
-      }),
-    );
+  registerTokenRoutes(app, deps, (scope) => {
     registerRunAction(scope, deps.junction.actions);
     registerActionRun(scope, deps.junction.actions);
   });

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ActionError, AuthError, SyncError } from '../../shared/errors';
+import { ActionError, SyncError } from '../../shared/errors';
 import { syncWorkflowId } from '../../shared/syncContract';
 import type { ResolvedSync } from '../../sync/catalogue';
 import { streamIdOf, type StreamState } from '../../sync/store/recordStore';
 import { writeIdOf, type Resolution, type StoredWrite, type WriteKind } from '../../sync/store/writeStore';
-import { actionAuthHook } from '../auth/actionPrincipal';
+import { checkConnectionAccess, registerTokenRoutes } from '../auth/actionPrincipal';
 import { registerAdminRoutes } from '../auth/bearer';
 import type { SyncRouteDeps } from './syncs';
 import {
@@ -47,10 +47,7 @@ function stores(deps: SyncRouteDeps) {
 
 /** Only the admin key or the connection's own token writes to its records. */
 function checkPrincipal(request: FastifyRequest, connectionId: string): void {
-  const principal = request.actionPrincipal;
-  if (principal?.kind === 'connection' && principal.connectionId !== connectionId) {
-    throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
-  }
+  checkConnectionAccess(request.actionPrincipal, connectionId);
 }
 
 /** The stream and its declaration: 404 for an unknown connection or sync, `sync_not_enabled` before it ran. */
@@ -138,15 +135,7 @@ async function acceptWrite(
 }
 
 function registerWrites(app: FastifyInstance, deps: SyncRouteDeps) {
-  void app.register(async (scope) => {
-    scope.addHook(
-      'onRequest',
-      actionAuthHook({
-        adminKeys: () => deps.config.admin.apiKeys,
-        stateSecret: deps.stateSecret,
-        now: deps.now,
-      }),
-    );
+  registerTokenRoutes(app, deps, (scope) => {
     const typed = scope.withTypeProvider<ZodTypeProvider>();
     const base = '/records/:connectionId/:sync';
     typed.post(base, { schema: createRecordSchema }, async (request, reply) => {

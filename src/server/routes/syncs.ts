@@ -3,11 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { JunctionClient } from '../../client';
 import type { SyncsClient } from '../../client/syncsClient';
 import type { JunctionConfig } from '../../config/schema';
-import { AuthError } from '../../shared/errors';
 import { decodeCursor, encodeCursor } from '../../sync/cursor';
 import { streamIdOf, type RecordStore } from '../../sync/store/recordStore';
 import type { WriteStore } from '../../sync/store/writeStore';
-import { actionAuthHook } from '../auth/actionPrincipal';
+import { checkConnectionAccess, registerTokenRoutes } from '../auth/actionPrincipal';
 import { registerAdminRoutes } from '../auth/bearer';
 import '../requestLog';
 import {
@@ -77,23 +76,12 @@ function registerManagement(scope: FastifyInstance, syncs: SyncsClient) {
 
 /** The change stream: admin key, or the token of the connection it belongs to. */
 function registerRecords(app: FastifyInstance, deps: SyncRouteDeps) {
-  void app.register(async (scope) => {
-    scope.addHook(
-      'onRequest',
-      actionAuthHook({
-        adminKeys: () => deps.config.admin.apiKeys,
-        stateSecret: deps.stateSecret,
-        now: deps.now,
-      }),
-    );
+  registerTokenRoutes(app, deps, (scope) => {
     scope
       .withTypeProvider<ZodTypeProvider>()
       .get('/records/:connectionId/:sync', { schema: recordsSchema }, async (request) => {
         const { connectionId, sync } = request.params;
-        const principal = request.actionPrincipal;
-        if (principal?.kind === 'connection' && principal.connectionId !== connectionId) {
-          throw new AuthError('forbidden', `this token is for connection "${principal.connectionId}" only`);
-        }
+        checkConnectionAccess(request.actionPrincipal, connectionId);
         const after = decodeCursor(request.query.cursor);
         const stream = await deps.records?.stream(streamIdOf(connectionId, sync));
         // Nothing stored yet: an unknown connection or sync is a 404, a declared one an empty stream.
