@@ -12,16 +12,17 @@ import { formatTable } from '../../src/cli/table';
  * while a worker is SIGKILLed three times, the server once, and Temporal is stopped and started again. Every
  * event answered 202 must reach the application exactly once by delivery id; none may be lost.
  *
- *   JUNCTION_CHAOS_WEBHOOKS (default 2000), JUNCTION_CHAOS_CONCURRENCY (default 16)
+ *   JUNCTION_CHAOS_WEBHOOKS (default 5000), JUNCTION_CHAOS_CONCURRENCY (default 16)
  *
- * The issue asks for 5,000; on the 2-core development machine, shared, 2,000 took 5.5 minutes (about 11 events
- * accepted and 7 delivered a second, the workers' delivery being the bottleneck), so 2,000 is the default.
+ * The bounds below are generous for a 2-core machine: a quiet one sends and delivers 2,000 in about two
+ * minutes; a busy one (other test runs beside it) took 5.5 minutes for 2,000, the workers' delivery being the
+ * bottleneck. They bound the run; the figures printed are what to read.
  */
-const COUNT = Number(process.env.JUNCTION_CHAOS_WEBHOOKS) || 2_000;
+const COUNT = Number(process.env.JUNCTION_CHAOS_WEBHOOKS) || 5_000;
 const CONCURRENCY = Number(process.env.JUNCTION_CHAOS_CONCURRENCY) || 16;
 /** The whole run is bounded: sending stops here whatever happens, and every process is stopped after. */
-const SEND_BUDGET_MS = 10 * 60_000;
-const DELIVERY_BUDGET_MS = 4 * 60_000;
+const SEND_BUDGET_MS = 12 * 60_000;
+const DELIVERY_BUDGET_MS = 8 * 60_000;
 
 let fleet: Fleet | undefined;
 let sender: Sender | undefined;
