@@ -5,12 +5,14 @@ import { installRuntime } from '../src/temporal/runtime';
 import { benchCalls } from './calls';
 import { benchIngest } from './ingest';
 import { benchOrdering } from './ordering';
+import { benchOverload } from './overload';
 import { benchRefresh } from './refresh';
 import { benchSchemes } from './schemes';
 import { benchSync } from './sync';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  overload: benchOverload,
   schemes: benchSchemes,
   ordering: benchOrdering,
   refresh: benchRefresh,

@@ -9,9 +9,9 @@ const ms = (event: HistoryEvent | undefined) =>
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 /**
- * Where a sync's time per page goes, from its workflow history (the run in progress or the last one): the
- * page activity itself (fetch, map, validate, write), waiting for a worker to take it, and the workflow's
- * turn between one page's completion and the next page's scheduling.
+ * Where a sync's time goes, from its workflow history (the run in progress or the last one): each `syncPage`
+ * activity (it takes pages, each fetched, mapped, validated and written, for up to about 2 s), waiting for a
+ * worker to take it, and the workflow's turn between one activity's completion and the next one's scheduling.
  */
 export async function pageTimes(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -34,7 +34,7 @@ export async function pageTimes(client: Client, workflowId: string) {
     .slice(1)
     .map((page, i) => page.scheduled - (pages[i] as { completed: number }).completed);
   return {
-    pages: pages.length,
+    activities: pages.length,
     activityMs: mean(pages.map((page) => page.completed - page.started)),
     queuedMs: mean(pages.map((page) => page.started - page.scheduled)),
     workflowTurnMs: mean(between),
