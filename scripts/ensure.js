@@ -25,3 +25,27 @@ if (!process.env.TEMPORAL_ADDRESS || process.argv.includes('--temporal')) {
 if (process.argv.includes('--cluster')) {
   run(process.execPath, [join(root, 'bin', 'junction.js'), 'temporal', 'provision', '--server']);
 }
+// `npm test`: the system tools some tests drive, from Debian's packages when they are missing: Chromium and
+// ChromeDriver (the browser tests) and promtool (the alert rules' tests). Installed only where apt-get can
+// run as root; elsewhere the message says what to install, and those tests fail saying the same.
+if (process.argv.includes('--test-tools')) {
+  const { spawnSync } = require('node:child_process');
+  const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  const missing = [
+    ...(has('chromium') ? [] : ['chromium', 'chromium-driver']),
+    ...(has('promtool') ? [] : ['prometheus']),
+  ];
+  if (missing.length > 0) {
+    const canInstall = has('apt-get') && typeof process.getuid === 'function' && process.getuid() === 0;
+    if (canInstall) {
+      process.stderr.write(`ensure: installing ${missing.join(', ')} (apt-get)\n`);
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', ...missing]);
+    } else {
+      process.stderr.write(
+        `ensure: the tests need Debian's ${missing.join(', ')} package(s); install them (as root: ` +
+          `apt-get install ${missing.join(' ')}), or the browser and alert-rule tests fail\n`,
+      );
+    }
+  }
+}
