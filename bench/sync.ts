@@ -149,12 +149,12 @@ async function throughput(bench: Bench) {
   const times = await pageTimes(bench.client, `sync:${connectionId}:contacts`);
   const rawPageMs = (second.raw.seconds * 1_000) / Math.ceil(second.raw.records / PAGE_SIZE);
   const pages = second.synced.lastRun.pages ?? NaN;
-  const syncPageMs = (times.activityMs * times.activities) / pages;
   process.stdout.write(
-    `incremental run: ${pages} pages in ${times.activities} page activities; per activity ` +
-      `${times.activityMs.toFixed(0)} ms (fetch, map, validate, write its pages), queued ` +
-      `${times.queuedMs.toFixed(0)} ms, workflow turn between activities ${times.workflowTurnMs.toFixed(0)} ms; ` +
-      `per page: sync ${syncPageMs.toFixed(0)} ms in its activity, raw loop ${rawPageMs.toFixed(0)} ms\n`,
+    `page activities in the stream's latest workflow run: ${times.activities}, each ` +
+      `${times.activityMs.toFixed(0)} ms (fetching, mapping, validating and writing pages for up to 2 s), ` +
+      `queued ${times.queuedMs.toFixed(0)} ms, workflow turn between two of them ` +
+      `${times.workflowTurnMs.toFixed(0)} ms\nper page, incremental run (${pages} pages): sync ` +
+      `${((second.synced.seconds * 1_000) / pages).toFixed(0)} ms end to end, raw loop ${rawPageMs.toFixed(0)} ms\n`,
   );
 }
 
