@@ -9,7 +9,7 @@ import {
   type StoredRow,
   type StreamState,
 } from './recordTypes';
-import { stateOf } from './streamRow';
+import { changeOf, laterCursor, stateOf } from './streamRow';
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
 import { streamIdOf } from './recordTypes';
@@ -108,12 +108,13 @@ export class RecordStore {
       if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) {
         return { ...emptyOutcome(), duplicate: true };
       }
-      const outcome = await this.applyRecords(tx, state, write.records);
+      const { lastSeq, ...outcome } = await this.applyRecords(tx, state, write.records, { deferSeq: true });
       const runCursor = laterCursor(state.runCursor, write.cursorSeen);
       await tx.query(
         `UPDATE sync_streams SET next_page = $2, run_cursor = $3, updated_at = now(), run_pages = run_pages + 1,
            run_added = run_added + $4, run_updated = run_updated + $5, run_deleted = run_deleted + $6,
-           run_unchanged = run_unchanged + $7, run_skipped = run_skipped + $8, run_invalid = run_invalid + $9
+           run_unchanged = run_unchanged + $7, run_skipped = run_skipped + $8, run_invalid = run_invalid + $9,
+           last_seq = $10
          WHERE stream_id = $1`,
         [
           streamId,
@@ -125,6 +126,7 @@ export class RecordStore {
           outcome.unchanged,
           outcome.skipped,
           write.invalid ?? 0,
+          lastSeq,
         ],
       );
       return outcome;
@@ -138,7 +140,7 @@ export class RecordStore {
   async writeRecords(streamId: string, records: IncomingRecord[], runId?: string): Promise<PageOutcome> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
-      const outcome = await this.applyRecords(tx, state, records);
+      const { lastSeq: _lastSeq, ...outcome } = await this.applyRecords(tx, state, records);
       if (runId !== undefined && state.runId === runId && outcome.deleted > 0) {
         await tx.query(`UPDATE sync_streams SET run_deleted = run_deleted + $2 WHERE stream_id = $1`, [
           streamId,
@@ -225,17 +227,7 @@ export class RecordStore {
        WHERE c.stream_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`,
       [streamId, afterSeq, limit],
     );
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      recordId: String(row.record_id),
-      action: row.action as Change['action'],
-      committedAt: row.committed_at as Date,
-      data: row.data as Record<string, unknown>,
-      firstSeenAt: row.first_seen_at as Date,
-      lastModifiedAt: row.last_modified_at as Date,
-      deletedAt: (row.deleted_at as Date | null) ?? null,
-      version: Number(row.version),
-    }));
+    return rows.map(changeOf);
   }
 
   /** Decides what each incoming record changes, then writes it all (a few statements per page, not per record). */
@@ -243,8 +235,9 @@ export class RecordStore {
     tx: SqlExecutor,
     state: StreamState,
     records: IncomingRecord[],
-  ): Promise<PageOutcome> {
-    const outcome = emptyOutcome();
+    options: { deferSeq?: boolean } = {},
+  ): Promise<PageOutcome & { lastSeq: number }> {
+    const outcome = { ...emptyOutcome(), lastSeq: state.lastSeq };
     // Two versions of a record in one batch (webhooks applied together): the newer wins, never the later.
     const latest = new Map<string, IncomingRecord>();
     for (const record of records) {
@@ -277,7 +270,7 @@ export class RecordStore {
       else outcome.unchanged++;
     }
     for (const change of pending) outcome[change.action]++;
-    await this.commitChanges(tx, state, pending);
+    outcome.lastSeq = await this.commitChanges(tx, state, pending, options);
     // Seen by this generation (a full run's sweep spares them): the records just written carry it already;
     // the unchanged (and older) ones are marked here.
     const written = new Set(pending.filter((p) => p.action !== 'deleted').map((p) => p.id));
@@ -296,13 +289,24 @@ export class RecordStore {
    * Writes records and change rows with sequence numbers allocated under the stream's lock. A `silent`
    * change (the application's own write coming back) moves the record's version but logs no change row.
    */
-  async commitChanges(tx: SqlExecutor, state: StreamState, pending: Pending[]): Promise<void> {
-    if (pending.length === 0) return;
-    const { rows } = await tx.query<{ last_seq: string }>(
-      'UPDATE sync_streams SET last_seq = last_seq + $2 WHERE stream_id = $1 RETURNING last_seq',
-      [state.streamId, pending.length],
-    );
-    const first = Number(rows[0]?.last_seq) - pending.length + 1;
+  async commitChanges(
+    tx: SqlExecutor,
+    state: StreamState,
+    pending: Pending[],
+    options: { deferSeq?: boolean } = {},
+  ): Promise<number> {
+    if (pending.length === 0) return state.lastSeq;
+    let first = state.lastSeq + 1;
+    // With `deferSeq` the caller, which read `state` under the row lock, moves `last_seq` to the returned value
+    // in its own update of the row (one statement fewer per page).
+    if (!options.deferSeq) {
+      const { rows } = await tx.query<{ last_seq: string }>(
+        'UPDATE sync_streams SET last_seq = last_seq + $2 WHERE stream_id = $1 RETURNING last_seq',
+        [state.streamId, pending.length],
+      );
+      first = Number(rows[0]?.last_seq) - pending.length + 1;
+    }
+    const last = first + pending.length - 1;
     const now = this.now();
     const seqOf = new Map(pending.map((p, i) => [p, first + i]));
     const writes = pending.filter((p) => p.action !== 'deleted');
@@ -339,7 +343,7 @@ export class RecordStore {
       );
     }
     const logged = pending.filter((p) => !p.silent);
-    if (logged.length === 0) return;
+    if (logged.length === 0) return last;
     await tx.query(
       `INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
        SELECT $1, c.seq, c.id, c.action, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS c(seq, id, action)`,
@@ -351,12 +355,6 @@ export class RecordStore {
         logged.map((p) => p.action),
       ],
     );
+    return last;
   }
-}
-
-/** The later of two cursor values (the incremental checkpoint only moves forward). */
-function laterCursor(current: string | null, seen: string | undefined): string | null {
-  if (seen === undefined) return current;
-  if (current === null) return seen;
-  return isOlderVersion(current, seen) ? seen : current;
 }

@@ -1,4 +1,6 @@
-import type { StreamState } from './recordTypes';
+/** Rows of the record store as the shapes its callers use. */
+import { isOlderVersion } from '../canonical';
+import type { Change, StreamState } from './recordTypes';
 
 /** A `sync_streams` row as the stream's state (undefined: no such stream). */
 export function stateOf(streamId: string, row: Record<string, unknown> | undefined): StreamState | undefined {
@@ -30,4 +32,26 @@ export function stateOf(streamId: string, row: Record<string, unknown> | undefin
         }
       : {}),
   };
+}
+
+/** A change row joined with its record, as the change stream hands it over. */
+export function changeOf(row: Record<string, unknown>): Change {
+  return {
+    seq: Number(row.seq),
+    recordId: String(row.record_id),
+    action: row.action as Change['action'],
+    committedAt: row.committed_at as Date,
+    data: row.data as Record<string, unknown>,
+    firstSeenAt: row.first_seen_at as Date,
+    lastModifiedAt: row.last_modified_at as Date,
+    deletedAt: (row.deleted_at as Date | null) ?? null,
+    version: Number(row.version),
+  };
+}
+
+/** The later of two cursor values (the incremental checkpoint only moves forward). */
+export function laterCursor(current: string | null, seen: string | undefined): string | null {
+  if (seen === undefined) return current;
+  if (current === null) return seen;
+  return isOlderVersion(current, seen) ? seen : current;
 }
