@@ -11,6 +11,10 @@ export interface OAuthServerStats {
   holding: number;
   /** Token requests that were processed but whose answer found the client gone. */
   answersLost: number;
+  /** Token requests answered `invalid_grant` (a consumed refresh token outside the grace, a revoked grant...). */
+  invalidGrants: number;
+  /** Rotated (consumed) refresh tokens accepted once more because the client's reuse grace had not passed. */
+  graceReuses: number;
 }
 
 export interface OAuthServer {

@@ -13,7 +13,17 @@ import * as jose from 'jose';
 const options = JSON.parse(process.argv[2] ?? '{}');
 const RESOURCE = 'urn:junction:test-api';
 const store = new Map();
-const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0, holding: 0, answersLost: 0 };
+const stats = {
+  tokenRequests: 0,
+  grants: {},
+  revocations: 0,
+  dropped: 0,
+  holding: 0,
+  answersLost: 0,
+  // Token requests answered `invalid_grant`, and rotated refresh tokens accepted again inside a reuse grace.
+  invalidGrants: 0,
+  graceReuses: 0,
+};
 let holdNext = 0;
 let holdMs = 0;
 let delayMs = 0;
@@ -43,8 +53,10 @@ class MemoryAdapter {
       consumed &&
       this.name === 'RefreshToken' &&
       Date.now() / 1000 - consumed < reuseGraceSeconds(entry.payload.clientId)
-    )
+    ) {
+      stats.graceReuses++;
       return rest;
+    }
     return entry.payload;
   }
   async findByUid(uid) {
@@ -201,6 +213,9 @@ provider.on('grant.success', (ctx) => {
   const type = ctx.oidc.params.grant_type;
   stats.grants[type] = (stats.grants[type] ?? 0) + 1;
 });
+provider.on('grant.error', (_ctx, error) => {
+  if (error?.error === 'invalid_grant') stats.invalidGrants++;
+});
 
 const html = (body) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>Test OAuth server</title></head><body>${body}</body></html>`;
@@ -279,6 +294,8 @@ server.on('request', async (req, res) => {
         stats.tokenRequests = 0;
         stats.grants = {};
         stats.revocations = 0;
+        stats.invalidGrants = 0;
+        stats.graceReuses = 0;
         return res.end('{}');
       }
       if (url.pathname === '/__admin/revoke-grants') {
