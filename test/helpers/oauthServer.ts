@@ -29,6 +29,8 @@ export interface OAuthServer {
   delayTokenRequests(ms: number): Promise<void>;
   /** Processes the next `count` token requests, then holds their answers for `ms` (a lost answer). */
   holdTokenAnswers(count: number, ms: number): Promise<void>;
+  /** Access tokens issued from now on live `seconds` (0: each client's own lifetime again). */
+  setTokenLifetime(seconds: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startOAuthServer(options: Record<string, unknown>): Promis
     holdTokenRequests: async (count, ms) => void (await admin(`hold-token?count=${count}&ms=${ms}`)),
     delayTokenRequests: async (ms) => void (await admin(`delay-token?ms=${ms}`)),
     holdTokenAnswers: async (count, ms) => void (await admin(`hold-token-answer?count=${count}&ms=${ms}`)),
+    setTokenLifetime: async (seconds) => void (await admin(`token-ttl?seconds=${seconds}`)),
     close: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

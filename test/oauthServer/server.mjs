@@ -130,7 +130,9 @@ const server = createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const ttlFor = (client) => client?.x_access_token_ttl ?? options.accessTokenTtl ?? 60;
+// /__admin/token-ttl sets the lifetime of every access token issued from then on (0: each client's own).
+let ttlOverride = 0;
+const ttlFor = (client) => ttlOverride || (client?.x_access_token_ttl ?? options.accessTokenTtl ?? 60);
 
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
@@ -310,6 +312,10 @@ server.on('request', async (req, res) => {
       }
       if (url.pathname === '/__admin/delay-token') {
         delayMs = Number(url.searchParams.get('ms') ?? 0);
+        return res.end('{}');
+      }
+      if (url.pathname === '/__admin/token-ttl') {
+        ttlOverride = Number(url.searchParams.get('seconds') ?? 0);
         return res.end('{}');
       }
       if (url.pathname === '/__admin/hold-token-answer') {
