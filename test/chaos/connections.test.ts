@@ -51,6 +51,8 @@ const KILL_ROUND_TTL_SECONDS = 30;
 const CACHES_PER_PROCESS = 100;
 const CALLERS_PER_CACHE = 5;
 const CALLERS = 2 * CACHES_PER_PROCESS * CALLERS_PER_CACHE;
+/** `test-fast` refreshes this long before expiry (its `refreshMarginSeconds`). */
+const REFRESH_MARGIN_MS = 1_000;
 /** Callers treat a token as stale 1 s before it expires: when the workflow's own timer refreshes it. */
 const CALLER_MIN_VALIDITY_MS = 1_000;
 /** Under load each caller asks again after a random pause of up to this. */
@@ -108,6 +110,11 @@ interface Round {
   burstErrors: string[];
   load: LoadReport;
   killedPid?: number;
+  /**
+   * How long before the old token's expiry the new one was applied. A refresh starts at most the provider's
+   * 1 s margin before expiry, so more than that means a refresh that no expiry called for.
+   */
+  appliedBeforeExpiryMs: number;
   seconds: number;
 }
 
@@ -187,9 +194,21 @@ async function killTheRefreshingWorker(id: string): Promise<{ pid: number; repla
 }
 
 /** Runs one expiry: waits for the refresh (killing its worker if asked), then checks every caller. */
-async function expiry(id: string, n: number, previous: { token: string; expiresAt: string }) {
+/** Where the previous expiry left off: its token, and the OAuth server's counts when it was counted. */
+interface Checkpoint {
+  token: string;
+  expiresAt: string;
+  stats: OAuthServerStats;
+}
+
+/**
+ * Runs one expiry: waits for the new token (killing the refreshing worker if asked), then checks every caller.
+ * Counting is contiguous (each expiry counts from where the last one stopped), so no token request goes
+ * uncounted between two expiries.
+ */
+async function expiry(id: string, n: number, previous: Checkpoint) {
   const kind = KILLS.get(n) ?? 'normal';
-  const before = await env.oauth.stats();
+  const before = previous.stats;
   const started = performance.now();
   if (kind !== 'normal') await env.oauth.setTokenLifetime(KILL_ROUND_TTL_SECONDS);
   if (kind === 'answer lost') await env.oauth.holdTokenAnswers(1, HOLD_MS);
@@ -237,10 +256,11 @@ async function expiry(id: string, n: number, previous: { token: string; expiresA
       slowestMs: Math.max(...reports.map((r) => r.slowestMs)),
     },
     killedPid: killed?.pid,
+    appliedBeforeExpiryMs: Date.parse(previous.expiresAt) - Date.parse(current.lastRefreshAt!),
     seconds: (performance.now() - started) / 1000,
   };
   process.stdout.write(`${describeRound(round)}\n`);
-  return { round, next: { token, expiresAt: current.expiresAt! } };
+  return { round, next: { token, expiresAt: current.expiresAt!, stats: after } };
 }
 
 function describeRound(round: Round): string {
@@ -255,6 +275,7 @@ function describeRound(round: Round): string {
     `expiry ${String(round.expiry).padStart(2)}/${EXPIRIES}${what}: ${c.tokenRequests} token request(s), ` +
     `${c.refreshGrants} refresh grant(s), ${c.answersLost} answer(s) lost, ${c.dropped} dropped, ` +
     `${c.graceReuses} reuse(s) in the grace, ${c.invalidGrants} invalid_grant; ` +
+    `new token ${(-round.appliedBeforeExpiryMs / 1000).toFixed(1)} s after the old one expired; ` +
     `${round.onNewest}/${CALLERS} callers on the new token (${round.burstErrors.length} errors); ` +
     `under load ${round.load.calls} calls, ${round.load.errorCount} errors, slowest ${(round.load.slowestMs / 1000).toFixed(1)} s; ` +
     `${round.seconds.toFixed(1)} s`
@@ -294,7 +315,11 @@ test(
     );
     const statsAtStart = await env.oauth.stats();
     const setupSeconds = (performance.now() - runStarted) / 1000;
-    let previous = { token: await newestToken(id), expiresAt: first.expiresAt! };
+    let previous: Checkpoint = {
+      token: await newestToken(id),
+      expiresAt: first.expiresAt!,
+      stats: statsAtStart,
+    };
     const rounds: Round[] = [];
     const roundsStarted = performance.now();
     for (let n = 1; n <= EXPIRIES; n++) {
@@ -321,7 +346,9 @@ test(
     // Every caller ends on the newest token.
     const newest = await newestToken(id);
     const last = await Promise.all(callers.map((caller) => caller.burst('stale')));
-    const whole = counted(statsAtStart, await env.oauth.stats());
+    // The expiries' counts, contiguous from the start to the last expiry; invalid_grant up to now.
+    const whole = counted(statsAtStart, previous.stats);
+    const invalidGrants = (await env.oauth.stats()).invalidGrants - statsAtStart.invalidGrants;
     const status = (await env.admin('GET', `/connections/${id}`)).json;
 
     const perExpiry = rounds.map((round) => round.counted.tokenRequests);
@@ -333,7 +360,7 @@ test(
       [
         `connections chaos: ${rounds.length} expiries (${TTL_SECONDS} s tokens, rotating refresh tokens, ${REUSE_GRACE_SECONDS} s reuse grace, token endpoint ${TOKEN_DELAY_MS} ms), ${CALLERS} callers in ${2 * CACHES_PER_PROCESS} caches on 2 caller processes, 2 workers`,
         `  token requests per expiry: ${perExpiry.join(' ')} (the 2s are the kill rounds: the killed attempt + its retry)`,
-        `  whole run: ${whole.tokenRequests} token requests, ${whole.refreshGrants} refresh grants, ${whole.answersLost} answer lost, ${whole.dropped} request dropped, ${whole.graceReuses} reuse in the grace, ${whole.invalidGrants} invalid_grant`,
+        `  whole run: ${whole.tokenRequests} token requests, ${whole.refreshGrants} refresh grants, ${whole.answersLost} answer lost, ${whole.dropped} request dropped, ${whole.graceReuses} reuse in the grace, ${invalidGrants} invalid_grant (to the end of the run)`,
         `  callers: ${rounds.reduce((sum, r) => sum + r.load.calls, 0) + finalLoad.calls} calls under load, ${callerErrors} errors; at the end ${last.reduce((sum, b) => sum + b.ok, 0)}/${CALLERS} on the newest token; connection ${status?.state}`,
         `  workers killed: ${rounds
           .filter((r) => r.killedPid)
@@ -359,9 +386,15 @@ test(
         onNewest: CALLERS,
       });
       expect(round.load.errorCount).toBe(0);
+      // Each new token came from this expiry's refresh, not from a second refresh right after the last one.
+      expect({ expiry: round.expiry, early: round.appliedBeforeExpiryMs > REFRESH_MARGIN_MS }).toEqual({
+        expiry: round.expiry,
+        early: false,
+      });
     }
+
     expect(rounds.filter((round) => round.killedPid !== undefined)).toHaveLength(KILLS.size);
-    expect(whole.invalidGrants).toBe(0);
+    expect(invalidGrants).toBe(0);
     expect(finalLoad.errors).toEqual([]);
     expect(callerErrors).toBe(0);
     expect(last.flatMap((burst) => burst.tokens)).toEqual([newest, newest]);
