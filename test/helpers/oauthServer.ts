@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface OAuthServerStats {
   tokenRequests: number;
   grants: Record<string, number>;
+  /** Tokens granted, by client id (several connections of other clients may refresh at the same time). */
+  grantsByClient: Record<string, number>;
   revocations: number;
   dropped: number;
   /** Token requests (or their answers) being held right now. */

@@ -16,6 +16,7 @@ const store = new Map();
 const stats = {
   tokenRequests: 0,
   grants: {},
+  grantsByClient: {},
   revocations: 0,
   dropped: 0,
   holding: 0,
@@ -214,6 +215,8 @@ provider.registerGrantType(
 provider.on('grant.success', (ctx) => {
   const type = ctx.oidc.params.grant_type;
   stats.grants[type] = (stats.grants[type] ?? 0) + 1;
+  const client = ctx.oidc.client?.clientId ?? '?';
+  stats.grantsByClient[client] = (stats.grantsByClient[client] ?? 0) + 1;
 });
 provider.on('grant.error', (_ctx, error) => {
   if (error?.error === 'invalid_grant') stats.invalidGrants++;
@@ -295,6 +298,7 @@ server.on('request', async (req, res) => {
       if (url.pathname === '/__admin/reset') {
         stats.tokenRequests = 0;
         stats.grants = {};
+        stats.grantsByClient = {};
         stats.revocations = 0;
         stats.invalidGrants = 0;
         stats.graceReuses = 0;
