@@ -147,6 +147,17 @@ class ConnectionCredentialCache implements CredentialCache {
     return entry;
   }
 
+  /**
+   * After a renew failed: the server keeps a failed update's outcome under its id and answers every later
+   * update with that id from it, so asking again from the same revision would fail again forever, even once
+   * the connection is fine. Forgetting the cached credentials of that revision makes the next caller learn
+   * the current revision from a describe, and so ask under a new id.
+   */
+  private forgetRevision(connectionId: string, failedRevision: number): void {
+    const cached = this.cache.get(connectionId);
+    if (cached && (cached.revision ?? 0) <= failedRevision) this.cache.delete(connectionId);
+  }
+
   /** The revision to renew from when this process holds nothing: from a describe of the workflow. */
   private async revisionFromServer(connectionId: string): Promise<number | undefined> {
     const { state, revision } = await this.connections.revision(connectionId);
@@ -169,7 +180,14 @@ class ConnectionCredentialCache implements CredentialCache {
     let request: RenewRequest = { ...first, attempt: 0 };
     let last: Entry | undefined;
     for (let round = 0; round < MAX_RENEW_ROUNDS; round++) {
-      const entry = this.remember(connectionId, await this.connections.renew(connectionId, request));
+      let answer: ConnectionCredentials;
+      try {
+        answer = await this.connections.renew(connectionId, request);
+      } catch (error) {
+        this.forgetRevision(connectionId, request.seenRevision);
+        throw error;
+      }
+      const entry = this.remember(connectionId, answer);
       if (satisfied(entry, request.seenRevision)) return entry;
       last = entry;
       const revision = entry.revision ?? request.seenRevision;

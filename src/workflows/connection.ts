@@ -36,6 +36,16 @@ export async function connection(input: ConnectionWorkflowInput): Promise<Connec
 function registerHandlers(runtime: ConnectionRuntime): void {
   const { model } = runtime;
   const ready = () => condition(() => model.state !== 'pending' || model.deleteRequested);
+  /**
+   * Once more, when the token to serve has already run out (see `servesExpiredToken`). Patched: runs from
+   * before this answered such a caller with `refresh_failed`; `patched` is asked only when it happens, so
+   * histories where it never does stay as they were.
+   */
+  const refreshIfServingExpired = async () => {
+    if (model.servesExpiredToken(Date.now()) && patched('refresh-expired-token-before-serving')) {
+      await runtime.refresh('token expired before it was served');
+    }
+  };
 
   setHandler(credentialsQuery, () => model.credentials());
   setHandler(connectionStatusQuery, () => ({ ...model.status }));
@@ -47,6 +57,7 @@ function registerHandlers(runtime: ConnectionRuntime): void {
       if (model.renewWantsRefresh(request, Date.now())) {
         await runtime.refresh(request.reason === 'rejected' ? 'rejected by provider' : 'caller');
       }
+      await refreshIfServingExpired();
       return runtime.noteHistory(runtime.usableCredentials());
     },
     { validator: (_request: RenewRequest) => runtime.refuseUnusable() },
@@ -60,6 +71,7 @@ function registerHandlers(runtime: ConnectionRuntime): void {
       if (model.freshTokenWantsRefresh(request, Date.now())) {
         await runtime.refresh(request.rejectedHeaderValue !== undefined ? 'rejected by provider' : 'caller');
       }
+      await refreshIfServingExpired();
       return runtime.noteHistory(runtime.usableCredentials());
     },
     { validator: (_request: FreshTokenRequest) => runtime.refuseUnusable() },

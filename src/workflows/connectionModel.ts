@@ -180,6 +180,23 @@ export class ConnectionModel {
     return undefined;
   }
 
+  /**
+   * Whether the token about to be served has already run out although nothing failed and a refresh can
+   * replace it: a refresh whose answer reached the workflow only after the token it brought had expired (its
+   * workflow task waited for a worker that had died), or a caller from an older revision after the token ran
+   * out. One more refresh serves the caller; answering "no valid token" would not. After a failed refresh
+   * (`retryAt`) the failure is served instead, so a failing provider is not asked on every call.
+   */
+  servesExpiredToken(now: number): boolean {
+    return (
+      this.status.state === 'active' &&
+      !this.isStatic &&
+      this.hasGrant() &&
+      this.retryAt === undefined &&
+      (!this.secrets.accessToken || this.expiresWithin(0, now))
+    );
+  }
+
   /** The decision behind `getFreshToken` (callers from before `renewCredentials`). */
   freshTokenWantsRefresh(request: FreshTokenRequest, now: number): boolean {
     if (request.rejectedHeaderValue !== undefined)

@@ -190,9 +190,10 @@ export class ConnectionRuntime {
         this.continueWanted ||
         (!this.keptEventsOnly && this.historyFull());
       let timedOut = false;
+      const refreshesWhenSet = model.status.refreshCount;
       if (due === undefined) await condition(woken);
       else timedOut = !(await condition(woken, Math.max(due - Date.now(), 1)));
-      if (timedOut && !model.deleteRequested)
+      if (timedOut && !model.deleteRequested && this.timerStillDue(refreshesWhenSet))
         await this.refresh(model.retryAt !== undefined ? 'retry' : 'ahead of expiry');
       if ((this.continueWanted || this.historyFull()) && !model.deleteRequested) {
         await this.refreshing;
@@ -202,6 +203,19 @@ export class ConnectionRuntime {
       }
     }
     return this.finish();
+  }
+
+  /**
+   * Whether the refresh timer that just fired still has a refresh to do: none has succeeded since it was set
+   * (one in flight is joined). A refresh that callers started at the same moment can finish in the very
+   * workflow task in which the timer fires (a busy worker picks both up together); the timer, set for the old
+   * token, then made a second token request for the same expiry. The loop goes round instead and sets the
+   * timer for the new token. Patched: runs from before refreshed anyway; `patched` is asked only when a
+   * refresh did finish, so other histories stay as they were.
+   */
+  private timerStillDue(refreshesWhenSet: number): boolean {
+    if (this.model.status.refreshCount === refreshesWhenSet) return true;
+    return !patched('refresh-timer-skips-after-a-refresh');
   }
 
   /** Revokes at the provider (best effort), forgets the secrets, tells the application, and ends. */

@@ -32,6 +32,8 @@ export interface ConnectionsEnv {
 export async function startConnectionsEnv(
   options: {
     fastTtl?: number;
+    /** Seconds `web-fast` (provider `test-fast`) still accepts a rotated refresh token; none by default. */
+    fastReuseGrace?: number;
     taskQueue?: string;
     historyEventLimit?: number;
     /** More provider declarations, given the OAuth server's issuer and the client-credentials client. */
@@ -74,6 +76,7 @@ export async function startConnectionsEnv(
         grant_types: ['authorization_code', 'refresh_token'],
         redirect_uris: [redirect],
         x_access_token_ttl: options.fastTtl ?? 3,
+        ...(options.fastReuseGrace ? { x_refresh_token_reuse_grace: options.fastReuseGrace } : {}),
       },
       {
         // Rotates refresh tokens like the others, but accepts the previous one for 60 s (Okta, Xero).
@@ -113,7 +116,7 @@ export async function startConnectionsEnv(
     assertionIssuers: [{ iss: 'svc-account', jwk: assertionKey.jwk }],
   });
   const events = await startTarget();
-  const oauthAuth = (clientId: string, margin: number) => ({
+  const oauthAuth = (clientId: string, margin: number, reuseGrace?: number) => ({
     id: clientId === 'web' ? 'test-oauth' : 'test-fast',
     extends: 'oauth2',
     auth: {
@@ -123,6 +126,7 @@ export async function startConnectionsEnv(
       revocationUrl: `${issuer}/token/revocation`,
       scopes: ['api:read'],
       refreshMarginSeconds: margin,
+      ...(reuseGrace ? { refreshTokenReuseGraceSeconds: reuseGrace } : {}),
     },
     apiBaseUrl: `${issuer}/api`,
     client: { clientId, clientSecret: webSecret },
@@ -140,7 +144,7 @@ export async function startConnectionsEnv(
     },
     providers: [
       oauthAuth('web', 5),
-      oauthAuth('web-fast', 1),
+      oauthAuth('web-fast', 1, options.fastReuseGrace),
       {
         id: 'test-cc',
         auth: {

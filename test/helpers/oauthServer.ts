@@ -5,12 +5,18 @@ import { join } from 'node:path';
 export interface OAuthServerStats {
   tokenRequests: number;
   grants: Record<string, number>;
+  /** Tokens granted, by client id (several connections of other clients may refresh at the same time). */
+  grantsByClient: Record<string, number>;
   revocations: number;
   dropped: number;
   /** Token requests (or their answers) being held right now. */
   holding: number;
   /** Token requests that were processed but whose answer found the client gone. */
   answersLost: number;
+  /** Token requests answered `invalid_grant` (a consumed refresh token outside the grace, a revoked grant...). */
+  invalidGrants: number;
+  /** Rotated (consumed) refresh tokens accepted once more because the client's reuse grace had not passed. */
+  graceReuses: number;
 }
 
 export interface OAuthServer {
@@ -25,6 +31,8 @@ export interface OAuthServer {
   delayTokenRequests(ms: number): Promise<void>;
   /** Processes the next `count` token requests, then holds their answers for `ms` (a lost answer). */
   holdTokenAnswers(count: number, ms: number): Promise<void>;
+  /** Access tokens issued from now on live `seconds` (0: each client's own lifetime again). */
+  setTokenLifetime(seconds: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +72,7 @@ export async function startOAuthServer(options: Record<string, unknown>): Promis
     holdTokenRequests: async (count, ms) => void (await admin(`hold-token?count=${count}&ms=${ms}`)),
     delayTokenRequests: async (ms) => void (await admin(`delay-token?ms=${ms}`)),
     holdTokenAnswers: async (count, ms) => void (await admin(`hold-token-answer?count=${count}&ms=${ms}`)),
+    setTokenLifetime: async (seconds) => void (await admin(`token-ttl?seconds=${seconds}`)),
     close: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

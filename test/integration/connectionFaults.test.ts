@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
+import { createCredentialCache } from '../../src/connections';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { authorizeWithoutBrowser } from '../helpers/oauthServer';
@@ -152,6 +153,43 @@ test('a lost rotation within the provider reuse grace: the retry succeeds and th
     json: { state: 'active' },
   });
 }, 120_000);
+
+/**
+ * A caller that holds an older revision when the current token has already run out: before, the workflow
+ * answered it from the current revision without a refresh, so with an expired token, `refresh_failed` (seen
+ * in the chaos suite when a refreshed token reached the workflow after its expiry). Now the workflow joins
+ * the refresh in flight, or starts one: the caller gets a token, and the expiry still costs one request.
+ */
+test('a caller from an older revision after the token ran out gets a refreshed token, not refresh_failed', async () => {
+  for (const stop of [...workerStops]) await stop();
+  let worker = await startWorkerProcess();
+  await env.junction.stopWorker();
+  const connectionId = await connect('test-fast');
+  const older = createCredentialCache({ client: env.junction.client, minValidityMs: 1_000 });
+  const newer = createCredentialCache({ client: env.junction.client, minValidityMs: 1_000 });
+  const first = await older.authHeaders(connectionId);
+  // Another process saw the token rejected: a forced refresh moves the connection to the next revision.
+  const second = await newer.authHeadersAfterUnauthorized(connectionId, first.headers);
+  expect(second.headers).not.toEqual(first.headers);
+  // No worker until that token has run out too; then a slow token endpoint keeps the overdue refresh open.
+  await worker.stop();
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, second.expiresAt! - Date.now()) + 500));
+  await env.oauth.delayTokenRequests(2_000);
+  const before = await env.oauth.stats();
+  try {
+    const asked = older.authHeaders(connectionId);
+    worker = await startWorkerProcess();
+    const third = await asked;
+    expect(third.headers).not.toEqual(second.headers);
+    expect(third.expiresAt).toBeGreaterThan(Date.now());
+    // `web-fast` is this connection's client: other tests' connections refresh on other clients meanwhile.
+    const after = await env.oauth.stats();
+    expect((after.grantsByClient['web-fast'] ?? 0) - (before.grantsByClient['web-fast'] ?? 0)).toBe(1);
+  } finally {
+    await env.oauth.delayTokenRequests(0);
+  }
+  await env.admin('DELETE', `/connections/${connectionId}`);
+}, 90_000);
 
 test('a connection whose workflow task keeps failing answers 503 connection_stuck, logged and counted', async () => {
   const connectionId = uniqueName('stuck');

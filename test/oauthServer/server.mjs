@@ -13,7 +13,18 @@ import * as jose from 'jose';
 const options = JSON.parse(process.argv[2] ?? '{}');
 const RESOURCE = 'urn:junction:test-api';
 const store = new Map();
-const stats = { tokenRequests: 0, grants: {}, revocations: 0, dropped: 0, holding: 0, answersLost: 0 };
+const stats = {
+  tokenRequests: 0,
+  grants: {},
+  grantsByClient: {},
+  revocations: 0,
+  dropped: 0,
+  holding: 0,
+  answersLost: 0,
+  // Token requests answered `invalid_grant`, and rotated refresh tokens accepted again inside a reuse grace.
+  invalidGrants: 0,
+  graceReuses: 0,
+};
 let holdNext = 0;
 let holdMs = 0;
 let delayMs = 0;
@@ -43,8 +54,10 @@ class MemoryAdapter {
       consumed &&
       this.name === 'RefreshToken' &&
       Date.now() / 1000 - consumed < reuseGraceSeconds(entry.payload.clientId)
-    )
+    ) {
+      stats.graceReuses++;
       return rest;
+    }
     return entry.payload;
   }
   async findByUid(uid) {
@@ -118,7 +131,9 @@ const server = createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const ttlFor = (client) => client?.x_access_token_ttl ?? options.accessTokenTtl ?? 60;
+// /__admin/token-ttl sets the lifetime of every access token issued from then on (0: each client's own).
+let ttlOverride = 0;
+const ttlFor = (client) => ttlOverride || (client?.x_access_token_ttl ?? options.accessTokenTtl ?? 60);
 
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
@@ -200,6 +215,11 @@ provider.registerGrantType(
 provider.on('grant.success', (ctx) => {
   const type = ctx.oidc.params.grant_type;
   stats.grants[type] = (stats.grants[type] ?? 0) + 1;
+  const client = ctx.oidc.client?.clientId ?? '?';
+  stats.grantsByClient[client] = (stats.grantsByClient[client] ?? 0) + 1;
+});
+provider.on('grant.error', (_ctx, error) => {
+  if (error?.error === 'invalid_grant') stats.invalidGrants++;
 });
 
 const html = (body) =>
@@ -278,7 +298,10 @@ server.on('request', async (req, res) => {
       if (url.pathname === '/__admin/reset') {
         stats.tokenRequests = 0;
         stats.grants = {};
+        stats.grantsByClient = {};
         stats.revocations = 0;
+        stats.invalidGrants = 0;
+        stats.graceReuses = 0;
         return res.end('{}');
       }
       if (url.pathname === '/__admin/revoke-grants') {
@@ -293,6 +316,10 @@ server.on('request', async (req, res) => {
       }
       if (url.pathname === '/__admin/delay-token') {
         delayMs = Number(url.searchParams.get('ms') ?? 0);
+        return res.end('{}');
+      }
+      if (url.pathname === '/__admin/token-ttl') {
+        ttlOverride = Number(url.searchParams.get('seconds') ?? 0);
         return res.end('{}');
       }
       if (url.pathname === '/__admin/hold-token-answer') {

@@ -166,4 +166,22 @@ describe('renew decisions', () => {
     m.deleteRequested = true;
     expect(m.unusable(T0)).toMatchObject({ code: 'connection_deleted' });
   });
+
+  test('a token that ran out before it was served calls for one more refresh, unless a refresh just failed', () => {
+    // Applied late: the answer reached the workflow 10 s after an 8-second token was issued.
+    const late = model();
+    late.applyToken({ accessToken: 'a1', tokenType: 'bearer', expiresAt: T0 + 8_000 }, T0 + 10_000);
+    late.setState('active');
+    expect(late.servesExpiredToken(T0 + 10_000)).toBe(true);
+    expect(withToken(8_000).servesExpiredToken(T0 + 7_999)).toBe(false);
+    const failed = withToken(1_000);
+    failed.applyRefreshFailure({ code: 'provider_unavailable', message: 'down' }, T0 + 2_000);
+    expect(failed.servesExpiredToken(T0 + 2_000)).toBe(false);
+    const reauth = withToken(1_000);
+    reauth.setState('needs_reauth');
+    expect(reauth.servesExpiredToken(T0 + 2_000)).toBe(false);
+    const apiKey = model({ mode: 'api_key', secrets: { apiKey: 'k' } });
+    apiKey.setState('active');
+    expect(apiKey.servesExpiredToken(T0)).toBe(false);
+  });
 });
