@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createCredentialCache } from '../../src/connections';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { exportHistories } from '../helpers/exportHistories';
 import { RETURN_TO, startConnectionsEnv, type ConnectionsEnv } from '../helpers/connectionsFixture';
 import { authorizeWithoutBrowser } from '../helpers/oauthServer';
 import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
@@ -37,6 +38,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
+  // `JUNCTION_EXPORT_HISTORIES=<dir>`: connection histories of these faults (the patches they take), as
+  // replay fixtures.
+  const out = process.env.JUNCTION_EXPORT_HISTORIES;
+  if (out && env) {
+    const query = `WorkflowType = 'connection' AND TaskQueue = '${env.junction.config.temporal.taskQueue}'`;
+    await exportHistories(env.junction.client, env.junction.codec, { query, out });
+  }
   await env?.stop();
 });
 
