@@ -161,6 +161,7 @@ test('webhooks show prints a delivery with its latest attempts; an unknown id is
   await junction.junction.webhooks.discardDeadLetter(workflowId);
 });
 
+// Nine CLI processes and three deliveries to dead letters and back: minutes on a busy 2-core machine.
 test('dlq retry --source retries every dead letter of the source, with progress', async () => {
   target.behave(() => ({ status: 410 }));
   const ids: string[] = [];
@@ -194,4 +195,4 @@ test('dlq retry --source retries every dead letter of the source, with progress'
   const neither = await runCli(['dlq', 'retry'], env);
   expect(neither.code).toBe(1);
   expect(neither.stderr).toContain('give a workflow id, or --source <id> / --all');
-});
+}, 180_000);
