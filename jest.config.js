@@ -21,6 +21,6 @@ module.exports = {
   // One Temporal dev server and one workflow bundle per test run.
   globalSetup: '<rootDir>/test/setup/globalSetup.ts',
   globalTeardown: '<rootDir>/test/setup/globalTeardown.ts',
-  testTimeout: 60_000,
+  testTimeout: 120_000,
   maxWorkers: 2,
 };

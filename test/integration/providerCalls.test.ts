@@ -1,5 +1,6 @@
 import { startFakeProvider, type FakeProvider } from '../../src/demo/fakeProvider';
 import { fakeProviderDeclaration, startCallHarness, type CallHarness } from '../helpers/calls';
+import { eventually } from '../helpers/temporal';
 
 const quick = { initialIntervalMs: 100, backoffCoefficient: 1, maximumIntervalMs: 100, maximumAttempts: 5 };
 let fake: FakeProvider;
@@ -91,11 +92,17 @@ test('slow answers time out per attempt and are retried; oversized answers fail 
   // undici runs header timeouts on its coarse timers (1 s resolution): the 300 ms timeout fires 0.5–1 s after
   // the request is written, so the slow answer must be clearly slower than that, or the two race.
   fake.misbehave({ delayMs: 3_000 });
-  setTimeout(() => fake.recover(), 700);
+  // Recover once the first attempt has arrived (its answer stays slow): the retry is answered at once,
+  // however long a busy machine takes to start the first attempt.
+  const before = fake.requests.length;
+  const recovered = eventually(() => fake.requests.length > before, { intervalMs: 20 }).then(() =>
+    fake.recover(),
+  );
   const slow = await calls.callOnce(
     { providerId: provider.id, retry: quick },
     { method: 'GET', path: '/items/2' },
   );
+  await recovered;
   expect(slow.response?.status).toBe(200);
   expect(slow.response?.attempt).toBeGreaterThan(1);
 
@@ -146,7 +153,8 @@ test('outage: the breaker opens, the provider sees at most one probe per half-op
   expect(duringOutage).toBeGreaterThanOrEqual(3);
   const metrics = await calls.metrics.calls.get();
   const circuitOpen = metrics.values.find((v) => v.labels.outcome === 'circuit_open');
-  expect(circuitOpen?.value).toBeGreaterThan(10);
+  // Callers' attempts refused while it was open (how many depends on how fast a busy machine retries).
+  expect(circuitOpen?.value).toBeGreaterThan(0);
   expect(calls.breakers.snapshot()[provider.id]?.state).toBe('closed');
   expect(calls.logs.some((line) => line.includes('circuit breaker opened'))).toBe(true);
 });
