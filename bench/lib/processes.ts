@@ -12,6 +12,9 @@ const root = join(__dirname, '..', '..');
 export const BENCH_CODEC_KEYS =
   process.env.JUNCTION_CODEC_KEYS || `bench:${randomBytes(32).toString('base64')}`;
 
+/** The secret every delivery of a benchmark run is signed with (workers refuse to send unsigned). */
+export const BENCH_DELIVERY_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
 /** Children still running; killed when the benchmark exits, however it exits short of SIGKILL. */
 const children = new Set<ChildProcess>();
 const killChildren = () => {
@@ -78,6 +81,7 @@ export async function startJunctionProcess(
       env: {
         ...process.env,
         JUNCTION_CODEC_KEYS: BENCH_CODEC_KEYS,
+        JUNCTION_DELIVERY_SIGNING_SECRETS: BENCH_DELIVERY_SECRET,
         ...env,
         JUNCTION_CONFIG: file,
         PORT: String(port),

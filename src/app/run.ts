@@ -19,6 +19,9 @@ import { DOCS_PATH } from '../server/openapi';
 import type { CodecAccess } from '../server/app';
 import { isLoopbackUrl } from '../providers/schema';
 import { assembleJunction } from './assemble';
+import { unsignedTargets, withSigningSecrets } from '../config/signingDefaults';
+import { devSigningSecret } from '../deliveries/devSecret';
+import { ConfigError } from '../shared/errors';
 
 export interface RunOptions {
   config: JunctionConfig;
@@ -42,6 +45,8 @@ export interface RunningJunction {
   metricsUrl: string;
   /** The browsable API reference, when the API is served. */
   docsUrl?: string;
+  /** `junction dev` with no configured secret: the file holding the secret deliveries are signed with. */
+  deliverySecretFile?: string;
   temporalAddress: string;
   namespace: string;
   /** Stops everything in order: HTTP first (no new work), then the worker (drains), then the dev server. */
@@ -107,6 +112,10 @@ function devCodecAccess(config: JunctionConfig, devServer: DevServer): CodecAcce
   };
 }
 
+function devTokenFile(config: JunctionConfig): string {
+  return join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE);
+}
+
 /** Temporal answers health checks within two seconds: the readiness check every process serves. */
 function temporalReadiness(connection: Connection, address: string, namespace: string): ReadinessCheck {
   return {
@@ -143,10 +152,46 @@ function workerOptions(connection: NativeConnection | undefined, env: NodeJS.Pro
   return { connection, workflowBundle: codePath ? { codePath } : undefined };
 }
 
+/**
+ * Every request a worker sends to the application is signed. A target with no secret of its own and no
+ * `delivery.signingSecrets` stops a `worker` or `server` at start with the targets named; `junction dev`
+ * signs them with a secret it keeps in its data directory (printed in the banner as a file, never the value).
+ */
+export function withDeliverySigning(
+  config: JunctionConfig,
+  role: Pick<RunOptions, 'devServer' | 'worker'>,
+  logger?: Logger,
+): { config: JunctionConfig; devSecretFile?: string } {
+  if (!role.worker) return { config };
+  const unsigned = unsignedTargets(config);
+  if (unsigned.length === 0) return { config };
+  if (!role.devServer) {
+    throw new ConfigError(
+      `${unsigned.join(', ')}: every request to the application is signed, and no signing secret is configured ` +
+        `for ${unsigned.length === 1 ? 'this target' : 'these targets'}: set delivery.signingSecrets (or ` +
+        'JUNCTION_DELIVERY_SIGNING_SECRETS, or signingSecrets on the target) to a Standard Webhooks secret, ' +
+        'made with: echo "whsec_$(openssl rand -base64 32)"',
+    );
+  }
+  const { secret, file, created } = devSigningSecret(config.dev.dataDir);
+  logger?.warn(
+    { file, targets: unsigned },
+    created
+      ? 'no delivery.signingSecrets configured: generated a development signing secret for deliveries'
+      : 'no delivery.signingSecrets configured: deliveries are signed with the development secret in the data directory',
+  );
+  const signed = withSigningSecrets({
+    ...config,
+    delivery: { ...config.delivery, signingSecrets: [secret] },
+  });
+  return { config: signed, devSecretFile: file };
+}
+
 /** Starts the parts of Junction asked for, wired together, and returns how to reach and stop them. */
 export async function runJunction(options: RunOptions): Promise<RunningJunction> {
   const { logger } = options;
-  const config = withNetworkDefaults(options.config, options.devServer, logger);
+  const signing = withDeliverySigning(options.config, options, logger);
+  const config = withNetworkDefaults(signing.config, options.devServer, logger);
   const namespace = temporalTarget(options.env ?? process.env).namespace ?? config.temporal.namespace;
   const metrics = createMetrics();
   const cleanups: Cleanups = [];
@@ -205,9 +250,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.server.port;
     const apiUrl = `http://${urlHost(config.server.host)}:${port}`;
-    const tokenFile = codecAccess?.operatorTokens?.length
-      ? join(resolve(config.dev.dataDir), DEV_OPERATOR_TOKEN_FILE)
-      : undefined;
+    const tokenFile = codecAccess?.operatorTokens?.length ? devTokenFile(config) : undefined;
 
     let stopping: Promise<void> | undefined;
     return {
@@ -219,6 +262,7 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
           : undefined,
       metricsUrl: `${apiUrl}/metrics`,
       docsUrl: options.api ? `${apiUrl}${DOCS_PATH}` : undefined,
+      deliverySecretFile: signing.devSecretFile,
       temporalAddress: address,
       namespace,
       workerDone,

@@ -31,6 +31,9 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
     ...(running.uiUrl ? [`  UI:       ${running.uiUrl}`] : []),
     ...(running.codecSignIn ? [codecLine(running.codecSignIn)] : []),
     ...(running.docsUrl ? [`  API docs: ${running.docsUrl} (OpenAPI: ${running.apiUrl}/openapi.json)`] : []),
+    ...(running.deliverySecretFile
+      ? [`  Signing:  deliveries to your application are signed with the whsec_ secret in ${running.deliverySecretFile}`]
+      : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,
   ];

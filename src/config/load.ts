@@ -8,6 +8,7 @@ import { interpolateEnv } from './interpolate';
 import { formatPath } from './path';
 import { codecSchema } from './access';
 import { configSchema, type JunctionConfig } from './schema';
+import { signingSecrets } from './primitives';
 import { withSigningSecrets } from './signingDefaults';
 
 export const DEFAULT_CONFIG_FILE = 'junction.config.yaml';
@@ -37,7 +38,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (!result.success) {
     throw new ConfigError(`invalid configuration:\n${formatConfigIssues(result.error.issues)}`);
   }
-  const config = withSigningSecrets(result.data);
+  const config = result.data;
   if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -68,7 +69,19 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
       throw new ConfigError(`JUNCTION_LOG_LEVEL: ${level.error.issues[0]?.message ?? 'invalid'}`);
     config.log.level = level.data;
   }
-  return config;
+  if (env.JUNCTION_DELIVERY_SIGNING_SECRETS) {
+    const list = env.JUNCTION_DELIVERY_SIGNING_SECRETS.split(/[\s,]+/).filter(Boolean);
+    const secrets = signingSecrets.safeParse(list);
+    if (!secrets.success) {
+      // The message names the entry, never its value.
+      const issue = secrets.error.issues[0];
+      throw new ConfigError(
+        `JUNCTION_DELIVERY_SIGNING_SECRETS${issue?.path.length ? `[${String(issue.path[0])}]` : ''}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    config.delivery.signingSecrets = secrets.data;
+  }
+  return withSigningSecrets(config);
 }
 
 /** Paths in the file (transform modules, JSON schema files) are relative to the file's own folder. */

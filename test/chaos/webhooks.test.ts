@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { eventually, uniqueName } from '../helpers/temporal';
 import { chaosSources, type ChaosEvent } from './events';
@@ -26,7 +27,9 @@ const DELIVERY_BUDGET_MS = 8 * 60_000;
 
 let fleet: Fleet | undefined;
 let sender: Sender | undefined;
-const sink = new Sink();
+/** The application's secret: every delivery must verify with it. */
+const DELIVERY_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const sink = new Sink(DELIVERY_SECRET);
 
 afterAll(async () => {
   await sender?.close();
@@ -117,7 +120,7 @@ test(`${COUNT} signed webhooks through worker, server and Temporal faults: none 
     temporal: { taskQueue: uniqueName('chaos'), shutdownGraceMs: 0 },
     server: { temporalTimeoutMs: 3_000 },
     network: { allowPrivate: [...LOOPBACK_CIDRS] },
-    delivery: { retry: { initialIntervalMs: 500 } },
+    delivery: { retry: { initialIntervalMs: 500 }, signingSecrets: [DELIVERY_SECRET] },
     sources,
   });
   const events = Array.from({ length: COUNT }, (_, i) => event(i));
@@ -149,6 +152,7 @@ test(`${COUNT} signed webhooks through worker, server and Temporal faults: none 
     ['delivered (distinct delivery ids at the sink)', sink.attempts.size],
     ['lost (accepted, never delivered)', missing().length],
     ['double-delivered (same id and attempt twice)', sink.doubleDelivered().length],
+    ['requests whose signature did not verify', sink.unverified],
     ['retried after a kill (same id, later attempt)', sink.retried()],
     ['unexpected answers (4xx, 500)', unexpected.length],
     [
@@ -185,4 +189,5 @@ test(`${COUNT} signed webhooks through worker, server and Temporal faults: none 
   expect(missing()).toEqual([]);
   expect(sink.doubleDelivered()).toEqual([]);
   expect(sink.attempts.size).toBe(COUNT);
+  expect(sink.unverified).toBe(0);
 });

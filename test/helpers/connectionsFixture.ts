@@ -3,6 +3,7 @@ import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/temporal/runtime';
 import { startTestJunction, type TestJunction } from './junction';
+import { newStandardSecret } from './sign';
 import { rsaKeyPair, startOAuthServer, type OAuthServer } from './oauthServer';
 import { startTarget, type Target } from './target';
 import { uniqueName } from './temporal';
@@ -14,6 +15,7 @@ export interface ConnectionsEnv {
   junction: TestJunction;
   events: Target;
   adminKey: string;
+  /** Secrets that must never show in logs or history (client secrets, keys, the events signing secret). */
   secrets: string[];
   /** The private key the OAuth server trusts for JWT bearer assertions from `svc-account`. */
   assertionPem: string;
@@ -57,6 +59,7 @@ export async function startConnectionsEnv(
   const webSecret = `web-${randomBytes(12).toString('hex')}`;
   const ccSecret = `cc-${randomBytes(12).toString('hex')}`;
   const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const eventsSigningSecret = newStandardSecret();
   const clientKey = rsaKeyPair('pkjwt-1');
   const assertionKey = rsaKeyPair('svc-1');
   const redirect = `${junctionUrl}/oauth/callback`;
@@ -140,7 +143,12 @@ export async function startConnectionsEnv(
     connections: {
       ...(options.historyEventLimit ? { historyEventLimit: options.historyEventLimit } : {}),
       returnToAllowlist: [RETURN_TO],
-      events: { url: `${events.url}/events`, headers: { authorization: 'Bearer app-events-token' } },
+      events: {
+        url: `${events.url}/events`,
+        headers: { authorization: 'Bearer app-events-token' },
+        // Workers refuse to send to the application unsigned.
+        signingSecrets: [eventsSigningSecret],
+      },
     },
     providers: [
       oauthAuth('web', 5),
@@ -222,6 +230,7 @@ export async function startConnectionsEnv(
       webSecret,
       ccSecret,
       adminKey,
+      eventsSigningSecret,
       clientKey.pem.split('\n')[5] as string,
       assertionKey.pem.split('\n')[5] as string,
     ],

@@ -42,6 +42,19 @@ describe('configuration errors stop start-up with a message naming the key', () 
     expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
 
+  test('a worker with a target it could only send to unsigned', async () => {
+    const file = configFile(
+      'unsigned.yaml',
+      `sources:\n  - id: acme\n    scheme: standard-webhooks\n    secrets: ["${newStandardSecret()}"]\n    routes:\n      - events: ["*"]\n        forward: { url: "http://127.0.0.1:9/in" }\n`,
+    );
+    const result = await runCli(['worker'], { JUNCTION_CONFIG: file, PORT: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /sources\[0\]\.routes\[0\]\.forward: every request to the application is signed, and no signing secret is configured/,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test('a JUNCTION_CONFIG that does not exist', async () => {
     const result = await runCli(['worker'], { JUNCTION_CONFIG: join(dir, 'nope.yaml') });
     expect(result.code).toBe(1);

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { stringify } from 'yaml';
 import { LOOPBACK_CIDRS } from '../../src/network/destinations';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
@@ -24,6 +25,9 @@ const servers: string[] = [];
 const providerId = uniqueName('fleet-cc');
 /** Codes of 503 answers seen (Temporal unavailable or busy), printed for the record. */
 const unavailable: string[] = [];
+
+/** The application's copy of the secret Junction signs deliveries with. */
+const deliverySecret = newStandardSecret();
 
 async function startRole(role: 'server' | 'worker', configFile: string): Promise<string> {
   const child = spawnCli([role], {
@@ -62,6 +66,7 @@ beforeAll(async () => {
       // The peers of this test are on loopback: `server` and `worker` refuse it unless allowed.
       network: { allowPrivate: [...LOOPBACK_CIDRS] },
       connections: { stateSecret: randomBytes(24).toString('hex') },
+      delivery: { signingSecrets: [deliverySecret] },
       sources: [
         {
           id: 'fleet',
@@ -132,6 +137,15 @@ test('webhooks ingested through both servers, each also redelivered through the 
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const delivered = target.requests.map((request) => String(request.headers['junction-delivery-id']));
   expect(delivered.sort()).toEqual(signed.map((request) => request.id).sort());
+  // Each delivery verifies as the application would check it (the official Standard Webhooks library).
+  for (const request of target.requests) {
+    expect(() =>
+      new Webhook(deliverySecret).verify(
+        request.body.toString('utf8'),
+        request.headers as Record<string, string>,
+      ),
+    ).not.toThrow();
+  }
   if (unavailable.length)
     process.stderr.write(`redeliveries answered 503 first: ${unavailable.join(', ')}\n`);
 });

@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Webhook } from 'standardwebhooks';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/temporal/runtime';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
@@ -60,6 +61,15 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
     `Codec:    http://127.0.0.1:${apiPort}/codec (the UI decodes payloads, no sign-in on loopback; temporal CLI operator token in ${join(dir, 'data', 'operator-token')})`,
   );
 
+  // No signing secret is configured: dev made one, kept readable by its owner only, and names its file.
+  const signingFile = join(dir, 'data', 'delivery-signing-secret');
+  expect(banner).toContain(
+    `Signing:  deliveries to your application are signed with the whsec_ secret in ${signingFile}`,
+  );
+  expect(statSync(signingFile).mode & 0o777).toBe(0o600);
+  const signingSecret = readFileSync(signingFile, 'utf8').trim();
+  expect(banner).not.toContain(signingSecret);
+
   await eventually(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status === 200, {
     what: 'readyz',
   });
@@ -107,6 +117,14 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
   });
   expect(answer.status).toBe(202);
   await target.waitForRequests(1);
+  // The forward is signed with the dev secret: the application verifies it with the official library.
+  const forwarded = target.requests[0]!;
+  expect(() =>
+    new Webhook(signingSecret).verify(
+      forwarded.body.toString('utf8'),
+      forwarded.headers as Record<string, string>,
+    ),
+  ).not.toThrow();
 
   // The dev server was started with Junction's search attributes and a seven-day retention.
   const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
@@ -131,6 +149,8 @@ test('`junction dev` starts Temporal with its UI, the worker and the API, persis
   const description = await client.workflow.getHandle(`webhook:demo:${signed.id}`).describe();
   expect(description.status.name).toBe('COMPLETED');
   await reconnection.close();
+  // The same signing secret as before the restart: the application's copy stays valid.
+  expect(readFileSync(signingFile, 'utf8').trim()).toBe(signingSecret);
   again.kill('SIGKILL');
   await exited(again);
   await eventually(async () => !(await portOpen(temporalPort)), {

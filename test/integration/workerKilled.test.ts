@@ -26,6 +26,7 @@ test('a worker killed (SIGKILL) mid-delivery loses nothing: another worker deliv
   const config = {
     temporal: { taskQueue, shutdownGraceMs: 0 },
     network: { allowPrivate: [...LOOPBACK_CIDRS] },
+    delivery: { signingSecrets: [newStandardSecret()] },
     sources: [
       {
         id: 'acme',

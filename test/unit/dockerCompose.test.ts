@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createPayloadCodec } from '../../src/codec';
 import { loadConfig } from '../../src/config/load';
+import { unsignedTargets } from '../../src/config/signingDefaults';
+import { withDeliverySigning } from '../../src/app/run';
 import { TEMPORAL_SERVER_VERSION } from '../../src/temporal/serverProvision';
 import { newStandardSecret } from '../helpers/sign';
 
@@ -130,6 +132,9 @@ test("Junction's environment and mounted config satisfy the config schema", () =
     const { config } = loadConfig({ ...resolved, JUNCTION_CONFIG: hostFile });
     expect(config.server.host).toBe('0.0.0.0');
     expect(config.temporal.taskQueue).toBe('junction');
+    // A worker starts only when every delivery to the application is signed.
+    expect(unsignedTargets(config)).toEqual([]);
+    expect(() => withDeliverySigning(config, { devServer: false, worker: true })).not.toThrow();
   }
   expect(services['temporal-ui']?.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(services.temporal?.environment?.DB).toBe('postgres12');
@@ -148,6 +153,7 @@ test('server and worker get the codec keys, admin key, operator token and state 
         'JUNCTION_ADMIN_KEY',
         'JUNCTION_OPERATOR_TOKEN',
         'JUNCTION_STATE_SECRET',
+        'JUNCTION_DELIVERY_SIGNING_SECRETS',
       ]),
     );
     const hostFile = join(root, 'deploy', 'junction.config.yaml');
