@@ -32,7 +32,10 @@ export class Sink {
       req.on('end', () => {
         this.requests++;
         try {
-          this.webhook.verify(Buffer.concat(chunks).toString('utf8'), req.headers as Record<string, string>);
+          // Not parsed as JSON: a forwarded Twilio form is signed the same way.
+          this.webhook.verify(Buffer.concat(chunks).toString('utf8'), req.headers as Record<string, string>, {
+            jsonParse: false,
+          });
         } catch {
           this.unverified++;
           res.writeHead(401).end();
