@@ -49,6 +49,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   invalid_connection_params: 400,
   unsupported_auth_mode: 400,
   connection_exists: 409,
+  connection_params_differ: 409,
   connection_not_found: 404,
   connection_deleted: 410,
   connection_stuck: 503,

@@ -72,6 +72,10 @@ export const connectionStatus = z.object({
   lastError: z.object({ code: z.string(), message: z.string() }).optional(),
   reauthReason: z.string().optional(),
   revision: z.number().int().optional().describe('bumped on every refresh, failure or state change'),
+  params: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('the connection’s parameter values (e.g. {"shop": "acme"}); a reconnect keeps them'),
 });
 
 /** How a route authenticates, for the OpenAPI document (the schemes are declared in ./openapi.ts). */

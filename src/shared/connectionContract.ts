@@ -71,6 +71,11 @@ export interface ConnectionStatus {
    * it existed (read as 0).
    */
   revision?: number;
+  /**
+   * The connection's parameter values (a tenant, a shop: what fills the provider's URLs), for providers that
+   * declare any. Answered by the status query only; a reconnect keeps them.
+   */
+  params?: Record<string, string>;
 }
 
 /** Timing copied from the provider declaration when the connection is created. */

@@ -55,6 +55,7 @@ export const ERROR_CODES = {
     'invalid_connection_params',
     'unsupported_auth_mode',
     'connection_exists',
+    'connection_params_differ',
     'connection_not_found',
     'connection_deleted',
     'connection_stuck',

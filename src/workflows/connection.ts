@@ -48,7 +48,7 @@ function registerHandlers(runtime: ConnectionRuntime): void {
   };
 
   setHandler(credentialsQuery, () => model.credentials());
-  setHandler(connectionStatusQuery, () => ({ ...model.status }));
+  setHandler(connectionStatusQuery, () => model.statusWithParams());
   setHandler(
     renewCredentialsUpdate,
     async (request: RenewRequest) => {

@@ -122,6 +122,12 @@ export class ConnectionModel {
     return lifetime !== undefined ? Math.min(wanted, lifetime / 2) : wanted;
   }
 
+  /** The status as the query answers it: with the connection's parameters, which are no secret. */
+  statusWithParams(): ConnectionStatus {
+    const { params } = this.secrets;
+    return params ? { ...this.status, params: { ...params } } : { ...this.status };
+  }
+
   credentials(): ConnectionCredentials {
     return {
       connectionId: this.connectionId,

@@ -323,6 +323,51 @@ test('connection parameters are validated when the link is issued', async () => 
   expect(created.json.apiBaseUrl).toBe(`${oauth.issuer}/h/eu.api.example/v1`);
 });
 
+test('a reconnect keeps the parameters the connection was made with', async () => {
+  const connectionId = uniqueName('shop-again');
+  const shop = EXPECTATIONS.shopify!.connectionParams!.shop!;
+  const link = (params?: Record<string, string>) =>
+    admin('POST', '/connect/sessions', {
+      provider: 'shopify',
+      connectionId,
+      returnTo: `${RETURN_TO}done`,
+      params,
+    });
+  const outcome = async (url: string) =>
+    new URL((await authorizeWithoutBrowser(url, { returnToPrefix: RETURN_TO })).finalUrl).searchParams.get(
+      'status',
+    );
+
+  const first = await link({ shop });
+  expect(first.status).toBe(201);
+  expect(await outcome(first.json.url)).toBe('connected');
+  const made = await admin('GET', `/connections/${connectionId}`);
+  expect(made.json).toMatchObject({ state: 'active', params: { shop } });
+
+  // Another shop for the same connection: refused, naming the one it was made with; nothing starts.
+  const moved = await link({ shop: 'another-shop' });
+  expect(moved).toMatchObject({ status: 409, json: { code: 'connection_params_differ' } });
+  expect(moved.json.message).toContain(`shop="${shop}"`);
+
+  // Left out, the link carries the connection's own: the provider is asked at that shop.
+  const inspected = await link();
+  expect(inspected.status).toBe(201);
+  const opened = await fetch(inspected.json.url, { redirect: 'manual' });
+  expect(opened.headers.get('location')).toContain(`/h/${shop}.myshopify.com/admin/oauth/authorize`);
+  const again = await link();
+  expect(await outcome(again.json.url)).toBe('connected');
+  const reconnected = await admin('GET', `/connections/${connectionId}`);
+  expect(reconnected.json).toMatchObject({ state: 'active', params: { shop } });
+  expect(reconnected.json.revision).toBeGreaterThan(made.json.revision);
+  expect(reconnected.json.apiBaseUrl).toBe(`${oauth.issuer}/h/${shop}.myshopify.com/admin/api`);
+  // The same values are a reconnect too.
+  expect((await link({ shop })).status).toBe(201);
+
+  // Deleted, the id is free for another shop.
+  expect((await admin('DELETE', `/connections/${connectionId}`)).status).toBe(200);
+  expect((await link({ shop: 'another-shop' })).status).toBe(201);
+});
+
 test('the JWT bearer, API key and basic built-ins make working connections', async () => {
   for (const provider of builtins.filter((p) => p.auth.mode === 'jwt_bearer')) {
     const created = await admin('POST', '/connections', {

@@ -10,7 +10,6 @@ import {
   verifyConnectSession,
   type ConnectSessionClaims,
 } from '../../oauth/connectSession';
-import { paramsFor } from '../../client/connectionInputs';
 import { loadOAuth } from '../../oauth/lib';
 import { resolveProvider } from '../../providers/resolve';
 import { STATE_TTL_MS, signState, verifyState } from '../../oauth/state';
@@ -28,6 +27,7 @@ import {
 } from '../schemas';
 import '../requestLog';
 import type { ConnectionRouteDeps } from './connectionDeps';
+import { connectSessionParams } from './reconnectParams';
 
 const redirect = { description: 'a redirect (Location)', content: { 'text/plain': { schema: z.string() } } };
 
@@ -50,6 +50,8 @@ const connectSessionSchema = {
       'unknown_provider',
       'unsupported_auth_mode',
       'invalid_connection_params',
+      'connection_params_differ',
+      'connection_stuck',
       'return_to_not_allowed',
       'destination_not_allowed',
     ]),
@@ -196,7 +198,12 @@ function registerConnectSessions(scope: FastifyInstance, deps: ConnectionRouteDe
       const provider = deps.junction.connections.authorizationCodeProvider(body.provider);
       const returnTo = body.returnTo ?? '';
       checkReturnTo(deps, returnTo);
-      const params = paramsFor(provider, body.params);
+      const params = await connectSessionParams(
+        deps.junction.connections,
+        provider,
+        body.connectionId,
+        body.params,
+      );
       // The browser is sent there with the outcome: a private or loopback address needs allowlisting too.
       await deps.outbound.checkRedirectTarget(returnTo);
       const now = deps.now();
