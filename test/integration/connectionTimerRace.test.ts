@@ -53,9 +53,9 @@ async function startWorkflowWorker(identity: string) {
 }
 
 beforeAll(async () => {
-  // `web-fast` (provider `test-fast`, refresh margin 1 s) tokens live 15 s: the refresh-ahead timer is due
-  // 14 s after the token was issued.
-  env = await startConnectionsEnv({ fastTtl: 15 });
+  // `web-fast` (provider `test-fast`, refresh margin 1 s) tokens live 30 s: the refresh-ahead timer is due
+  // 29 s after the token was issued, room for a busy machine to start and hold the refresh before it.
+  env = await startConnectionsEnv({ fastTtl: 30 });
   // Junction's own worker runs workflows and activities together; this test needs them apart.
   await env.junction.stopWorker();
   const { config, logger, client } = env.junction;
@@ -153,10 +153,10 @@ test('the refresh-ahead timer firing in the workflow task that ends a caller ref
   const old = await first.authHeaders(connectionId);
 
   // The refreshed token lives long enough that its own timer stays far away; the token endpoint holds the
-  // next request 5 s, long enough to stop the workflow worker while the refresh is in flight, and short
+  // next request 8 s, long enough to stop the workflow worker while the refresh is in flight, and short
   // enough that the answer comes before the old token's timer is due.
   await env.oauth.setTokenLifetime(300);
-  await env.oauth.holdTokenRequests(1, 5_000);
+  await env.oauth.holdTokenRequests(1, 8_000);
   const before = await env.oauth.stats();
   // Two callers saw the token rejected: one `renewCredentials` update (the same id), one refresh.
   const renewed = Promise.all([
@@ -173,7 +173,7 @@ test('the refresh-ahead timer firing in the workflow task that ends a caller ref
       const { answered, fired } = raceOf(events);
       return answered && fired && idOf(fired) > idOf(answered) ? events : undefined;
     },
-    { timeoutMs: 30_000, what: 'the refresh answer and the timer firing while no workflow worker runs' },
+    { timeoutMs: 60_000, what: 'the refresh answer and the timer firing while no workflow worker runs' },
   );
   // Both are still waiting for a workflow task: none started since the refresh was scheduled.
   const { refresh } = raceOf(waiting);
