@@ -160,13 +160,16 @@ export const CRM_PROVIDERS: Record<string, BuiltinDeclaration> = {
       tokenEndpointAuthMethod: 'client_secret_post',
       pkce: true,
       scopes: ['read'],
-      // Refresh tokens are issued when the OAuth client is configured with token expiry; whether a refresh
-      // rotates the refresh token is not confirmed in the pages checked.
+      // "A successful request will also return a refresh token and delete the previous access and refresh
+      // tokens" (the refresh_token grant announcement): rotation with no reuse grace.
+      rotatesRefreshTokens: true,
     },
     apiBaseUrl: 'https://{subdomain}.zendesk.com/api/v2',
     docsUrl: 'https://developer.zendesk.com/documentation/authentication/',
     references: [
       'https://developer.zendesk.com/documentation/authentication/',
+      'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
+      'https://support.zendesk.com/hc/en-us/articles/9182123625370',
       'https://developer.zendesk.com/api-reference/introduction/pagination/',
       'https://developer.zendesk.com/api-reference/introduction/rate-limits/',
     ],
