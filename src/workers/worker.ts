@@ -19,6 +19,8 @@ export interface JunctionWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities may finish after shutdown starts (the SDK's default is 0: cut off). */
   shutdownGraceMs: number;
+  /** Workflows kept in memory between tasks (`temporal.maxCachedWorkflows`); the SDK sizes it from the heap when omitted. */
+  maxCachedWorkflows?: number;
   identity?: string;
   logger?: Logger;
   /** Junction's data converter (the payload codec); every worker Junction creates passes it. */
@@ -45,6 +47,7 @@ export async function createJunctionWorker(options: JunctionWorkerOptions): Prom
     activities: options.activities,
     workflowBundle: options.workflowBundle ?? (await bundleJunctionWorkflows(options.logger)),
     shutdownGraceTime: options.shutdownGraceMs,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
