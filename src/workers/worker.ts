@@ -1,6 +1,5 @@
 import {
   Worker,
-  bundleWorkflowCode,
   type NativeConnection,
   type WorkflowBundle,
   type WorkflowBundleOption,
@@ -8,7 +7,7 @@ import {
 import type { DataConverter } from '@temporalio/common';
 import type { JunctionActivities } from '../activities';
 import type { Logger } from '../logging/logger';
-import { PinoTemporalLogger } from '../logging/temporalLogger';
+import { bundleInThread } from './bundleThread';
 
 export interface JunctionWorkerOptions {
   connection: NativeConnection;
@@ -27,15 +26,12 @@ export interface JunctionWorkerOptions {
   dataConverter?: DataConverter;
 }
 
-/** Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start). */
+/**
+ * Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start), in a thread that
+ * ends afterwards so the bundler's memory leaves the process.
+ */
 export async function bundleJunctionWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    // webpack's report is long and only interesting when bundling fails.
-    logger: logger
-      ? new PinoTemporalLogger(logger.child({ component: 'bundler' }, { level: 'warn' }))
-      : undefined,
-  });
+  return bundleInThread(require.resolve('../workflows'), logger);
 }
 
 /** The worker that runs Junction's workflows and activities on its task queue. */
