@@ -230,17 +230,18 @@ export async function benchMemory(): Promise<void> {
     // The first scenario is the baseline; the goal is judged on Junction's default (or the last one run).
     const baseline = results[0]!;
     const junction = results.find((r) => r.maxCachedWorkflows === capped) ?? results.at(-1)!;
-    const cachedInBaseline = Math.min(baseline.maxCachedWorkflows, DEAD_LETTERS + CONNECTIONS);
-    const perWorkflow =
-      (baseline.loadedMb - junction.loadedMb) /
-      (cachedInBaseline - Math.min(junction.maxCachedWorkflows, cachedInBaseline));
+    // Workflows each scenario could hold in its cache: its size, at most the workflows open.
+    const cachedIn = (r: ScenarioResult) => Math.min(r.maxCachedWorkflows, DEAD_LETTERS + CONNECTIONS);
+    const perWorkflow = (baseline.loadedMb - junction.loadedMb) / (cachedIn(baseline) - cachedIn(junction));
     process.stdout.write(
       `\nWorker RSS, ${DEAD_LETTERS + CONNECTIONS} open workflows (${DEAD_LETTERS} dead letters, ${CONNECTIONS} connections)\n` +
         `${line(header)}\n${rows.map(line).join('\n')}\n` +
         (junction === baseline
           ? ''
           : `loaded worker RSS, ${junction.maxCachedWorkflows} / ${baseline.maxCachedWorkflows}: ${(junction.loadedMb / baseline.loadedMb).toFixed(2)}×\n` +
-            `cache cost: ${perWorkflow.toFixed(2)} MB per cached workflow\n`) +
+            (Number.isFinite(perWorkflow)
+              ? `cache cost: ${perWorkflow.toFixed(2)} MB per cached workflow\n`
+              : '')) +
         `goal: worker RSS ≤ ${GOAL_MB} MB under this load with maxCachedWorkflows ${junction.maxCachedWorkflows}: ${junction.loadedMb <= GOAL_MB ? 'met' : 'NOT met'} (${junction.loadedMb.toFixed(0)} MB)\n`,
     );
   } finally {
