@@ -4,6 +4,7 @@ import { loggerOptions } from '../src/logging/logger';
 import { installRuntime } from '../src/temporal/runtime';
 import { benchCalls } from './calls';
 import { benchIngest } from './ingest';
+import { benchMemory } from './memory';
 import { benchOrdering } from './ordering';
 import { benchOverload } from './overload';
 import { benchRefresh } from './refresh';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   refresh: benchRefresh,
   calls: benchCalls,
   sync: benchSync,
+  memory: benchMemory,
 };
 
 async function main() {

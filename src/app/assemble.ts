@@ -120,6 +120,7 @@ async function assembleWorkers(
     },
     workflowBundle: workerOptions.workflowBundle,
     shutdownGraceMs: config.temporal.shutdownGraceMs,
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     logger,
     dataConverter,
   });

@@ -206,6 +206,11 @@ export const configSchema = z
         namespace: z.string().min(1).default('default'),
         taskQueue: z.string().min(1).default('junction'),
         shutdownGraceMs: z.number().int().min(0).default(10_000),
+        /**
+         * Workflows the worker keeps in memory between tasks (the SDK sizes it from the heap: ~2,300 on 24 GiB,
+         * about 0.26 MB each); an evicted workflow replays its history when it next wakes. 0 disables the cache.
+         */
+        maxCachedWorkflows: z.number().int().min(0).default(250),
       })
       .strict()
       .prefault({}),

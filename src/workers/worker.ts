@@ -1,6 +1,5 @@
 import {
   Worker,
-  bundleWorkflowCode,
   type NativeConnection,
   type WorkflowBundle,
   type WorkflowBundleOption,
@@ -8,7 +7,7 @@ import {
 import type { DataConverter } from '@temporalio/common';
 import type { JunctionActivities } from '../activities';
 import type { Logger } from '../logging/logger';
-import { PinoTemporalLogger } from '../logging/temporalLogger';
+import { bundleInThread } from './bundleThread';
 
 export interface JunctionWorkerOptions {
   connection: NativeConnection;
@@ -19,21 +18,20 @@ export interface JunctionWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** How long in-flight activities may finish after shutdown starts (the SDK's default is 0: cut off). */
   shutdownGraceMs: number;
+  /** Workflows kept in memory between tasks (`temporal.maxCachedWorkflows`); the SDK sizes it from the heap when omitted. */
+  maxCachedWorkflows?: number;
   identity?: string;
   logger?: Logger;
   /** Junction's data converter (the payload codec); every worker Junction creates passes it. */
   dataConverter?: DataConverter;
 }
 
-/** Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start). */
+/**
+ * Bundles Junction's workflow code for the worker's sandbox (the slow part of worker start), in a thread that
+ * ends afterwards so the bundler's memory leaves the process.
+ */
 export async function bundleJunctionWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    // webpack's report is long and only interesting when bundling fails.
-    logger: logger
-      ? new PinoTemporalLogger(logger.child({ component: 'bundler' }, { level: 'warn' }))
-      : undefined,
-  });
+  return bundleInThread(require.resolve('../workflows'), logger);
 }
 
 /** The worker that runs Junction's workflows and activities on its task queue. */
@@ -45,6 +43,7 @@ export async function createJunctionWorker(options: JunctionWorkerOptions): Prom
     activities: options.activities,
     workflowBundle: options.workflowBundle ?? (await bundleJunctionWorkflows(options.logger)),
     shutdownGraceTime: options.shutdownGraceMs,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { Connection, type Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { assembleJunction } from '../../src/app/assemble';
 import type { RecordsOption } from '../../src/app/syncs';
@@ -67,6 +67,8 @@ export async function startTestJunction(
     records?: RecordsOption;
     /** Name resolution for the outbound network policy (names that resolve into refused ranges). */
     resolve?: Resolver;
+    /** The workflow bundle the worker runs; the run's shared one by default. */
+    workflowBundle?: WorkflowBundleOption;
   } = {},
 ): Promise<TestJunction> {
   const taskQueue = uniqueName('tq');
@@ -107,7 +109,7 @@ export async function startTestJunction(
     worker: nativeConnection
       ? {
           connection: nativeConnection,
-          workflowBundle: testWorkflowBundle(),
+          workflowBundle: options.workflowBundle ?? testWorkflowBundle(),
           // Provider task queues are global: only the providers a test asks for.
           providers: options.providerWorkers ?? [],
         }

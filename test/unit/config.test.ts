@@ -25,6 +25,19 @@ test('defaults apply to an empty file', () => {
   expect(config.sources).toEqual([]);
 });
 
+test('temporal.maxCachedWorkflows defaults to 250 and takes 0 (no cache)', () => {
+  expect(parseConfig({}, {}).temporal.maxCachedWorkflows).toBe(250);
+  expect(parseConfig({ temporal: { maxCachedWorkflows: 0 } }, {}).temporal.maxCachedWorkflows).toBe(0);
+});
+
+test('a negative or fractional temporal.maxCachedWorkflows is a config error naming the key', () => {
+  for (const bad of [-1, 2.5, 'many']) {
+    expect(message(() => parseConfig({ temporal: { maxCachedWorkflows: bad } }, {}))).toContain(
+      'temporal.maxCachedWorkflows',
+    );
+  }
+});
+
 test('${VAR} and ${VAR:-fallback} are interpolated; $${ escapes', () => {
   const config = parseConfig(
     {
