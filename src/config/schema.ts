@@ -210,7 +210,13 @@ export const configSchema = z
          * Workflows the worker keeps in memory between tasks (the SDK sizes it from the heap: ~2,300 on 24 GiB,
          * about 0.26 MB each); an evicted workflow replays its history when it next wakes. 0 disables the cache.
          */
-        maxCachedWorkflows: z.number().int().min(0).default(250),
+        maxCachedWorkflows: z
+          .number()
+          .int()
+          .min(0)
+          // The SDK would quietly turn 1 into 2 (a cache of one cannot hold a workflow while another runs).
+          .refine((size) => size !== 1, 'must be 0 (no cache) or at least 2')
+          .default(250),
       })
       .strict()
       .prefault({}),

@@ -30,7 +30,10 @@ test('temporal.maxCachedWorkflows defaults to 250 and takes 0 (no cache)', () =>
   expect(parseConfig({ temporal: { maxCachedWorkflows: 0 } }, {}).temporal.maxCachedWorkflows).toBe(0);
 });
 
-test('a negative or fractional temporal.maxCachedWorkflows is a config error naming the key', () => {
+test('a negative, fractional or 1 temporal.maxCachedWorkflows is a config error naming the key', () => {
+  expect(message(() => parseConfig({ temporal: { maxCachedWorkflows: 1 } }, {}))).toContain(
+    'temporal.maxCachedWorkflows: must be 0 (no cache) or at least 2',
+  );
   for (const bad of [-1, 2.5, 'many']) {
     expect(message(() => parseConfig({ temporal: { maxCachedWorkflows: bad } }, {}))).toContain(
       'temporal.maxCachedWorkflows',
