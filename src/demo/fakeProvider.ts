@@ -71,7 +71,8 @@ interface ProviderState {
   items: Item[];
   requests: RecordedRequest[];
   mode: Misbehaviour;
-  quotaWindowStart: number;
+  /** When the current quota window opened (with its first request); none before the first request. */
+  quotaWindowStart?: number;
   quotaUsed: number;
   /** Its own base URL, for `Link` headers; known once it listens. */
   url: string;
@@ -147,14 +148,15 @@ function bearerToken(req: IncomingMessage): string | undefined {
 
 /**
  * Counts the request against the quota window: the `x-ratelimit-*` headers to answer with, and the
- * Retry-After to refuse it with once the quota is used up.
+ * Retry-After to refuse it with once the quota is used up. A window opens with the first request after the
+ * last one ran out (not when the provider starts), so how long callers take to get going does not use it up.
  */
 function countQuota(
   state: ProviderState,
   quota: { limit: number; windowMs: number },
 ): { headers: Record<string, string>; retryAfter?: string } {
   const now = Date.now();
-  if (now - state.quotaWindowStart >= quota.windowMs) {
+  if (state.quotaWindowStart === undefined || now - state.quotaWindowStart >= quota.windowMs) {
     state.quotaWindowStart = now;
     state.quotaUsed = 0;
   }
@@ -292,7 +294,6 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     })),
     requests: [],
     mode: {},
-    quotaWindowStart: Date.now(),
     quotaUsed: 0,
     url: '',
   };
