@@ -32,7 +32,9 @@ async function runUntilSignal(role: Role, options: { demo?: boolean } = {}): Pro
     ...(running.codecSignIn ? [codecLine(running.codecSignIn)] : []),
     ...(running.docsUrl ? [`  API docs: ${running.docsUrl} (OpenAPI: ${running.apiUrl}/openapi.json)`] : []),
     ...(running.deliverySecretFile
-      ? [`  Signing:  deliveries to your application are signed with the whsec_ secret in ${running.deliverySecretFile}`]
+      ? [
+          `  Signing:  deliveries to your application are signed with the whsec_ secret in ${running.deliverySecretFile}`,
+        ]
       : []),
     `  Metrics:  ${running.metricsUrl}`,
     `  Temporal: ${running.temporalAddress} (namespace ${running.namespace})`,

@@ -27,7 +27,8 @@ function signableTargets(config: SigningConfig): Array<{ path: string; target: S
       });
     }),
   );
-  if (config.connections.events) found.push({ path: 'connections.events', target: config.connections.events });
+  if (config.connections.events)
+    found.push({ path: 'connections.events', target: config.connections.events });
   if (config.syncs.notify) found.push({ path: 'syncs.notify', target: config.syncs.notify });
   return found;
 }

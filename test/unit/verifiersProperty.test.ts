@@ -43,7 +43,12 @@ function twilioSignedText(body: Buffer): string {
   }
   return [...byName.keys()]
     .sort()
-    .map((name) => [...byName.get(name)!].sort().map((value) => name + value).join(''))
+    .map((name) =>
+      [...byName.get(name)!]
+        .sort()
+        .map((value) => name + value)
+        .join(''),
+    )
     .join('');
 }
 
