@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- JSON answers of the HTTP API */
 import { readStoredHistory } from '../helpers/history';
 import { createCredentialCache } from '../../src/connections';
+import { visibilityLiteral } from '../../src/client/visibility';
 import { signState } from '../../src/oauth/state';
 import { connectionWorkflowId } from '../../src/shared/connectionContract';
 import { JUNCTION_STATE } from '../../src/shared/searchAttributes';
@@ -64,6 +65,22 @@ test('authorization code + PKCE: connect → login → consent → callback → 
   const replay = await fetch(callbackUrl!, { redirect: 'manual' });
   expect(replay.status).toBe(400);
   expect(await replay.json()).toMatchObject({ code: 'state_used' });
+});
+
+test('GET /connections filters are checked: a bad state or provider is a 400, never a hanging query', async () => {
+  // The fuzz suite found this: a NUL in `state` reached Temporal's visibility query, which never answered.
+  for (const query of ['state=sRiT%00', 'state=bogus', 'provider=a%00b', 'provider=has%20space']) {
+    const answer = await env.admin('GET', `/connections?${query}`);
+    expect({ query, status: answer.status, code: answer.json?.code }).toEqual({
+      query,
+      status: 400,
+      code: 'bad_request',
+    });
+  }
+  expect((await env.admin('GET', '/connections?state=needs_reauth&provider=test-oauth')).status).toBe(200);
+  // Every other visibility filter refuses control characters too (`junction dlq list --source`, sync lists).
+  expect(() => visibilityLiteral('a\u0000b')).toThrow(/control characters/);
+  expect(visibilityLiteral("it's \\ fine")).toBe("'it\\'s \\\\ fine'");
 });
 
 test('a tampered, forged or expired state is rejected and starts nothing', async () => {

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConnectionStuckError, type ConnectionsClient } from '../../client/connectionsClient';
 import { MAX_CONNECTION_TOKEN_TTL_MS, signConnectionToken } from '../../connections/accessTokens';
+import { identifier } from '../../config/primitives';
 import type { JunctionMetrics } from '../../metrics/registry';
 import type { JunctionCode } from '../../shared/errors';
 import { registerAdminRoutes } from '../auth/bearer';
@@ -50,8 +51,8 @@ const listConnectionsSchema = {
   ...managementRoute,
   summary: 'List running connections (from their memos: no worker needed)',
   querystring: z.object({
-    provider: z.string().optional().describe('only this provider'),
-    state: z.string().optional().describe('only this state, e.g. needs_reauth'),
+    provider: identifier.optional().describe('only this provider'),
+    state: connectionStatus.shape.state.optional().describe('only this state, e.g. needs_reauth'),
   }),
   response: {
     200: z.object({
