@@ -69,6 +69,8 @@ export async function benchIngest(): Promise<void> {
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const rawConfig = {
     temporal: { taskQueue },
+    // The sink is on loopback: `server` and `worker` refuse it unless allowed.
+    network: { allowPrivate: ['127.0.0.0/8'] },
     sources: [
       {
         id: 'bench',

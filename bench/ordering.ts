@@ -47,6 +47,8 @@ export async function benchOrdering(): Promise<void> {
   const secret = `whsec_${Buffer.from(randomUUID()).toString('base64')}`;
   const rawConfig = {
     temporal: { taskQueue: `bench-ordering-${randomUUID().slice(0, 8)}` },
+    // The application is on loopback: `server` and `worker` refuse it unless allowed.
+    network: { allowPrivate: ['127.0.0.0/8'] },
     sources: [
       {
         id: 'bench',
