@@ -154,8 +154,9 @@ function workerOptions(connection: NativeConnection | undefined, env: NodeJS.Pro
 
 /**
  * Every request a worker sends to the application is signed. A target with no secret of its own and no
- * `delivery.signingSecrets` stops a `worker` or `server` at start with the targets named; `junction dev`
+ * `delivery.signingSecrets` stops a worker (`junction worker`) at start with the targets named; `junction dev`
  * signs them with a secret it keeps in its data directory (printed in the banner as a file, never the value).
+ * A process that serves only the API sends nothing to the application and is not held to it.
  */
 export function withDeliverySigning(
   config: JunctionConfig,
