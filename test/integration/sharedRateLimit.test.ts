@@ -45,7 +45,12 @@ async function startWorkerProcess(configPath: string) {
     PORT: String(port),
   });
   workers.push({ child });
-  const output = await waitForOutput(child, /Junction is running/, 180_000);
+  // The log goes through pino's buffered stream and the banner is written directly: either may come first.
+  const output = await waitForOutput(
+    child,
+    /Junction is running[\s\S]*shared limiter in PostgreSQL|shared limiter in PostgreSQL[\s\S]*Junction is running/,
+    180_000,
+  );
   return { output, metricsUrl: `http://127.0.0.1:${port}/metrics` };
 }
 
