@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
+import { signedWebhook } from './lib/signedWebhook';
 import { Pool } from 'undici';
 import { createPayloadCodec, junctionDataConverter } from '../src/codec';
 import { parseConfig } from '../src/config/load';
@@ -35,20 +36,7 @@ function payload(id: string): string {
 
 function signedRequests(count: number) {
   const webhook = new Webhook(SECRET);
-  return Array.from({ length: count }, () => {
-    const id = `msg_${randomUUID()}`;
-    const body = payload(id);
-    const now = new Date();
-    return {
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-        'webhook-signature': webhook.sign(id, now, body),
-      },
-    };
-  });
+  return Array.from({ length: count }, () => signedWebhook(webhook, payload));
 }
 
 async function post(pool: Pool, path: string, request: { body: string; headers: Record<string, string> }) {

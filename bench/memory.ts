@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
+import { signedWebhook } from './lib/signedWebhook';
 import { Pool } from 'undici';
 import { parseConfig } from '../src/config/load';
 import { JUNCTION_STATE } from '../src/shared/searchAttributes';
@@ -59,21 +60,6 @@ async function sampleRss(pid: number, samples = 5): Promise<number> {
     if (i < samples - 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   return values.sort((a, b) => a - b)[Math.floor(samples / 2)]!;
-}
-
-function signedWebhook(webhook: Webhook) {
-  const id = `msg_${randomUUID()}`;
-  const body = JSON.stringify({ type: 'order.created', data: { id, amount: 4200, currency: 'eur' } });
-  const now = new Date();
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': webhook.sign(id, now, body),
-    },
-  };
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {

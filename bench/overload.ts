@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { signedWebhook } from './lib/signedWebhook';
 import { Pool } from 'undici';
 import { formatTable } from '../src/cli/table';
 import { benchTemporal, numberFromEnv } from './lib/env';
@@ -38,21 +39,6 @@ interface Scenario {
   seconds: number;
 }
 
-function signed(webhook: Webhook) {
-  const id = `msg_${randomUUID()}`;
-  const body = JSON.stringify({ type: 'order.created', data: { id, amount: 4200 } });
-  const now = new Date();
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': webhook.sign(id, now, body),
-    },
-  };
-}
-
 /** `REQUESTS` webhooks, `CONCURRENCY` at a time; every answer's status, latency and Retry-After. */
 async function load(name: string, pool: Pool, webhook: Webhook, lanes = CONCURRENCY): Promise<Scenario> {
   const outcomes: Outcome[] = [];
@@ -60,7 +46,7 @@ async function load(name: string, pool: Pool, webhook: Webhook, lanes = CONCURRE
   const started = performance.now();
   const lane = async () => {
     while (next++ < REQUESTS) {
-      const request = signed(webhook);
+      const request = signedWebhook(webhook);
       const t0 = performance.now();
       let status = 0;
       let retryAfter = false;
