@@ -192,10 +192,16 @@ describe.each<StoreKind>(['postgres', 'pglite'])('syncs on the %s store', (kind)
       { timeoutMs: 60_000, what: 'the sweep to park' },
     );
     expect(parked.pendingDeletes).toMatchObject({ unseen: gone.length, live });
-    // Integration health says so, with what to do.
-    const health = await api('GET', '/health/integrations');
-    const entry = health.json.syncs.find((s: { id: string }) => s.id === `${connectionId}/contacts_full`);
-    expect(entry).toMatchObject({ status: 'degraded' });
+    // Integration health says so, with what to do. Health lists streams from visibility, which can trail the
+    // status query by a moment, so it is read until the stream's state has reached it.
+    const entry = await eventually(
+      async () => {
+        const health = await api('GET', '/health/integrations');
+        const found = health.json.syncs.find((s: { id: string }) => s.id === `${connectionId}/contacts_full`);
+        return found?.status === 'degraded' ? found : undefined;
+      },
+      { timeoutMs: 30_000, what: 'integration health to see the parked deletes' },
+    );
     expect(entry.reasons.join(' ')).toMatch(/deletes wait for approval/);
     const stored = await records.store.sweepCandidates(streamIdOf(connectionId, 'contacts_full'), 0);
     expect(stored.live).toBe(live);
