@@ -72,10 +72,9 @@ export async function startJunctionProcess(
   const file = join(dir, 'junction.config.yaml');
   writeFileSync(file, stringify(config));
   const port = await freePort();
-  const nodeArgs =
-    role === 'server' && process.env.BENCH_SERVER_NODE_ARGS
-      ? process.env.BENCH_SERVER_NODE_ARGS.split(' ')
-      : [];
+  // Extra Node flags for one role, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const extra = process.env[`BENCH_${role.toUpperCase()}_NODE_ARGS`];
+  const nodeArgs = extra ? extra.split(' ') : [];
   const child = track(
     spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
       env: {

@@ -10,8 +10,10 @@ import {
   type StreamState,
 } from './recordTypes';
 import { changeOf, laterCursor, stateOf } from './streamRow';
+import { commitStatement, ROW_OF_ID, type RunPage } from './commitSql';
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
+
 import { streamIdOf } from './recordTypes';
 export { streamIdOf };
 
@@ -108,27 +110,12 @@ export class RecordStore {
       if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) {
         return { ...emptyOutcome(), duplicate: true };
       }
-      const { lastSeq, ...outcome } = await this.applyRecords(tx, state, write.records, { deferSeq: true });
-      const runCursor = laterCursor(state.runCursor, write.cursorSeen);
-      await tx.query(
-        `UPDATE sync_streams SET next_page = $2, run_cursor = $3, updated_at = now(), run_pages = run_pages + 1,
-           run_added = run_added + $4, run_updated = run_updated + $5, run_deleted = run_deleted + $6,
-           run_unchanged = run_unchanged + $7, run_skipped = run_skipped + $8, run_invalid = run_invalid + $9,
-           last_seq = $10
-         WHERE stream_id = $1`,
-        [
-          streamId,
-          JSON.stringify(write.nextPage ?? null),
-          runCursor,
-          outcome.added,
-          outcome.updated,
-          outcome.deleted,
-          outcome.unchanged,
-          outcome.skipped,
-          write.invalid ?? 0,
-          lastSeq,
-        ],
-      );
+      // The run's counters and checkpoint move in the same statement as the records and their change rows.
+      const outcome = await this.applyRecords(tx, state, write.records, (counted) => ({
+        nextPage: write.nextPage ?? null,
+        runCursor: laterCursor(state.runCursor, write.cursorSeen),
+        counts: { ...counted, invalid: write.invalid ?? 0 },
+      }));
       return outcome;
     });
   }
@@ -140,7 +127,7 @@ export class RecordStore {
   async writeRecords(streamId: string, records: IncomingRecord[], runId?: string): Promise<PageOutcome> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
-      const { lastSeq: _lastSeq, ...outcome } = await this.applyRecords(tx, state, records);
+      const outcome = await this.applyRecords(tx, state, records);
       if (runId !== undefined && state.runId === runId && outcome.deleted > 0) {
         await tx.query(`UPDATE sync_streams SET run_deleted = run_deleted + $2 WHERE stream_id = $1`, [
           streamId,
@@ -230,14 +217,18 @@ export class RecordStore {
     return rows.map(changeOf);
   }
 
-  /** Decides what each incoming record changes, then writes it all (a few statements per page, not per record). */
+  /**
+   * Decides what each incoming record changes, then writes it all: one statement reads what is stored (after
+   * the caller took the stream's lock, so it sees every earlier writer's commit), one writes the records,
+   * their change rows, the generation that saw them and, with `run`, the run's page on the stream's row.
+   */
   private async applyRecords(
     tx: SqlExecutor,
     state: StreamState,
     records: IncomingRecord[],
-    options: { deferSeq?: boolean } = {},
-  ): Promise<PageOutcome & { lastSeq: number }> {
-    const outcome = { ...emptyOutcome(), lastSeq: state.lastSeq };
+    run?: (outcome: PageOutcome) => RunPage,
+  ): Promise<PageOutcome> {
+    const outcome = emptyOutcome();
     // Two versions of a record in one batch (webhooks applied together): the newer wins, never the later.
     const latest = new Map<string, IncomingRecord>();
     for (const record of records) {
@@ -245,116 +236,62 @@ export class RecordStore {
       if (!seen || !isOlderVersion(record.version, seen.version)) latest.set(record.id, record);
     }
     const ids = [...latest.keys()];
-    if (ids.length === 0) return outcome;
-    const { rows } = await tx.query<StoredRow & Record<string, unknown>>(
-      `SELECT record_id, hash, provider_version, deleted_at FROM sync_records
-       WHERE stream_id = $1 AND record_id = ANY($2::text[])`,
-      [state.streamId, ids],
-    );
+    if (ids.length === 0 && !run) return outcome;
+    const { rows } =
+      ids.length === 0
+        ? { rows: [] }
+        : await tx.query<StoredRow & Record<string, unknown>>(
+            `SELECT r.record_id, r.hash, r.provider_version, r.deleted_at
+             FROM unnest($2::text[]) AS i(id) CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'record_id, hash, provider_version, deleted_at')}) AS r`,
+            [state.streamId, ids],
+          );
     const stored = new Map(rows.map((row) => [row.record_id, row]));
     const pending: Pending[] = [];
+    // Seen by this generation (a full run's sweep spares them) though not written: unchanged and older ones.
+    const seen: string[] = [];
     for (const record of latest.values()) {
       const existing = stored.get(record.id);
       if (existing && isOlderVersion(record.version, existing.provider_version)) {
         outcome.skipped++;
+        seen.push(record.id);
         continue;
       }
       if (record.deleted) {
         if (existing && !existing.deleted_at) pending.push({ id: record.id, action: 'deleted' });
-        else outcome.unchanged++;
+        else {
+          outcome.unchanged++;
+          seen.push(record.id);
+        }
         continue;
       }
       const hash = canonicalHash(record.data);
       if (!existing || existing.deleted_at) pending.push({ id: record.id, action: 'added', record, hash });
       else if (existing.hash !== hash) pending.push({ id: record.id, action: 'updated', record, hash });
-      else outcome.unchanged++;
+      else {
+        outcome.unchanged++;
+        seen.push(record.id);
+      }
     }
     for (const change of pending) outcome[change.action]++;
-    outcome.lastSeq = await this.commitChanges(tx, state, pending, options);
-    // Seen by this generation (a full run's sweep spares them): the records just written carry it already;
-    // the unchanged (and older) ones are marked here.
-    const written = new Set(pending.filter((p) => p.action !== 'deleted').map((p) => p.id));
-    const seen = ids.filter((id) => !written.has(id));
-    if (seen.length > 0) {
-      await tx.query(
-        `UPDATE sync_records SET seen_generation = $3
-         WHERE stream_id = $1 AND record_id = ANY($2::text[]) AND seen_generation < $3`,
-        [state.streamId, seen, state.generation],
-      );
-    }
+    await this.commitChanges(tx, state, pending, { seen, ...(run ? { run: run(outcome) } : {}) });
     return outcome;
   }
 
   /**
-   * Writes records and change rows with sequence numbers allocated under the stream's lock. A `silent`
-   * change (the application's own write coming back) moves the record's version but logs no change row.
+   * Writes decided changes in one statement ({@link commitStatement}) under the stream's lock, which the
+   * caller took when it read `state`. Returns the stream's last sequence number.
    */
   async commitChanges(
     tx: SqlExecutor,
     state: StreamState,
     pending: Pending[],
-    options: { deferSeq?: boolean } = {},
+    options: { seen?: string[]; run?: RunPage } = {},
   ): Promise<number> {
-    if (pending.length === 0) return state.lastSeq;
-    let first = state.lastSeq + 1;
-    // With `deferSeq` the caller, which read `state` under the row lock, moves `last_seq` to the returned value
-    // in its own update of the row (one statement fewer per page).
-    if (!options.deferSeq) {
-      const { rows } = await tx.query<{ last_seq: string }>(
-        'UPDATE sync_streams SET last_seq = last_seq + $2 WHERE stream_id = $1 RETURNING last_seq',
-        [state.streamId, pending.length],
-      );
-      first = Number(rows[0]?.last_seq) - pending.length + 1;
-    }
-    const last = first + pending.length - 1;
-    const now = this.now();
-    const seqOf = new Map(pending.map((p, i) => [p, first + i]));
-    const writes = pending.filter((p) => p.action !== 'deleted');
-    if (writes.length > 0) {
-      await tx.query(
-        `INSERT INTO sync_records AS r (stream_id, record_id, data, hash, provider_version, base, seen_generation,
-                                        first_seen_at, last_modified_at, deleted_at, seq)
-         SELECT $1, w.id, w.data, w.hash, w.version, w.data, $2, $3, $3, NULL, w.seq
-         FROM unnest($4::text[], $5::jsonb[], $6::text[], $7::text[], $8::bigint[]) AS w(id, data, hash, version, seq)
-         ON CONFLICT (stream_id, record_id) DO UPDATE SET data = EXCLUDED.data, hash = EXCLUDED.hash,
-           provider_version = EXCLUDED.provider_version, base = EXCLUDED.base,
-           seen_generation = EXCLUDED.seen_generation, last_modified_at = EXCLUDED.last_modified_at,
-           deleted_at = NULL, seq = EXCLUDED.seq,
-           first_seen_at = CASE WHEN r.deleted_at IS NULL THEN r.first_seen_at ELSE EXCLUDED.first_seen_at END`,
-        [
-          state.streamId,
-          state.generation,
-          now,
-          writes.map((p) => p.id),
-          writes.map((p) => JSON.stringify(p.record?.data)),
-          writes.map((p) => p.hash),
-          writes.map((p) => p.record?.version ?? null),
-          writes.map((p) => seqOf.get(p)),
-        ],
-      );
-    }
-    const deletes = pending.filter((p) => p.action === 'deleted');
-    if (deletes.length > 0) {
-      await tx.query(
-        `UPDATE sync_records AS r SET deleted_at = $3, last_modified_at = $3, seq = d.seq
-         FROM unnest($2::text[], $4::bigint[]) AS d(id, seq)
-         WHERE r.stream_id = $1 AND r.record_id = d.id`,
-        [state.streamId, deletes.map((p) => p.id), now, deletes.map((p) => seqOf.get(p))],
-      );
-    }
-    const logged = pending.filter((p) => !p.silent);
-    if (logged.length === 0) return last;
-    await tx.query(
-      `INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
-       SELECT $1, c.seq, c.id, c.action, $2 FROM unnest($3::bigint[], $4::text[], $5::text[]) AS c(seq, id, action)`,
-      [
-        state.streamId,
-        now,
-        logged.map((p) => seqOf.get(p)),
-        logged.map((p) => p.id),
-        logged.map((p) => p.action),
-      ],
-    );
+    const seen = options.seen ?? [];
+    const { run } = options;
+    if (pending.length === 0 && seen.length === 0 && !run) return state.lastSeq;
+    const { sql, params, last } = commitStatement(state, pending, seen, run, this.now());
+    await tx.query(sql, params);
     return last;
   }
 }

@@ -1,0 +1,104 @@
+import type { Pending, PageOutcome, StreamState } from './recordTypes';
+
+/**
+ * The stream's (`$1`) record of one id, by its primary key whatever the planner's statistics say: a fresh
+ * table (or PGlite, which never analyses on its own) would otherwise have it read every record of the stream
+ * and filter, one page costing more the bigger the stream. `OFFSET 0` keeps it a lookup per id.
+ */
+export const ROW_OF_ID = (id: string, columns: string) =>
+  `SELECT ${columns} FROM sync_records WHERE stream_id = $1 AND record_id = ${id} OFFSET 0`;
+
+/** What a run's page moves on the stream's row with its records: the checkpoint and the run's counters. */
+export interface RunPage {
+  nextPage: unknown;
+  runCursor: string | null;
+  counts: Omit<PageOutcome, 'duplicate' | 'stale'> & { invalid: number };
+}
+
+const MOVE_SEQ = 'UPDATE sync_streams SET last_seq = $6 WHERE stream_id = $1';
+
+const MOVE_SEQ_AND_RUN = `UPDATE sync_streams SET last_seq = $6, next_page = $7, run_cursor = $8, updated_at = now(),
+    run_pages = run_pages + 1, run_added = run_added + $9, run_updated = run_updated + $10,
+    run_deleted = run_deleted + $11, run_unchanged = run_unchanged + $12, run_skipped = run_skipped + $13,
+    run_invalid = run_invalid + $14
+  WHERE stream_id = $1`;
+
+/**
+ * Each part touches its own rows (written, tombstoned and only-seen records are disjoint), as the statements
+ * of one WITH must; every part runs to completion whatever the last statement reads.
+ */
+const WRITE_CHANGES = `WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset($2::jsonb)
+      AS c(id text, action text, seq bigint, logged boolean, data jsonb, hash text, version text)
+  ),
+  written AS (
+    INSERT INTO sync_records AS r (stream_id, record_id, data, hash, provider_version, base, seen_generation,
+                                   first_seen_at, last_modified_at, deleted_at, seq)
+    SELECT $1, c.id, c.data, c.hash, c.version, c.data, $3, $4, $4, NULL, c.seq
+    FROM incoming c WHERE c.action <> 'deleted'
+    ON CONFLICT (stream_id, record_id) DO UPDATE SET data = EXCLUDED.data, hash = EXCLUDED.hash,
+      provider_version = EXCLUDED.provider_version, base = EXCLUDED.base,
+      seen_generation = EXCLUDED.seen_generation, last_modified_at = EXCLUDED.last_modified_at,
+      deleted_at = NULL, seq = EXCLUDED.seq,
+      first_seen_at = CASE WHEN r.deleted_at IS NULL THEN r.first_seen_at ELSE EXCLUDED.first_seen_at END
+  ),
+  tombstoned AS (
+    UPDATE sync_records AS r SET deleted_at = $4, last_modified_at = $4, seq = t.seq,
+      seen_generation = GREATEST(r.seen_generation, $3)
+    FROM (SELECT c.seq, f.tid FROM incoming c
+          CROSS JOIN LATERAL (${ROW_OF_ID('c.id', 'ctid AS tid')}) AS f WHERE c.action = 'deleted') AS t
+    WHERE r.ctid = t.tid
+  ),
+  marked AS (
+    UPDATE sync_records AS r SET seen_generation = $3
+    FROM (SELECT f.tid FROM unnest($5::text[]) AS i(id)
+          CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'ctid AS tid')}) AS f) AS t
+    WHERE r.ctid = t.tid AND r.seen_generation < $3
+  ),
+  logged AS (
+    INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
+    SELECT $1, c.seq, c.id, c.action, $4 FROM incoming c WHERE c.logged
+  )
+  `;
+
+/**
+ * One statement that writes a batch of decided changes under the stream's lock (`state` was read under it,
+ * so the next sequence numbers are `state.lastSeq + 1…`): the records, the tombstones, the change rows, the
+ * generation of the records `seen` but not written, and the stream's `last_seq` (with `run`, the run's page
+ * too). A `silent` change (the application's own write coming back) moves the record but logs no change row.
+ */
+export function commitStatement(
+  state: StreamState,
+  pending: Pending[],
+  seen: string[],
+  run: RunPage | undefined,
+  now: Date,
+): { sql: string; params: unknown[]; last: number } {
+  const last = state.lastSeq + pending.length;
+  // One JSON document of the rows (PostgreSQL reads it once; no array literal to escape per record).
+  const changes = JSON.stringify(
+    pending.map((p, i) => ({
+      id: p.id,
+      action: p.action,
+      seq: state.lastSeq + 1 + i,
+      logged: p.silent !== true,
+      ...(p.action === 'deleted'
+        ? {}
+        : { data: p.record?.data ?? {}, hash: p.hash, version: p.record?.version ?? null }),
+    })),
+  );
+  const params: unknown[] = [state.streamId, changes, state.generation, now, seen, last];
+  if (!run) return { sql: WRITE_CHANGES + MOVE_SEQ, params, last };
+  const { counts } = run;
+  params.push(
+    JSON.stringify(run.nextPage),
+    run.runCursor,
+    counts.added,
+    counts.updated,
+    counts.deleted,
+    counts.unchanged,
+    counts.skipped,
+    counts.invalid,
+  );
+  return { sql: WRITE_CHANGES + MOVE_SEQ_AND_RUN, params, last };
+}
