@@ -1,15 +1,30 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with every object's keys sorted: the same record always serialises to the same text. */
+/**
+ * JSON with every object's keys sorted (by UTF-16 code unit, as `<` compares them; keys whose value is
+ * undefined left out): the same record always serialises to the same text. Stored hashes depend on this text
+ * staying exactly what it is; `test/unit/canonical.test.ts` holds it to the plain definition.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole (never in parsed JSON) stays empty, as Array.prototype.join leaves it.
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /** SHA-256 of the canonical JSON: key order never counts as a change, any value does. */
