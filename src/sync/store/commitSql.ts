@@ -1,4 +1,6 @@
-import type { Pending, PageOutcome, StreamState } from './recordTypes';
+import type { SqlDatabase, SqlExecutor } from './sql';
+import { isOlderVersion } from '../canonical';
+import type { IncomingRecord, Pending, PageOutcome, StoredRow, StreamState } from './recordTypes';
 
 /**
  * The stream's (`$1`) record of one id, by its primary key whatever the planner's statistics say: a fresh
@@ -101,4 +103,71 @@ export function commitStatement(
     counts.invalid,
   );
   return { sql: WRITE_CHANGES + MOVE_SEQ_AND_RUN, params, last };
+}
+
+/** What the store holds of a page's records, and the stream's last sequence number in the same snapshot. */
+export interface StoredRows {
+  lastSeq: number | undefined;
+  rows: Map<string, StoredRow>;
+}
+
+/**
+ * The stored hash, version and deletion of each of `ids` (one row per id, empty where none is stored), read
+ * in one snapshot with the stream's `last_seq`. Every writer of records holds the stream's lock and moves
+ * `last_seq` in the same statement, so a read whose `lastSeq` equals the one read under the lock is what the
+ * lock holder would read itself.
+ */
+export async function lookupStored(
+  executor: SqlExecutor,
+  streamId: string,
+  ids: string[],
+): Promise<StoredRows> {
+  return storedRowsOf(await executor.query<LookupRow>(LOOKUP, [streamId, ids]));
+}
+
+/** {@link lookupStored} on a spare connection of `db` beside its transactions; undefined when none is free. */
+export async function lookupStoredBeside(
+  db: SqlDatabase,
+  streamId: string,
+  ids: string[],
+): Promise<StoredRows | undefined> {
+  const answer = await db.querySpare?.<LookupRow>(LOOKUP, [streamId, ids]);
+  return answer ? storedRowsOf(answer) : undefined;
+}
+
+type LookupRow = StoredRow & { stream_seq: string | null } & Record<string, unknown>;
+
+const LOOKUP = `SELECT r.record_id, r.hash, r.provider_version, r.deleted_at,
+         (SELECT last_seq FROM sync_streams WHERE stream_id = $1) AS stream_seq
+  FROM unnest($2::text[]) AS i(id)
+  LEFT JOIN LATERAL (${ROW_OF_ID('i.id', 'record_id, hash, provider_version, deleted_at')}) AS r ON true`;
+
+function storedRowsOf({ rows }: { rows: LookupRow[] }): StoredRows {
+  const seq = rows[0]?.stream_seq;
+  return {
+    lastSeq: seq === null || seq === undefined ? undefined : Number(seq),
+    rows: new Map(rows.filter((row) => row.record_id !== null).map((row) => [row.record_id, row])),
+  };
+}
+
+/** What is stored of `ids` as the holder of the stream's lock sees it: `early` if no writer came since. */
+export async function storedUnderLock(
+  tx: SqlExecutor,
+  state: StreamState,
+  ids: string[],
+  early?: Promise<StoredRows | undefined>,
+): Promise<Map<string, StoredRow>> {
+  const found = await early;
+  if (found && found.lastSeq === state.lastSeq) return found.rows;
+  return (await lookupStored(tx, state.streamId, ids)).rows;
+}
+
+/** The newest version of each record of a batch (webhooks applied together): never merely the later. */
+export function newestOf(records: IncomingRecord[]): Map<string, IncomingRecord> {
+  const latest = new Map<string, IncomingRecord>();
+  for (const record of records) {
+    const seen = latest.get(record.id);
+    if (!seen || !isOlderVersion(record.version, seen.version)) latest.set(record.id, record);
+  }
+  return latest;
 }

@@ -22,9 +22,10 @@ export async function openPostgres(
     }
   }
   // The schema goes first on every pooled connection's search path, set as the connection starts.
+  const max = options.max ?? 10;
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? 10,
+    max,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // A pool that cannot reach the server fails here, at start-up, rather than at the first sync.
@@ -50,6 +51,10 @@ export async function openPostgres(
       } finally {
         client.release();
       }
+    },
+    async querySpare(sql, params) {
+      const spare = pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < max);
+      return spare ? pool.query(sql, params) : undefined;
     },
     close: () => pool.end(),
   };

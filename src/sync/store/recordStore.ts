@@ -10,7 +10,14 @@ import {
   type StreamState,
 } from './recordTypes';
 import { changeOf, laterCursor, stateOf } from './streamRow';
-import { commitStatement, ROW_OF_ID, type RunPage } from './commitSql';
+import {
+  commitStatement,
+  lookupStoredBeside,
+  newestOf,
+  storedUnderLock,
+  type RunPage,
+  type StoredRows,
+} from './commitSql';
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
 
@@ -103,6 +110,11 @@ export class RecordStore {
       invalid?: number;
     },
   ): Promise<PageOutcome> {
+    // What is stored of the page's records is read on a spare connection while the transaction takes the
+    // stream's lock, and kept when no writer came in between (none spare, or PGlite: read under the lock).
+    const ids = [...new Set(write.records.map((record) => record.id))];
+    const early =
+      ids.length > 0 ? lookupStoredBeside(this.db, streamId, ids).catch(() => undefined) : undefined;
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
       if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
@@ -111,12 +123,12 @@ export class RecordStore {
         return { ...emptyOutcome(), duplicate: true };
       }
       // The run's counters and checkpoint move in the same statement as the records and their change rows.
-      const outcome = await this.applyRecords(tx, state, write.records, (counted) => ({
+      const run = (counted: PageOutcome) => ({
         nextPage: write.nextPage ?? null,
         runCursor: laterCursor(state.runCursor, write.cursorSeen),
         counts: { ...counted, invalid: write.invalid ?? 0 },
-      }));
-      return outcome;
+      });
+      return this.applyRecords(tx, state, write.records, run, early);
     });
   }
 
@@ -227,25 +239,19 @@ export class RecordStore {
     state: StreamState,
     records: IncomingRecord[],
     run?: (outcome: PageOutcome) => RunPage,
+    early?: Promise<StoredRows | undefined>,
   ): Promise<PageOutcome> {
     const outcome = emptyOutcome();
-    // Two versions of a record in one batch (webhooks applied together): the newer wins, never the later.
-    const latest = new Map<string, IncomingRecord>();
-    for (const record of records) {
-      const seen = latest.get(record.id);
-      if (!seen || !isOlderVersion(record.version, seen.version)) latest.set(record.id, record);
-    }
+    const latest = newestOf(records);
     const ids = [...latest.keys()];
     if (ids.length === 0 && !run) return outcome;
-    const { rows } =
-      ids.length === 0
-        ? { rows: [] }
-        : await tx.query<StoredRow & Record<string, unknown>>(
-            `SELECT r.record_id, r.hash, r.provider_version, r.deleted_at
-             FROM unnest($2::text[]) AS i(id) CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'record_id, hash, provider_version, deleted_at')}) AS r`,
-            [state.streamId, ids],
-          );
-    const stored = new Map(rows.map((row) => [row.record_id, row]));
+    const reading = ids.length === 0 ? undefined : storedUnderLock(tx, state, ids, early);
+    // Hashed while the database answers.
+    const hashes = new Map<string, string>();
+    for (const record of latest.values()) {
+      if (!record.deleted) hashes.set(record.id, canonicalHash(record.data));
+    }
+    const stored = (await reading) ?? new Map<string, StoredRow>();
     const pending: Pending[] = [];
     // Seen by this generation (a full run's sweep spares them) though not written: unchanged and older ones.
     const seen: string[] = [];
@@ -264,7 +270,7 @@ export class RecordStore {
         }
         continue;
       }
-      const hash = canonicalHash(record.data);
+      const hash = hashes.get(record.id);
       if (!existing || existing.deleted_at) pending.push({ id: record.id, action: 'added', record, hash });
       else if (existing.hash !== hash) pending.push({ id: record.id, action: 'updated', record, hash });
       else {
