@@ -37,12 +37,18 @@ function sdkDefaultMaxCachedWorkflows(): number {
   return Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
 }
 
-/** Resident set size of a process, in MB, from /proc. */
-function rssMb(pid: number): number {
+/** A field of /proc/<pid>/status (kB fields in MB). */
+function procStatus(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1]) / 1024;
+    .find((l) => l.startsWith(`${field}:`));
+  const value = Number(line?.split(/\s+/)[1]);
+  return line?.endsWith('kB') ? value / 1024 : value;
+}
+
+/** Resident set size of a process, in MB, from /proc. */
+function rssMb(pid: number): number {
+  return procStatus(pid, 'VmRSS');
 }
 
 /** The worker's main-thread V8 heap in use, in MB, from its own metrics (workflows run in a thread of their own). */
@@ -70,19 +76,29 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
   }
 }
 
+/** One worker set-up to measure: its cache size, and environment or Node options of the worker process. */
+interface ScenarioSpec {
+  name: string;
+  maxCachedWorkflows: number;
+  workerEnv?: Record<string, string>;
+  workerNodeArgs?: string[];
+}
+
 interface ScenarioResult {
   name: string;
   maxCachedWorkflows: number;
   idleMb: number;
   loadedMb: number;
+  /** The loaded worker's anonymous (heap, stacks, arenas) resident memory, and its thread count. */
+  loadedAnonMb: number;
+  threads: number;
   loadedHeapMb: number;
   serverMb: number;
   loadSeconds: number;
 }
 
 async function scenario(
-  name: string,
-  maxCachedWorkflows: number,
+  { name, maxCachedWorkflows, workerEnv = {}, workerNodeArgs = [] }: ScenarioSpec,
   temporalAddress: string,
   client: Client,
   failingTargetUrl: string,
@@ -109,7 +125,7 @@ async function scenario(
   const env = { TEMPORAL_ADDRESS: temporalAddress };
   // The worker bundles the workflow code itself (no JUNCTION_WORKFLOW_BUNDLE), as it would in production.
   const [worker, server] = await Promise.all([
-    startJunctionProcess('worker', rawConfig, env),
+    startJunctionProcess('worker', rawConfig, { ...env, ...workerEnv }, workerNodeArgs),
     startJunctionProcess('server', rawConfig, env),
   ]);
   const workerPid = worker.child.pid!;
@@ -151,23 +167,62 @@ async function scenario(
     const loadSeconds = (Date.now() - started) / 1_000;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const loadedMb = await sampleRss(workerPid);
+    const loadedAnonMb = procStatus(workerPid, 'RssAnon');
+    const threads = procStatus(workerPid, 'Threads');
     const loadedHeapMb = await heapUsedMb(worker.url);
     const serverMb = rssMb(server.child.pid!);
-    return { name, maxCachedWorkflows, idleMb, loadedMb, loadedHeapMb, serverMb, loadSeconds };
+    return {
+      name,
+      maxCachedWorkflows,
+      idleMb,
+      loadedMb,
+      loadedAnonMb,
+      threads,
+      loadedHeapMb,
+      serverMb,
+      loadSeconds,
+    };
   } finally {
     await pool.close();
     await Promise.all([server.stop(), worker.stop()]);
   }
 }
 
-/** The cache sizes to compare: JUNCTION_BENCH_CACHE_SIZES (`2310,250,10`), or the SDK's default beside 250. */
-function cacheSizes(sdkDefault: number, capped: number): number[] {
-  const listed = (process.env.JUNCTION_BENCH_CACHE_SIZES ?? '')
+/**
+ * The scenarios to compare. JUNCTION_BENCH_SCENARIOS lists them, `;` apart: a cache size, then any
+ * `NAME=value` (worker environment) and `--flag` (worker Node option), e.g. `250;250 MALLOC_ARENA_MAX=2`.
+ * Else JUNCTION_BENCH_CACHE_SIZES (`2310,250,10`), or the SDK's default beside 250.
+ */
+function scenarioSpecs(sdkDefault: number, capped: number): ScenarioSpec[] {
+  const named = (size: number) =>
+    size === sdkDefault ? 'SDK default cache' : size === capped ? 'Junction default cache' : 'cache';
+  const listed = (process.env.JUNCTION_BENCH_SCENARIOS ?? '')
+    .split(';')
+    .map((entry) => entry.trim().split(/\s+/))
+    .filter(([size]) => size !== undefined && size !== '' && Number.isInteger(Number(size)));
+  if (listed.length > 0)
+    return listed.map(([size, ...rest]) => {
+      const workerNodeArgs = rest.filter((arg) => arg.startsWith('--'));
+      const workerEnv = Object.fromEntries(
+        rest.filter((arg) => !arg.startsWith('--') && arg.includes('=')).map((arg) => arg.split(/=(.*)/s, 2)),
+      ) as Record<string, string>;
+      const extras = rest.length > 0 ? ` + ${rest.join(' ')}` : '';
+      return {
+        name: `${named(Number(size))}${extras}`,
+        maxCachedWorkflows: Number(size),
+        workerEnv,
+        workerNodeArgs,
+      };
+    });
+  const sizes = (process.env.JUNCTION_BENCH_CACHE_SIZES ?? '')
     .split(',')
     .filter((v) => v.trim() !== '')
     .map(Number)
     .filter((v) => Number.isInteger(v) && v >= 0);
-  return listed.length > 0 ? listed : [sdkDefault, capped];
+  return (sizes.length > 0 ? sizes : [sdkDefault, capped]).map((size) => ({
+    name: named(size),
+    maxCachedWorkflows: size,
+  }));
 }
 
 export async function benchMemory(): Promise<void> {
@@ -188,16 +243,16 @@ export async function benchMemory(): Promise<void> {
   );
   try {
     const results: ScenarioResult[] = [];
-    for (const size of cacheSizes(sdkDefault, capped)) {
-      const name =
-        size === sdkDefault ? 'SDK default cache' : size === capped ? 'Junction default cache' : 'cache';
-      results.push(await scenario(name, size, temporal.address, client, targetUrl));
+    for (const spec of scenarioSpecs(sdkDefault, capped)) {
+      results.push(await scenario(spec, temporal.address, client, targetUrl));
     }
     const rows = results.map((r) => [
       r.name,
       String(r.maxCachedWorkflows),
       r.idleMb.toFixed(0),
       r.loadedMb.toFixed(0),
+      r.loadedAnonMb.toFixed(0),
+      String(r.threads),
       r.loadedHeapMb.toFixed(0),
       r.serverMb.toFixed(0),
       r.loadSeconds.toFixed(1),
@@ -207,6 +262,8 @@ export async function benchMemory(): Promise<void> {
       'maxCachedWorkflows',
       'worker idle MB',
       'worker loaded MB',
+      'anon MB',
+      'threads',
       'main heap MB',
       'server MB',
       'load s',

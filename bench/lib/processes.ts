@@ -67,15 +67,18 @@ export async function startJunctionProcess(
   role: 'server' | 'worker',
   config: Record<string, unknown>,
   env: Record<string, string>,
+  extraNodeArgs: string[] = [],
 ): Promise<BenchProcess> {
   const dir = mkdtempSync(join(tmpdir(), `junction-bench-${role}-`));
   const file = join(dir, 'junction.config.yaml');
   writeFileSync(file, stringify(config));
   const port = await freePort();
-  const nodeArgs =
-    role === 'server' && process.env.BENCH_SERVER_NODE_ARGS
+  const nodeArgs = [
+    ...(role === 'server' && process.env.BENCH_SERVER_NODE_ARGS
       ? process.env.BENCH_SERVER_NODE_ARGS.split(' ')
-      : [];
+      : []),
+    ...extraNodeArgs,
+  ];
   const child = track(
     spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
       env: {
