@@ -36,6 +36,13 @@ function queueRate(provider: CallProvider, sharedShare: number | undefined) {
 }
 
 /**
+ * How a provider worker polls its queue: one poll open while the provider is idle, up to the SDK's usual ten as
+ * tasks arrive. A fixed ten per provider keeps 320 long polls open for the 32 built-in providers, most of which
+ * see no calls; their buffers cost the worker about 55 to 75 MB of RSS (docs/operating.md, "Worker memory").
+ */
+export const PROVIDER_POLLER_BEHAVIOR = { type: 'autoscaling', minimum: 1, initial: 1, maximum: 10 } as const;
+
+/**
  * One activity-only worker per provider, on the provider's own task queue. The provider's rate limit
  * becomes `maxTaskQueueActivitiesPerSecond` (see {@link taskQueueRate}): the Temporal server enforces it
  * across every worker polling that queue, however many there are; with a shared limiter (`deps.sharedPacing`)
@@ -50,6 +57,7 @@ export async function createProviderWorkers(options: ProviderWorkerOptions): Pro
   return Promise.all(
     options.providers.map((provider) =>
       Worker.create({
+        activityTaskPollerBehavior: PROVIDER_POLLER_BEHAVIOR,
         ...options.workerOptions,
         connection: options.connection,
         namespace: options.namespace,
