@@ -39,7 +39,8 @@ function queueRate(provider: CallProvider, sharedShare: number | undefined) {
  * How a provider worker polls its queue: the SDK's autoscaling pollers, one poll open while the provider is idle
  * and more (up to the SDK's 100) as its calls arrive. A fixed ten per provider (the SDK's default) kept 320 long
  * polls open for the 32 built-in providers, most of which see no calls; their buffers cost the worker about 55 to
- * 75 MB of RSS (docs/operating.md, "Worker memory"). A cap of ten looked slower in `npm run bench -- calls`.
+ * 75 MB of RSS (docs/operating.md, "Worker memory"). Calls to one busy provider ran as fast as on fixed ten
+ * pollers in `npm run bench -- calls`.
  */
 export const PROVIDER_POLLER_BEHAVIOR = {
   type: 'autoscaling',
