@@ -67,6 +67,7 @@ export async function startJunctionProcess(
   role: 'server' | 'worker',
   config: Record<string, unknown>,
   env: Record<string, string>,
+  extraNodeArgs: string[] = [],
 ): Promise<BenchProcess> {
   const dir = mkdtempSync(join(tmpdir(), `junction-bench-${role}-`));
   const file = join(dir, 'junction.config.yaml');
@@ -74,7 +75,7 @@ export async function startJunctionProcess(
   const port = await freePort();
   // Extra Node flags for one role, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
   const extra = process.env[`BENCH_${role.toUpperCase()}_NODE_ARGS`];
-  const nodeArgs = extra ? extra.split(' ') : [];
+  const nodeArgs = [...(extra ? extra.split(' ') : []), ...extraNodeArgs];
   const child = track(
     spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'junction.js'), role], {
       env: {

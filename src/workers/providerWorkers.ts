@@ -36,6 +36,20 @@ function queueRate(provider: CallProvider, sharedShare: number | undefined) {
 }
 
 /**
+ * How a provider worker polls its queue: the SDK's autoscaling pollers, one poll open while the provider is idle
+ * and more (up to the SDK's 100) as its calls arrive. A fixed ten per provider (the SDK's default) kept 320 long
+ * polls open for the 32 built-in providers, most of which see no calls; their buffers cost the worker about 55 to
+ * 75 MB of RSS (docs/operating.md, "Worker memory"). Calls to one busy provider ran as fast as on fixed ten
+ * pollers in `npm run bench -- calls`.
+ */
+export const PROVIDER_POLLER_BEHAVIOR = {
+  type: 'autoscaling',
+  minimum: 1,
+  initial: 1,
+  maximum: 100,
+} as const;
+
+/**
  * One activity-only worker per provider, on the provider's own task queue. The provider's rate limit
  * becomes `maxTaskQueueActivitiesPerSecond` (see {@link taskQueueRate}): the Temporal server enforces it
  * across every worker polling that queue, however many there are; with a shared limiter (`deps.sharedPacing`)
@@ -50,6 +64,7 @@ export async function createProviderWorkers(options: ProviderWorkerOptions): Pro
   return Promise.all(
     options.providers.map((provider) =>
       Worker.create({
+        activityTaskPollerBehavior: PROVIDER_POLLER_BEHAVIOR,
         ...options.workerOptions,
         connection: options.connection,
         namespace: options.namespace,
