@@ -10,6 +10,16 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 
 /**
+ * What the SDK says of every worker that has no workflows or no Nexus services. Junction's provider workers
+ * are activity-only by design (one per provider, 30 and more): at warn level these said so dozens of times
+ * at every start, for nothing an operator can or should act on. They stay at debug.
+ */
+const BY_DESIGN = new Set([
+  'No workflows registered, not polling for workflow tasks',
+  'No Nexus services registered, not polling for Nexus tasks',
+]);
+
+/**
  * Routes the Temporal SDK's logs (worker, workflow and activity loggers, and Core's forwarded logs) into
  * Junction's pino logger, so one stream carries everything with the same redaction.
  */
@@ -17,7 +27,7 @@ export class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly logger: Logger) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    const method = LEVELS[level] ?? 'info';
+    const method = BY_DESIGN.has(message) ? 'debug' : (LEVELS[level] ?? 'info');
     const { sdkComponent, error, ...rest } = meta ?? {};
     // pino serializes an Error (message, type, stack) only under `err`; the SDK passes it as `error`.
     const fields: Record<string, unknown> =
