@@ -24,7 +24,8 @@ let temporalAddress: string;
 let banner: string;
 const adminKey = `admin-${randomBytes(16).toString('hex')}`;
 
-beforeAll(async () => {
+/** Starts `junction dev` on fresh ports of its own; the ports a test picks can be taken before the server binds them. */
+async function startDev(): Promise<void> {
   const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'junction-ui-'));
   dataDir = join(dir, 'data');
@@ -48,6 +49,19 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${apiPort}`;
   uiUrl = `http://127.0.0.1:${uiPort}`;
   temporalAddress = `127.0.0.1:${temporalPort}`;
+}
+
+beforeAll(async () => {
+  // Another test running beside this one can bind a port between `freePort` and the dev server: start again
+  // on other ports then (CI saw "can't set UI port …: address already in use" once). Any other failure fails.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startDev();
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('address already in use')) throw error;
+    }
+  }
   // Tall enough that the UI's codec settings panel is not under its sticky top bar.
   browser = await launchChromium({ viewport: { width: 1400, height: 1600 } });
 });
