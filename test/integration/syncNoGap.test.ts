@@ -41,12 +41,18 @@ const writers = fc.array(fc.array(write, { minLength: 1, maxLength: 6 }), { minL
 /**
  * The same database, but each transaction waits `holdMs()` after every statement before going on (so
  * before it commits): transactions that allocated change sequence numbers stay open while others try to
- * commit and the reader reads. Nothing is faked: every statement runs on the real database.
+ * commit and the reader reads. A statement outside a transaction waits as long before its answer is used
+ * (a page written without a transaction decides on reads that others may overtake meanwhile). Nothing is
+ * faked: every statement runs on the real database.
  */
 function holdingOpen(db: SqlDatabase, holdMs: () => number): SqlDatabase {
   return {
     ...db,
-    query: db.query.bind(db),
+    query: async (sql, params) => {
+      const result = await db.query(sql, params);
+      await sleep(holdMs());
+      return result as never;
+    },
     exec: db.exec.bind(db),
     close: db.close.bind(db),
     transaction: (work) =>
@@ -139,6 +145,19 @@ describe.each<StoreKind>(['postgres', 'pglite'])('the change stream on the %s st
         expect(Object.fromEntries(lastSeen)).toEqual(
           Object.fromEntries(finals.map((row) => [row.record_id, Number(row.seq)])),
         );
+        // Every change was decided on what was stored just before it: a record is added while absent or
+        // deleted, updated or deleted while present; a writer that decided on an outdated read would break it.
+        const { rows: actions } = await records.store.db.query<{ record_id: string; action: string }>(
+          'SELECT record_id, action FROM sync_changes WHERE stream_id = $1 ORDER BY seq',
+          [streamId],
+        );
+        const present = new Map<string, boolean>();
+        for (const { record_id: id, action } of actions) {
+          expect(`${id} ${action} while ${present.get(id) ? 'present' : 'absent'}`).toMatch(
+            present.get(id) ? / (updated|deleted) while/ : / added while/,
+          );
+          present.set(id, action !== 'deleted');
+        }
       }),
       { numRuns: kind === 'postgres' ? 40 : 15 },
     );

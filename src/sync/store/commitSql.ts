@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from './sql';
+import type { SqlExecutor } from './sql';
 import { isOlderVersion } from '../canonical';
 import type { IncomingRecord, Pending, PageOutcome, StoredRow, StreamState } from './recordTypes';
 
@@ -17,21 +17,33 @@ export interface RunPage {
   counts: Omit<PageOutcome, 'duplicate' | 'stale'> & { invalid: number };
 }
 
-const MOVE_SEQ = 'UPDATE sync_streams SET last_seq = $6 WHERE stream_id = $1';
-
-const MOVE_SEQ_AND_RUN = `UPDATE sync_streams SET last_seq = $6, next_page = $7, run_cursor = $8, updated_at = now(),
-    run_pages = run_pages + 1, run_added = run_added + $9, run_updated = run_updated + $10,
-    run_deleted = run_deleted + $11, run_unchanged = run_unchanged + $12, run_skipped = run_skipped + $13,
-    run_invalid = run_invalid + $14
-  WHERE stream_id = $1`;
+/**
+ * The stream's row moves first (`last_seq`, and with a run's page its checkpoint and counters): `$7`, when
+ * given, is the row version (`xmin`) the writer decided on, and the statement writes nothing unless the row
+ * is still that version once its lock is taken. Every part below reads `moved`, so it runs after that check.
+ */
+const MOVE_STREAM = (run: boolean) => `WITH moved AS (
+    UPDATE sync_streams SET last_seq = $6${
+      run
+        ? `, next_page = $8, run_cursor = $9, updated_at = now(),
+      run_pages = run_pages + 1, run_added = run_added + $10, run_updated = run_updated + $11,
+      run_deleted = run_deleted + $12, run_unchanged = run_unchanged + $13, run_skipped = run_skipped + $14,
+      run_invalid = run_invalid + $15`
+        : ''
+    }
+    WHERE stream_id = $1 AND ($7::xid IS NULL OR xmin = $7::xid)
+    RETURNING 1
+  ),`;
 
 /**
  * Each part touches its own rows (written, tombstoned and only-seen records are disjoint), as the statements
  * of one WITH must; every part runs to completion whatever the last statement reads.
  */
-const WRITE_CHANGES = `WITH incoming AS (
+const WRITE_CHANGES = `
+  incoming AS (
     SELECT * FROM jsonb_to_recordset($2::jsonb)
       AS c(id text, action text, seq bigint, logged boolean, data jsonb, hash text, version text)
+    WHERE EXISTS (SELECT FROM moved)
   ),
   written AS (
     INSERT INTO sync_records AS r (stream_id, record_id, data, hash, provider_version, base, seen_generation,
@@ -54,20 +66,26 @@ const WRITE_CHANGES = `WITH incoming AS (
   marked AS (
     UPDATE sync_records AS r SET seen_generation = $3
     FROM (SELECT f.tid FROM unnest($5::text[]) AS i(id)
-          CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'ctid AS tid')}) AS f) AS t
+          CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'ctid AS tid')}) AS f
+          WHERE EXISTS (SELECT FROM moved)) AS t
     WHERE r.ctid = t.tid AND r.seen_generation < $3
   ),
   logged AS (
     INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
     SELECT $1, c.seq, c.id, c.action, $4 FROM incoming c WHERE c.logged
   )
-  `;
+  SELECT count(*)::int AS moved FROM moved`;
+
+const WITHOUT_RUN = MOVE_STREAM(false) + WRITE_CHANGES;
+const WITH_RUN = MOVE_STREAM(true) + WRITE_CHANGES;
 
 /**
- * One statement that writes a batch of decided changes under the stream's lock (`state` was read under it,
- * so the next sequence numbers are `state.lastSeq + 1…`): the records, the tombstones, the change rows, the
- * generation of the records `seen` but not written, and the stream's `last_seq` (with `run`, the run's page
- * too). A `silent` change (the application's own write coming back) moves the record but logs no change row.
+ * One statement that writes a batch of changes decided on `state` (the next sequence numbers are
+ * `state.lastSeq + 1…`): the records, the tombstones, the change rows, the generation of the records `seen`
+ * but not written, and the stream's `last_seq` (with `run`, the run's page too). A `silent` change (the
+ * application's own write coming back) moves the record but logs no change row. Either the writer holds the
+ * stream's lock, taken when it read `state`, or `rowVersion` is the version of the row `state` was read
+ * from, and the statement writes only if it is still that one (it answers `moved` 1, else 0).
  */
 export function commitStatement(
   state: StreamState,
@@ -75,6 +93,7 @@ export function commitStatement(
   seen: string[],
   run: RunPage | undefined,
   now: Date,
+  rowVersion?: string,
 ): { sql: string; params: unknown[]; last: number } {
   const last = state.lastSeq + pending.length;
   // One JSON document of the rows (PostgreSQL reads it once; no array literal to escape per record).
@@ -89,8 +108,8 @@ export function commitStatement(
         : { data: p.record?.data ?? {}, hash: p.hash, version: p.record?.version ?? null }),
     })),
   );
-  const params: unknown[] = [state.streamId, changes, state.generation, now, seen, last];
-  if (!run) return { sql: WRITE_CHANGES + MOVE_SEQ, params, last };
+  const params: unknown[] = [state.streamId, changes, state.generation, now, seen, last, rowVersion ?? null];
+  if (!run) return { sql: WITHOUT_RUN, params, last };
   const { counts } = run;
   params.push(
     JSON.stringify(run.nextPage),
@@ -102,7 +121,7 @@ export function commitStatement(
     counts.skipped,
     counts.invalid,
   );
-  return { sql: WRITE_CHANGES + MOVE_SEQ_AND_RUN, params, last };
+  return { sql: WITH_RUN, params, last };
 }
 
 /** What the store holds of a page's records, and the stream's last sequence number in the same snapshot. */
@@ -113,9 +132,9 @@ export interface StoredRows {
 
 /**
  * The stored hash, version and deletion of each of `ids` (one row per id, empty where none is stored), read
- * in one snapshot with the stream's `last_seq`. Every writer of records holds the stream's lock and moves
- * `last_seq` in the same statement, so a read whose `lastSeq` equals the one read under the lock is what the
- * lock holder would read itself.
+ * in one snapshot with the stream's `last_seq`. Every writer of records moves `last_seq` in the statement
+ * that writes them, so a read whose `lastSeq` equals the one of a stream row read apart from it saw the
+ * records as they were when that row was.
  */
 export async function lookupStored(
   executor: SqlExecutor,
@@ -123,16 +142,6 @@ export async function lookupStored(
   ids: string[],
 ): Promise<StoredRows> {
   return storedRowsOf(await executor.query<LookupRow>(LOOKUP, [streamId, ids]));
-}
-
-/** {@link lookupStored} on a spare connection of `db` beside its transactions; undefined when none is free. */
-export async function lookupStoredBeside(
-  db: SqlDatabase,
-  streamId: string,
-  ids: string[],
-): Promise<StoredRows | undefined> {
-  const answer = await db.querySpare?.<LookupRow>(LOOKUP, [streamId, ids]);
-  return answer ? storedRowsOf(answer) : undefined;
 }
 
 type LookupRow = StoredRow & { stream_seq: string | null } & Record<string, unknown>;
@@ -148,18 +157,6 @@ function storedRowsOf({ rows }: { rows: LookupRow[] }): StoredRows {
     lastSeq: seq === null || seq === undefined ? undefined : Number(seq),
     rows: new Map(rows.filter((row) => row.record_id !== null).map((row) => [row.record_id, row])),
   };
-}
-
-/** What is stored of `ids` as the holder of the stream's lock sees it: `early` if no writer came since. */
-export async function storedUnderLock(
-  tx: SqlExecutor,
-  state: StreamState,
-  ids: string[],
-  early?: Promise<StoredRows | undefined>,
-): Promise<Map<string, StoredRow>> {
-  const found = await early;
-  if (found && found.lastSeq === state.lastSeq) return found.rows;
-  return (await lookupStored(tx, state.streamId, ids)).rows;
 }
 
 /** The newest version of each record of a batch (webhooks applied together): never merely the later. */

@@ -52,10 +52,6 @@ export async function openPostgres(
         client.release();
       }
     },
-    async querySpare(sql, params) {
-      const spare = pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < max);
-      return spare ? pool.query(sql, params) : undefined;
-    },
     close: () => pool.end(),
   };
 }

@@ -10,14 +10,7 @@ import {
   type StreamState,
 } from './recordTypes';
 import { changeOf, laterCursor, stateOf } from './streamRow';
-import {
-  commitStatement,
-  lookupStoredBeside,
-  newestOf,
-  storedUnderLock,
-  type RunPage,
-  type StoredRows,
-} from './commitSql';
+import { commitStatement, lookupStored, newestOf, type RunPage } from './commitSql';
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
 
@@ -25,10 +18,10 @@ import { streamIdOf } from './recordTypes';
 export { streamIdOf };
 
 /**
- * Synced records, their change log and their checkpoints, in one SQL database. Every write of a page is one
- * transaction under the stream's row lock: records, their change rows and the checkpoint they advance commit
- * together, and change sequence numbers are allocated under that lock, so their order is commit order and a
- * consumer following them never skips one.
+ * Synced records, their change log and their checkpoints, in one SQL database. Every write of a page commits
+ * at once under the stream's row lock (one statement, or a transaction): records, their change rows and the
+ * checkpoint they advance commit together, and change sequence numbers are allocated under that lock, so
+ * their order is commit order and a consumer following them never skips one.
  */
 export class RecordStore {
   constructor(
@@ -110,26 +103,53 @@ export class RecordStore {
       invalid?: number;
     },
   ): Promise<PageOutcome> {
-    // What is stored of the page's records is read on a spare connection while the transaction takes the
-    // stream's lock, and kept when no writer came in between (none spare, or PGlite: read under the lock).
-    const ids = [...new Set(write.records.map((record) => record.id))];
-    const early =
-      ids.length > 0 ? lookupStoredBeside(this.db, streamId, ids).catch(() => undefined) : undefined;
+    const latest = newestOf(write.records);
+    // The run's counters and checkpoint move in the same statement as the records and their change rows.
+    const runPage = (state: StreamState) => (counted: PageOutcome) => ({
+      nextPage: write.nextPage ?? null,
+      runCursor: laterCursor(state.runCursor, write.cursorSeen),
+      counts: { ...counted, invalid: write.invalid ?? 0 },
+    });
+    if (latest.size > 0) {
+      const written = await this.writePageUnlocked(streamId, write, latest, runPage);
+      if (written) return written;
+    }
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
-      if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
-      // jsonb keeps keys in its own order: compare canonically.
-      if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) {
-        return { ...emptyOutcome(), duplicate: true };
-      }
-      // The run's counters and checkpoint move in the same statement as the records and their change rows.
-      const run = (counted: PageOutcome) => ({
-        nextPage: write.nextPage ?? null,
-        runCursor: laterCursor(state.runCursor, write.cursorSeen),
-        counts: { ...counted, invalid: write.invalid ?? 0 },
-      });
-      return this.applyRecords(tx, state, write.records, run, early);
+      return pageRefused(state, write) ?? this.applyRecords(tx, state, latest, runPage(state));
     });
+  }
+
+  /**
+   * A page in two round trips and no explicit transaction, when nobody else writes the stream meanwhile (the
+   * usual case: its workflow is its only writer of pages). The stream's row and what is stored of the page's
+   * records are read side by side; the one statement that writes it all checks, under the row's lock, that
+   * the row is still the version read, and writes nothing otherwise. Every transaction that changes the
+   * stream's records updates that row, so an unchanged version means the reads still hold. Undefined when
+   * the page has to be written under the lock instead: a writer came in between, or the run or the page is
+   * not the stream's (decided there).
+   */
+  private async writePageUnlocked(
+    streamId: string,
+    write: { runId: string; page: unknown },
+    latest: Map<string, IncomingRecord>,
+    runPage: (state: StreamState) => (counted: PageOutcome) => RunPage,
+  ): Promise<PageOutcome | undefined> {
+    const reading = Promise.all([
+      this.db.query(`SELECT *, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`, [streamId]),
+      lookupStored(this.db, streamId, [...latest.keys()]),
+    ]);
+    // Hashed while the database answers.
+    const hashes = hashesOf(latest);
+    const [{ rows }, stored] = await reading;
+    const state = stateOf(streamId, rows[0]);
+    const version = rows[0]?.row_version;
+    if (!state || typeof version !== 'string' || stored.lastSeq !== state.lastSeq) return undefined;
+    if (pageRefused(state, write)) return undefined;
+    const { pending, seen, outcome } = decide(latest, stored.rows, hashes);
+    const statement = commitStatement(state, pending, seen, runPage(state)(outcome), this.now(), version);
+    const answer = await this.db.query<{ moved: number }>(statement.sql, statement.params);
+    return answer.rows[0]?.moved === 1 ? outcome : undefined;
   }
 
   /**
@@ -139,7 +159,7 @@ export class RecordStore {
   async writeRecords(streamId: string, records: IncomingRecord[], runId?: string): Promise<PageOutcome> {
     return this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
-      const outcome = await this.applyRecords(tx, state, records);
+      const outcome = await this.applyRecords(tx, state, newestOf(records));
       if (runId !== undefined && state.runId === runId && outcome.deleted > 0) {
         await tx.query(`UPDATE sync_streams SET run_deleted = run_deleted + $2 WHERE stream_id = $1`, [
           streamId,
@@ -177,6 +197,8 @@ export class RecordStore {
           streamId,
           rows.map((row) => row.record_id),
         ]);
+        // A new version of the stream's row: a page decided on the records before this waits for the lock.
+        await tx.query(`UPDATE sync_streams SET updated_at = now() WHERE stream_id = $1`, [streamId]);
       }
       return rows.length;
     });
@@ -230,55 +252,23 @@ export class RecordStore {
   }
 
   /**
-   * Decides what each incoming record changes, then writes it all: one statement reads what is stored (after
-   * the caller took the stream's lock, so it sees every earlier writer's commit), one writes the records,
-   * their change rows, the generation that saw them and, with `run`, the run's page on the stream's row.
+   * Decides what each incoming record (`latest`: the newest of each id, see {@link newestOf}) changes, then
+   * writes it all: one statement reads what is stored (the caller holds the stream's lock, so it sees every
+   * earlier writer's commit), one writes the records, their change rows, the generation that saw them and,
+   * with `run`, the run's page on the stream's row.
    */
   private async applyRecords(
     tx: SqlExecutor,
     state: StreamState,
-    records: IncomingRecord[],
+    latest: Map<string, IncomingRecord>,
     run?: (outcome: PageOutcome) => RunPage,
-    early?: Promise<StoredRows | undefined>,
   ): Promise<PageOutcome> {
-    const outcome = emptyOutcome();
-    const latest = newestOf(records);
-    const ids = [...latest.keys()];
-    if (ids.length === 0 && !run) return outcome;
-    const reading = ids.length === 0 ? undefined : storedUnderLock(tx, state, ids, early);
+    if (latest.size === 0 && !run) return emptyOutcome();
+    const reading = latest.size === 0 ? undefined : lookupStored(tx, state.streamId, [...latest.keys()]);
     // Hashed while the database answers.
-    const hashes = new Map<string, string>();
-    for (const record of latest.values()) {
-      if (!record.deleted) hashes.set(record.id, canonicalHash(record.data));
-    }
-    const stored = (await reading) ?? new Map<string, StoredRow>();
-    const pending: Pending[] = [];
-    // Seen by this generation (a full run's sweep spares them) though not written: unchanged and older ones.
-    const seen: string[] = [];
-    for (const record of latest.values()) {
-      const existing = stored.get(record.id);
-      if (existing && isOlderVersion(record.version, existing.provider_version)) {
-        outcome.skipped++;
-        seen.push(record.id);
-        continue;
-      }
-      if (record.deleted) {
-        if (existing && !existing.deleted_at) pending.push({ id: record.id, action: 'deleted' });
-        else {
-          outcome.unchanged++;
-          seen.push(record.id);
-        }
-        continue;
-      }
-      const hash = hashes.get(record.id);
-      if (!existing || existing.deleted_at) pending.push({ id: record.id, action: 'added', record, hash });
-      else if (existing.hash !== hash) pending.push({ id: record.id, action: 'updated', record, hash });
-      else {
-        outcome.unchanged++;
-        seen.push(record.id);
-      }
-    }
-    for (const change of pending) outcome[change.action]++;
+    const hashes = hashesOf(latest);
+    const stored = (await reading)?.rows ?? new Map<string, StoredRow>();
+    const { pending, seen, outcome } = decide(latest, stored, hashes);
     await this.commitChanges(tx, state, pending, { seen, ...(run ? { run: run(outcome) } : {}) });
     return outcome;
   }
@@ -300,4 +290,61 @@ export class RecordStore {
     await tx.query(sql, params);
     return last;
   }
+}
+
+/** Why a page is not written: its run is no longer the stream's (stale), or it was written already. */
+function pageRefused(state: StreamState, write: { runId: string; page: unknown }): PageOutcome | undefined {
+  if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
+  // jsonb keeps keys in its own order: compare canonically.
+  if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) return { ...emptyOutcome(), duplicate: true };
+  return undefined;
+}
+
+/** The canonical hash of each record that is not a deletion. */
+function hashesOf(latest: Map<string, IncomingRecord>): Map<string, string> {
+  const hashes = new Map<string, string>();
+  for (const record of latest.values()) {
+    if (!record.deleted) hashes.set(record.id, canonicalHash(record.data));
+  }
+  return hashes;
+}
+
+/**
+ * What each record changes against what is stored: added (new, or back after a deletion), updated (another
+ * hash), deleted, or nothing; an older provider version than the stored one is skipped. Records not written
+ * are `seen` by the generation (a full run's sweep spares them).
+ */
+function decide(
+  latest: Map<string, IncomingRecord>,
+  stored: Map<string, StoredRow>,
+  hashes: Map<string, string>,
+): { pending: Pending[]; seen: string[]; outcome: PageOutcome } {
+  const outcome = emptyOutcome();
+  const pending: Pending[] = [];
+  const seen: string[] = [];
+  for (const record of latest.values()) {
+    const existing = stored.get(record.id);
+    if (existing && isOlderVersion(record.version, existing.provider_version)) {
+      outcome.skipped++;
+      seen.push(record.id);
+      continue;
+    }
+    if (record.deleted) {
+      if (existing && !existing.deleted_at) pending.push({ id: record.id, action: 'deleted' });
+      else {
+        outcome.unchanged++;
+        seen.push(record.id);
+      }
+      continue;
+    }
+    const hash = hashes.get(record.id);
+    if (!existing || existing.deleted_at) pending.push({ id: record.id, action: 'added', record, hash });
+    else if (existing.hash !== hash) pending.push({ id: record.id, action: 'updated', record, hash });
+    else {
+      outcome.unchanged++;
+      seen.push(record.id);
+    }
+  }
+  for (const change of pending) outcome[change.action]++;
+  return { pending, seen, outcome };
 }
