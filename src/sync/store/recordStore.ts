@@ -296,7 +296,8 @@ export class RecordStore {
 function pageRefused(state: StreamState, write: { runId: string; page: unknown }): PageOutcome | undefined {
   if (state.runId !== write.runId) return { ...emptyOutcome(), stale: true };
   // jsonb keeps keys in its own order: compare canonically.
-  if (canonicalJson(state.nextPage) !== canonicalJson(write.page)) return { ...emptyOutcome(), duplicate: true };
+  if (canonicalJson(state.nextPage) !== canonicalJson(write.page))
+    return { ...emptyOutcome(), duplicate: true };
   return undefined;
 }
 
