@@ -122,21 +122,7 @@ async function throughput(bench: Bench) {
     const now = rssMb(bench.worker.child.pid!);
     return { raw, synced, now };
   };
-  const tStart = Date.now();
   const first = await phase('first', SMALL, 0, () => bench.api('PUT', path));
-  {
-    const wid = `sync:${connectionId}:contacts`;
-    const runs: string[] = [];
-    for await (const info of bench.client.workflow.list({ query: `WorkflowId = '${wid}'` })) runs.push(info.runId);
-    for (const runId of runs.reverse()) {
-      const h = await bench.client.workflow.getHandle(wid, runId).fetchHistory();
-      for (const e of h.events ?? []) {
-        const t = Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6 - tStart - (first.raw.seconds * 1000);
-        const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '';
-        process.stderr.write(`${t.toFixed(0).padStart(6)} ${String(e.eventType)} ${name}\n`);
-      }
-    }
-  }
   memory.push([
     `${SMALL} synced`,
     first.now.rss.toFixed(0),
