@@ -58,7 +58,7 @@ interface Bench {
 /**
  * Asks for a run (or enables the stream) and times it until the store shows it finished: its records
  * committed and its checkpoint moved (`finishRun`). The store is watched, not the status query: every query
- * is a workflow task on the worker being measured, and 20 of them a second slowed each step of the run.
+ * is a workflow task on the worker being measured (20 a second when polled every 50 ms).
  * Then waits for the status query to count run `runs` (untimed); seconds and peak worker RSS.
  */
 async function timedRun(
