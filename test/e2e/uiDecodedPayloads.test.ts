@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { BrowserContext, Page } from 'playwright-core';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/temporal/runtime';
 import { launchChromium } from '../helpers/browser';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { onFreshPorts, type DevPorts } from '../helpers/freshPorts';
 import { uniqueName } from '../helpers/temporal';
 
 /** `binary/encrypted` in base64: what the UI shows of a payload it could not decode. */
@@ -24,21 +24,20 @@ let temporalAddress: string;
 let banner: string;
 const adminKey = `admin-${randomBytes(16).toString('hex')}`;
 
-/** Starts `junction dev` on fresh ports of its own; the ports a test picks can be taken before the server binds them. */
-async function startDev(): Promise<void> {
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+/** Starts `junction dev` on the given ports, as a person runs it. */
+async function startDev(ports: DevPorts): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'junction-ui-'));
   dataDir = join(dir, 'data');
   writeFileSync(
     join(dir, 'junction.config.yaml'),
-    stringify({ dev: { port: temporalPort, uiPort }, admin: { apiKeys: [adminKey] } }),
+    stringify({ dev: { port: ports.temporal, uiPort: ports.ui }, admin: { apiKeys: [adminKey] } }),
   );
   // `junction dev` as a person runs it: dev server with UI, worker, API; no operator token configured, so it
   // keeps one in its data directory.
   dev = spawnCli(
     ['dev'],
     {
-      PORT: String(apiPort),
+      PORT: String(ports.api),
       JUNCTION_DATA_DIR: dataDir,
       TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
       TEMPORAL_ADDRESS: '',
@@ -46,22 +45,13 @@ async function startDev(): Promise<void> {
     dir,
   );
   banner = await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
-  apiUrl = `http://127.0.0.1:${apiPort}`;
-  uiUrl = `http://127.0.0.1:${uiPort}`;
-  temporalAddress = `127.0.0.1:${temporalPort}`;
+  apiUrl = `http://127.0.0.1:${ports.api}`;
+  uiUrl = `http://127.0.0.1:${ports.ui}`;
+  temporalAddress = `127.0.0.1:${ports.temporal}`;
 }
 
 beforeAll(async () => {
-  // Another test running beside this one can bind a port between `freePort` and the dev server: start again
-  // on other ports then (CI saw "can't set UI port …: address already in use" once). Any other failure fails.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await startDev();
-      break;
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes('address already in use')) throw error;
-    }
-  }
+  await onFreshPorts(startDev);
   // Tall enough that the UI's codec settings panel is not under its sticky top bar.
   browser = await launchChromium({ viewport: { width: 1400, height: 1600 } });
 });

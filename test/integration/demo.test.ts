@@ -2,26 +2,31 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/temporal/runtime';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { onFreshPorts } from '../helpers/freshPorts';
 import { eventually } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
 test('`junction dev --demo` runs a fake provider with a connection, and its actions work (twice: restart-safe)', async () => {
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'junction-demo-'));
-  writeFileSync(join(dir, 'junction.config.yaml'), stringify({ dev: { port: temporalPort, uiPort } }));
-  const env = {
-    PORT: String(apiPort),
-    JUNCTION_DATA_DIR: join(dir, 'data'),
-    TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
-    TEMPORAL_ADDRESS: '',
-    JUNCTION_CODEC_KEYS: '',
-  };
   for (let run = 0; run < 2; run++) {
-    const dev = spawnCli(['dev', '--demo'], env, dir);
-    const banner = await waitForOutput(dev, /Try: /);
+    // The same data directory both times; the ports are fresh each time.
+    const { dev, banner, apiPort } = await onFreshPorts(async (ports) => {
+      writeFileSync(
+        join(dir, 'junction.config.yaml'),
+        stringify({ dev: { port: ports.temporal, uiPort: ports.ui } }),
+      );
+      const env = {
+        PORT: String(ports.api),
+        JUNCTION_DATA_DIR: join(dir, 'data'),
+        TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
+        TEMPORAL_ADDRESS: '',
+        JUNCTION_CODEC_KEYS: '',
+      };
+      const dev = spawnCli(['dev', '--demo'], env, dir);
+      return { dev, banner: await waitForOutput(dev, /Try: /), apiPort: ports.api };
+    });
     const adminKey = /Admin key:\s+(\S+)/.exec(banner)?.[1];
     const fakeUrl = /Fake provider:\s+(\S+)/.exec(banner)?.[1];
     expect(adminKey).toBeDefined();

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/temporal/runtime';
 import { exited, spawnCli, waitForOutput } from '../helpers/cli';
+import { onFreshPorts } from '../helpers/freshPorts';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { startTarget, type Target } from '../helpers/target';
 import { eventually } from '../helpers/temporal';
@@ -28,32 +28,35 @@ afterAll(async () => target?.close());
 test('`junction dev` starts Temporal with its UI, the worker and the API, persists, and shuts down cleanly', async () => {
   target = await startTarget();
   const secret = newStandardSecret();
-  const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'junction-dev-'));
-  writeFileSync(
-    join(dir, 'junction.config.yaml'),
-    stringify({
-      dev: { port: temporalPort, uiPort },
-      sources: [
-        {
-          id: 'demo',
-          scheme: 'standard-webhooks',
-          secrets: ['${DEMO_SECRET}'],
-          routes: [{ events: ['*'], forward: { url: target.url } }],
-        },
-      ],
-    }),
-  );
-  const env = {
-    DEMO_SECRET: secret,
-    PORT: String(apiPort),
-    JUNCTION_DATA_DIR: join(dir, 'data'),
-    TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
-    TEMPORAL_ADDRESS: '',
-  };
-
-  const dev = spawnCli(['dev'], env, dir);
-  const banner = await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
+  const started = await onFreshPorts(async (ports) => {
+    writeFileSync(
+      join(dir, 'junction.config.yaml'),
+      stringify({
+        dev: { port: ports.temporal, uiPort: ports.ui },
+        sources: [
+          {
+            id: 'demo',
+            scheme: 'standard-webhooks',
+            secrets: ['${DEMO_SECRET}'],
+            routes: [{ events: ['*'], forward: { url: target.url } }],
+          },
+        ],
+      }),
+    );
+    const env = {
+      DEMO_SECRET: secret,
+      PORT: String(ports.api),
+      JUNCTION_DATA_DIR: join(dir, 'data'),
+      TEMPORAL_CLI_PATH: process.env.JUNCTION_TEST_TEMPORAL_CLI,
+      TEMPORAL_ADDRESS: '',
+    };
+    const dev = spawnCli(['dev'], env, dir);
+    const banner = await waitForOutput(dev, /Junction is running[\s\S]*Temporal:/);
+    return { ports, env, dev, banner };
+  });
+  const { env, dev, banner } = started;
+  const { api: apiPort, temporal: temporalPort, ui: uiPort } = started.ports;
   expect(banner).toContain(`API:      http://127.0.0.1:${apiPort}`);
   expect(banner).toContain(`UI:       http://127.0.0.1:${uiPort}`);
   expect(banner).toContain(`Metrics:  http://127.0.0.1:${apiPort}/metrics`);
