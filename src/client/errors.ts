@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { JUNCTION_SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
 import { grpcStatusOf } from './grpc';
 
 /** Answers that mean the Temporal server could not be reached, or did not answer in time. */
@@ -27,4 +28,31 @@ export function isTemporalUnavailable(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * How Temporal refuses a call that names an unregistered attribute: a start, a visibility query on the dev
+ * server (SQLite), one on a cluster with PostgreSQL visibility.
+ */
+const UNREGISTERED_ATTRIBUTE = [
+  /no mapping defined for search attribute (\w+)/,
+  /column name '(\w+)' is not a valid search attribute/,
+  /invalid search attribute: (\w+)/,
+];
+
+/**
+ * The Junction search attribute the namespace lacks, when `error` is Temporal refusing a call because of it
+ * (the namespace was not prepared with `junction temporal setup`); undefined for any other error.
+ */
+export function missingSearchAttribute(error: unknown): string | undefined {
+  if (grpcStatusOf(error) !== status.INVALID_ARGUMENT) return undefined;
+  for (let current: unknown = error, depth = 0; current && depth < 8; depth++) {
+    const message = (current as { message?: unknown }).message;
+    for (const pattern of UNREGISTERED_ATTRIBUTE) {
+      const name = typeof message === 'string' ? pattern.exec(message)?.[1] : undefined;
+      if (name && JUNCTION_SEARCH_ATTRIBUTES.some((key) => key.name === name)) return name;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

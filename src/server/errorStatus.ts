@@ -12,6 +12,7 @@ export const HTTP_STATUS: Record<JunctionCode, number> = {
   temporal_overloaded: 503,
   temporal_cli_unavailable: 503,
   temporal_server_unavailable: 503,
+  temporal_not_set_up: 503,
   workflow_not_found: 404,
   not_dead_lettered: 409,
   activity_timeout: 504,

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
     'temporal_overloaded',
     'temporal_cli_unavailable',
     'temporal_server_unavailable',
+    'temporal_not_set_up',
     'workflow_not_found',
     'not_dead_lettered',
     'activity_timeout',

@@ -12,6 +12,7 @@ import type { JunctionMetrics } from '../../metrics/registry';
 import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import { SCHEMES } from '../../webhooks/schemes';
 import type { WebhookScheme } from '../../webhooks/schemes/scheme';
+import { fromFastifyError } from '../errors';
 import { COMMON_CODES, errorResponses } from '../schemas';
 import '../requestLog';
 
@@ -60,6 +61,7 @@ const webhookSchema = {
       'payload_too_large',
       'temporal_unavailable',
       'temporal_overloaded',
+      'temporal_not_set_up',
     ]),
   },
 };
@@ -204,14 +206,11 @@ async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ing
   acknowledge(reply, scheme, outcome);
 }
 
-/** Counts a refused or failed request (the server's error handler answers it). */
+/** Counts a refused or failed request under the code the server's error handler answers it with. */
 function countFailure(request: FastifyRequest, observe: (outcome: string) => void, error: unknown): void {
-  if (error instanceof JunctionError) {
-    observe(error.code);
-    Object.assign(request.logFields, { reason: error.message });
-  } else {
-    observe('internal_error');
-  }
+  const answered = fromFastifyError(error as Error, request);
+  observe(answered.code);
+  if (error instanceof JunctionError) Object.assign(request.logFields, { reason: error.message });
 }
 
 /**
