@@ -7,7 +7,7 @@ import { ConnectionsClient } from './connectionsClient';
 import { SyncCatalogue } from '../sync/catalogue';
 import { SyncsClient } from './syncsClient';
 import { WebhooksClient } from './webhooksClient';
-export { isTemporalUnavailable, missingSearchAttribute } from './errors';
+export { isTemporalUnavailable } from './errors';
 export type { DeadLetter, StartOutcome, VerifiedWebhook } from './webhooksClient';
 
 export interface JunctionClientOptions {

@@ -47,7 +47,10 @@ declare module 'fastify' {
 /** When a sender should try again after Temporal refused a call for a namespace not prepared for Junction. */
 const SETUP_RETRY_AFTER_MS = 60_000;
 
-/** Fastify's own errors (body too large, bad media type, schema validation) in Junction's vocabulary. */
+/**
+ * Fastify's own errors (body too large, bad media type, schema validation), and Temporal refusing a call on a
+ * namespace not prepared for Junction, in Junction's vocabulary; an unexpected error is `internal_error`.
+ */
 export function fromFastifyError(error: FastifyError | Error, request?: FastifyRequest): JunctionError {
   if (error instanceof JunctionError) return error;
   const fastifyError = error as FastifyError;
