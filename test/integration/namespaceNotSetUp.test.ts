@@ -39,6 +39,14 @@ beforeAll(async () => {
   );
 });
 
+/** A connection list filtered by state: a visibility query over `JunctionState`. */
+const listNeedingReauth = () =>
+  junction.app.inject({
+    method: 'GET',
+    url: '/connections?state=needs_reauth',
+    headers: { authorization: `Bearer ${adminKey}` },
+  });
+
 afterAll(async () => {
   await junction?.stop();
   await connection?.close();
@@ -58,11 +66,7 @@ test('a namespace without Junction’s search attributes: 503 temporal_not_set_u
   );
 
   // Visibility queries over the attributes are refused the same way, not answered 500.
-  const listed = await junction.app.inject({
-    method: 'GET',
-    url: '/connections?state=needs_reauth',
-    headers: { authorization: `Bearer ${adminKey}` },
-  });
+  const listed = await listNeedingReauth();
   expect(listed.statusCode).toBe(503);
   expect(listed.json()).toMatchObject({ code: 'temporal_not_set_up' });
 
@@ -76,10 +80,6 @@ test('a namespace without Junction’s search attributes: 503 temporal_not_set_u
     { what: 'the redelivery to be accepted once the namespace is set up' },
   );
   expect(accepted.status).toBe('accepted');
-  const afterSetup = await junction.app.inject({
-    method: 'GET',
-    url: '/connections?state=needs_reauth',
-    headers: { authorization: `Bearer ${adminKey}` },
-  });
+  const afterSetup = await listNeedingReauth();
   expect(afterSetup.statusCode).toBe(200);
 });
