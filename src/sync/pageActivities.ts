@@ -15,7 +15,7 @@ import { recordRequest, type ResolvedSync } from './catalogue';
 import { resolveSync, type SyncActivityDeps } from './activities';
 import type { InvalidRecord } from './records';
 import { syncWriteNext } from './writeActivities';
-import { streamIdOf, type IncomingRecord, type PageOutcome } from './store/recordStore';
+import { streamIdOf, type IncomingRecord, type PageOutcome, type StreamRow } from './store/recordStore';
 import { emptyOutcome } from './store/recordTypes';
 
 /** How many refused records a result reports (the count is always complete). */
@@ -97,7 +97,8 @@ async function onePage(
   input: SyncRunInput,
   streamId: string,
   request: ProviderRequest,
-): Promise<{ outcome: PageOutcome; invalid: InvalidRecord[]; next?: ProviderRequest }> {
+  known: StreamRow | undefined,
+): Promise<{ outcome: PageOutcome; invalid: InvalidRecord[]; next?: ProviderRequest; row?: StreamRow }> {
   const response = await fetchFor(deps, {
     providerId: input.providerId,
     connectionId: input.connectionId,
@@ -106,14 +107,18 @@ async function onePage(
   });
   const shaped = sync.shaper.shape(itemsOf(sync, response));
   const next = sync.paginated ? response.page?.next : undefined;
-  const outcome = await deps.store.writePage(streamId, {
-    runId: input.runId,
-    page: request,
-    records: shaped.records,
-    nextPage: next ?? null,
-    cursorSeen: shaped.cursorSeen,
-    invalid: shaped.invalid.length,
-  });
+  const { outcome, row } = await deps.store.writeRunPage(
+    streamId,
+    {
+      runId: input.runId,
+      page: request,
+      records: shaped.records,
+      nextPage: next ?? null,
+      cursorSeen: shaped.cursorSeen,
+      invalid: shaped.invalid.length,
+    },
+    known,
+  );
   deps.metrics?.page(input);
   countWrites(deps, input, outcome);
   if (shaped.invalid.length > 0) {
@@ -122,7 +127,7 @@ async function onePage(
       'sync page had records the model refuses',
     );
   }
-  return { outcome, invalid: shaped.invalid, ...(next ? { next } : {}) };
+  return { outcome, invalid: shaped.invalid, ...(next ? { next } : {}), ...(row ? { row } : {}) };
 }
 
 /**
@@ -133,7 +138,9 @@ async function onePage(
 async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPageResult> {
   const sync = resolveSync(deps.catalogue, input);
   const streamId = streamIdOf(input.connectionId, input.syncName);
-  const state = await deps.store.stream(streamId);
+  // The stream's row as read here, then as each page leaves it: a page need not read it again.
+  let row = await deps.store.streamRow(streamId);
+  const state = row?.state;
   if (!state || state.runId !== input.runId || state.nextPage === null) {
     return result(emptyOutcome(), [], true);
   }
@@ -143,7 +150,8 @@ async function syncPage(deps: SyncPageDeps, input: SyncRunInput): Promise<SyncPa
   let invalidCount = 0;
   let request = state.nextPage as ProviderRequest;
   for (let pages = 1; ; pages++) {
-    const page = await onePage(deps, sync, input, streamId, request);
+    const page = await onePage(deps, sync, input, streamId, request, row);
+    row = page.row;
     for (const key of ['added', 'updated', 'deleted', 'unchanged', 'skipped'] as const) {
       total[key] += page.outcome[key];
     }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { SqlDatabase, SqlExecutor } from '../../src/sync/store/sql';
-import { RecordStore, type IncomingRecord } from '../../src/sync/store/recordStore';
+import { RecordStore, type IncomingRecord, type StreamRow } from '../../src/sync/store/recordStore';
 import { openTestStore, type StoreKind, type TestStore } from '../helpers/records';
 import { uniqueName } from '../helpers/temporal';
 
@@ -112,20 +112,26 @@ describe.each<StoreKind>(['postgres', 'pglite'])('the change stream on the %s st
         const runId = uniqueName('run');
         await store.beginRun(streamId, { runId, mode: 'incremental', firstPage: () => ({ page: 0 }) });
 
-        const apply = async (item: Write) => {
-          if (item.kind === 'webhook') return store.writeRecords(streamId, item.records);
-          // A page writer writes the page the checkpoint names; one that lost the race finds it moved on.
-          const page = (await store.stream(streamId))?.nextPage as { page: number };
-          return store.writePage(streamId, {
-            runId,
-            page,
-            records: item.records,
-            nextPage: { page: page.page + 1 },
-          });
+        // A page writer writes the page the checkpoint names, as its last page left the stream's row (the
+        // way a page activity goes on), or as read now; one that lost the race finds the row moved on.
+        const apply = async (item: Write, known: StreamRow | undefined) => {
+          if (item.kind === 'webhook') {
+            await store.writeRecords(streamId, item.records);
+            return known;
+          }
+          const row = known ?? (await store.streamRow(streamId));
+          const page = row?.state.nextPage as { page: number };
+          const written = await store.writeRunPage(
+            streamId,
+            { runId, page, records: item.records, nextPage: { page: page.page + 1 } },
+            row,
+          );
+          return written.row;
         };
         let writing = lanes.length;
         const lanesDone = lanes.map(async (lane) => {
-          for (const item of lane) await apply(item);
+          let known: StreamRow | undefined;
+          for (const item of lane) known = await apply(item, known);
           writing--;
         });
         const [seen] = await Promise.all([follow(store, streamId, () => writing > 0), ...lanesDone]);

@@ -32,7 +32,7 @@ const MOVE_STREAM = (run: boolean) => `WITH moved AS (
         : ''
     }
     WHERE stream_id = $1 AND ($7::xid IS NULL OR xmin = $7::xid)
-    RETURNING 1
+    RETURNING xmin::text AS version
   ),`;
 
 /**
@@ -74,7 +74,7 @@ const WRITE_CHANGES = `
     INSERT INTO sync_changes (stream_id, seq, record_id, action, committed_at)
     SELECT $1, c.seq, c.id, c.action, $4 FROM incoming c WHERE c.logged
   )
-  SELECT count(*)::int AS moved FROM moved`;
+  SELECT count(*)::int AS moved, max(version) AS version FROM moved`;
 
 const WITHOUT_RUN = MOVE_STREAM(false) + WRITE_CHANGES;
 const WITH_RUN = MOVE_STREAM(true) + WRITE_CHANGES;
@@ -85,7 +85,8 @@ const WITH_RUN = MOVE_STREAM(true) + WRITE_CHANGES;
  * but not written, and the stream's `last_seq` (with `run`, the run's page too). A `silent` change (the
  * application's own write coming back) moves the record but logs no change row. Either the writer holds the
  * stream's lock, taken when it read `state`, or `rowVersion` is the version of the row `state` was read
- * from, and the statement writes only if it is still that one (it answers `moved` 1, else 0).
+ * from, and the statement writes only if it is still that one (it answers `moved` 1, else 0, and the row's
+ * version it leaves: the transaction's own).
  */
 export function commitStatement(
   state: StreamState,

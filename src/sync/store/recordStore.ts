@@ -14,6 +14,30 @@ import { commitStatement, lookupStored, newestOf, type RunPage } from './commitS
 
 export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
 
+/** One page of a run, as {@link RecordStore.writePage} writes it. */
+export interface PageWrite {
+  runId: string;
+  /** The request this page answered (the checkpoint a first write finds). */
+  page: unknown;
+  records: IncomingRecord[];
+  nextPage: unknown;
+  cursorSeen?: string;
+  /** Records of the page the model refused (counted with the run). */
+  invalid?: number;
+}
+
+/** The stream's row at one version (`xmin`): a statement conditioned on that version writes only if it holds. */
+export interface StreamRow {
+  state: StreamState;
+  version: string;
+}
+
+function rowOf(streamId: string, row: Record<string, unknown> | undefined): StreamRow | undefined {
+  const state = stateOf(streamId, row);
+  const version = row?.row_version;
+  return state && typeof version === 'string' ? { state, version } : undefined;
+}
+
 import { streamIdOf } from './recordTypes';
 export { streamIdOf };
 
@@ -43,6 +67,15 @@ export class RecordStore {
   async stream(streamId: string, executor: SqlExecutor = this.db): Promise<StreamState | undefined> {
     const { rows } = await executor.query(`SELECT * FROM sync_streams WHERE stream_id = $1`, [streamId]);
     return stateOf(streamId, rows[0]);
+  }
+
+  /** The stream's state with its row's version (see {@link writeRunPage}). */
+  async streamRow(streamId: string): Promise<StreamRow | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT *, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`,
+      [streamId],
+    );
+    return rowOf(streamId, rows[0]);
   }
 
   /** Takes the stream's row lock for the transaction (its writers go one at a time) and reads its state. */
@@ -91,18 +124,21 @@ export class RecordStore {
    * `page` is the request this page answered: a retry of a page already written finds the checkpoint moved
    * on and writes nothing again.
    */
-  async writePage(
+  async writePage(streamId: string, write: PageWrite): Promise<PageOutcome> {
+    return (await this.writeRunPage(streamId, write)).outcome;
+  }
+
+  /**
+   * {@link writePage}, for a writer that takes the pages of a run one after another: `known` is the stream's
+   * row as the writer's previous page left it (`row` of its answer), so that this page need not read it
+   * again. Still checked: the page is decided on the records read only if no writer moved the row since, and
+   * written only if the row is still that version; otherwise it is written under the lock.
+   */
+  async writeRunPage(
     streamId: string,
-    write: {
-      runId: string;
-      page: unknown;
-      records: IncomingRecord[];
-      nextPage: unknown;
-      cursorSeen?: string;
-      /** Records of the page the model refused (counted with the run). */
-      invalid?: number;
-    },
-  ): Promise<PageOutcome> {
+    write: PageWrite,
+    known?: StreamRow,
+  ): Promise<{ outcome: PageOutcome; row?: StreamRow }> {
     const latest = newestOf(write.records);
     // The run's counters and checkpoint move in the same statement as the records and their change rows.
     const runPage = (state: StreamState) => (counted: PageOutcome) => ({
@@ -111,45 +147,60 @@ export class RecordStore {
       counts: { ...counted, invalid: write.invalid ?? 0 },
     });
     if (latest.size > 0) {
-      const written = await this.writePageUnlocked(streamId, write, latest, runPage);
+      const written = await this.writePageUnlocked(streamId, write, latest, runPage, known);
       if (written) return written;
     }
-    return this.db.transaction(async (tx) => {
+    const outcome = await this.db.transaction(async (tx) => {
       const state = await this.lockStream(tx, streamId);
       return pageRefused(state, write) ?? this.applyRecords(tx, state, latest, runPage(state));
     });
+    return { outcome };
   }
 
   /**
    * A page in two round trips and no explicit transaction, when nobody else writes the stream meanwhile (the
-   * usual case: its workflow is its only writer of pages). The stream's row and what is stored of the page's
-   * records are read side by side; the one statement that writes it all checks, under the row's lock, that
-   * the row is still the version read, and writes nothing otherwise. Every transaction that changes the
-   * stream's records updates that row, so an unchanged version means the reads still hold. Undefined when
-   * the page has to be written under the lock instead: a writer came in between, or the run or the page is
-   * not the stream's (decided there).
+   * usual case: its workflow is its only writer of pages). The stream's row (or the `known` version of it the
+   * writer's previous page left) and what is stored of the page's records are read side by side; the one
+   * statement that writes it all checks, under the row's lock, that the row is still the version read, and
+   * writes nothing otherwise. Every transaction that changes the stream's records updates that row, so an
+   * unchanged version means the reads still hold. Undefined when the page has to be written under the lock
+   * instead: a writer came in between, or the run or the page is not the stream's (decided there).
    */
   private async writePageUnlocked(
     streamId: string,
-    write: { runId: string; page: unknown },
+    write: PageWrite,
     latest: Map<string, IncomingRecord>,
     runPage: (state: StreamState) => (counted: PageOutcome) => RunPage,
-  ): Promise<PageOutcome | undefined> {
+    known?: StreamRow,
+  ): Promise<{ outcome: PageOutcome; row: StreamRow } | undefined> {
     const reading = Promise.all([
-      this.db.query(`SELECT *, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`, [streamId]),
+      known ?? this.streamRow(streamId),
       lookupStored(this.db, streamId, [...latest.keys()]),
     ]);
     // Hashed while the database answers.
     const hashes = hashesOf(latest);
-    const [{ rows }, stored] = await reading;
-    const state = stateOf(streamId, rows[0]);
-    const version = rows[0]?.row_version;
-    if (!state || typeof version !== 'string' || stored.lastSeq !== state.lastSeq) return undefined;
+    const [row, stored] = await reading;
+    // The records were read with the stream's `last_seq`: the same as the row's, they are as the row saw them.
+    if (!row || stored.lastSeq !== row.state.lastSeq) return undefined;
+    const { state } = row;
     if (pageRefused(state, write)) return undefined;
     const { pending, seen, outcome } = decide(latest, stored.rows, hashes);
-    const statement = commitStatement(state, pending, seen, runPage(state)(outcome), this.now(), version);
-    const answer = await this.db.query<{ moved: number }>(statement.sql, statement.params);
-    return answer.rows[0]?.moved === 1 ? outcome : undefined;
+    const moved = runPage(state)(outcome);
+    const statement = commitStatement(state, pending, seen, moved, this.now(), row.version);
+    const answer = await this.db.query<{ moved: number; version: string | null }>(
+      statement.sql,
+      statement.params,
+    );
+    const version = answer.rows[0]?.version;
+    if (answer.rows[0]?.moved !== 1 || typeof version !== 'string') return undefined;
+    // The row as this statement left it (its counters aside, which the writer of pages does not read).
+    const after: StreamState = {
+      ...state,
+      lastSeq: statement.last,
+      nextPage: moved.nextPage,
+      runCursor: moved.runCursor,
+    };
+    return { outcome, row: { state: after, version } };
   }
 
   /**
