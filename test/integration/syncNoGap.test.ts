@@ -48,8 +48,8 @@ const writers = fc.array(fc.array(write, { minLength: 1, maxLength: 6 }), { minL
 function holdingOpen(db: SqlDatabase, holdMs: () => number): SqlDatabase {
   return {
     ...db,
-    query: async (sql, params) => {
-      const result = await db.query(sql, params);
+    query: async (sql, params, name) => {
+      const result = await db.query(sql, params, name);
       await sleep(holdMs());
       return result as never;
     },
@@ -58,8 +58,8 @@ function holdingOpen(db: SqlDatabase, holdMs: () => number): SqlDatabase {
     transaction: (work) =>
       db.transaction((tx) => {
         const held: SqlExecutor = {
-          query: async (sql, params) => {
-            const result = await tx.query(sql, params);
+          query: async (sql, params, name) => {
+            const result = await tx.query(sql, params, name);
             await sleep(holdMs());
             return result as never;
           },

@@ -95,7 +95,7 @@ export function commitStatement(
   run: RunPage | undefined,
   now: Date,
   rowVersion?: string,
-): { sql: string; params: unknown[]; last: number } {
+): { sql: string; params: unknown[]; name: string; last: number } {
   const last = state.lastSeq + pending.length;
   // One JSON document of the rows (PostgreSQL reads it once; no array literal to escape per record).
   const changes = JSON.stringify(
@@ -110,7 +110,7 @@ export function commitStatement(
     })),
   );
   const params: unknown[] = [state.streamId, changes, state.generation, now, seen, last, rowVersion ?? null];
-  if (!run) return { sql: WITHOUT_RUN, params, last };
+  if (!run) return { sql: WITHOUT_RUN, params, name: 'junction_sync_commit', last };
   const { counts } = run;
   params.push(
     JSON.stringify(run.nextPage),
@@ -122,7 +122,7 @@ export function commitStatement(
     counts.skipped,
     counts.invalid,
   );
-  return { sql: WITH_RUN, params, last };
+  return { sql: WITH_RUN, params, name: 'junction_sync_commit_page', last };
 }
 
 /** What the store holds of a page's records, and the stream's last sequence number in the same snapshot. */
@@ -142,7 +142,7 @@ export async function lookupStored(
   streamId: string,
   ids: string[],
 ): Promise<StoredRows> {
-  return storedRowsOf(await executor.query<LookupRow>(LOOKUP, [streamId, ids]));
+  return storedRowsOf(await executor.query<LookupRow>(LOOKUP, [streamId, ids], 'junction_sync_lookup'));
 }
 
 type LookupRow = StoredRow & { stream_seq: string | null } & Record<string, unknown>;

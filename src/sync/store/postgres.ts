@@ -31,7 +31,8 @@ export async function openPostgres(
   // A pool that cannot reach the server fails here, at start-up, rather than at the first sync.
   await pool.query('SELECT 1');
   const run = (executor: pg.Pool | pg.PoolClient): SqlExecutor => ({
-    query: async (sql, params) => executor.query(sql, params),
+    query: async (sql, params, name) =>
+      name === undefined ? executor.query(sql, params) : executor.query({ name, text: sql, values: params }),
     // Without parameters node-postgres uses the simple protocol, which takes several statements.
     exec: async (sql) => void (await executor.query(sql)),
   });

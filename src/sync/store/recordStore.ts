@@ -74,6 +74,7 @@ export class RecordStore {
     const { rows } = await this.db.query(
       `SELECT *, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`,
       [streamId],
+      'junction_sync_stream_row',
     );
     return rowOf(streamId, rows[0]);
   }
@@ -190,6 +191,7 @@ export class RecordStore {
     const answer = await this.db.query<{ moved: number; version: string | null }>(
       statement.sql,
       statement.params,
+      statement.name,
     );
     const version = answer.rows[0]?.version;
     if (answer.rows[0]?.moved !== 1 || typeof version !== 'string') return undefined;
@@ -337,8 +339,8 @@ export class RecordStore {
     const seen = options.seen ?? [];
     const { run } = options;
     if (pending.length === 0 && seen.length === 0 && !run) return state.lastSeq;
-    const { sql, params, last } = commitStatement(state, pending, seen, run, this.now());
-    await tx.query(sql, params);
+    const { sql, params, name, last } = commitStatement(state, pending, seen, run, this.now());
+    await tx.query(sql, params, name);
     return last;
   }
 }
