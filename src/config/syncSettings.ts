@@ -18,6 +18,12 @@ export const syncsSchema = z
           .optional(),
         /** Connections in the pool of each process. */
         poolSize: z.number().int().min(1).max(100).default(10),
+        /**
+         * Keep the statements every page runs prepared on each connection. Turn off behind a pooler that
+         * cannot carry named prepared statements from one transaction to the next (PgBouncer in transaction
+         * mode before 1.21, or without `max_prepared_statements`).
+         */
+        preparedStatements: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -8,7 +8,9 @@ import { RecordStore } from './recordStore';
 import type { SqlDatabase } from './sql';
 
 /** Where the record store is: a PostgreSQL server, or the embedded one in a directory (`junction dev`). */
-export type StoreLocation = { url: string; schema?: string; poolSize?: number } | { embeddedDir: string };
+export type StoreLocation =
+  | { url: string; schema?: string; poolSize?: number; preparedStatements?: boolean }
+  | { embeddedDir: string };
 
 /**
  * Where configuration puts the store: `syncs.database.url`, else `JUNCTION_DATABASE_URL`, else (only when an
@@ -20,7 +22,10 @@ export function storeLocation(
   options: { env?: NodeJS.ProcessEnv; embeddedDir?: string },
 ): StoreLocation {
   const url = syncs.database.url ?? options.env?.JUNCTION_DATABASE_URL;
-  if (url) return { url, schema: syncs.database.schema, poolSize: syncs.database.poolSize };
+  if (url) {
+    const { schema, poolSize, preparedStatements } = syncs.database;
+    return { url, schema, poolSize, preparedStatements };
+  }
   if (options.embeddedDir) return { embeddedDir: join(options.embeddedDir, 'records') };
   throw new ConfigError(
     'syncs.database.url: providers declare syncs, so a PostgreSQL database is needed (set JUNCTION_DATABASE_URL ' +
@@ -32,7 +37,11 @@ export function storeLocation(
 export async function openRecordStore(location: StoreLocation, now?: () => Date): Promise<RecordStore> {
   let db: SqlDatabase;
   if ('url' in location) {
-    db = await openPostgres(location.url, { schema: location.schema, max: location.poolSize });
+    db = await openPostgres(location.url, {
+      schema: location.schema,
+      max: location.poolSize,
+      prepare: location.preparedStatements,
+    });
   } else {
     db = await openPglite(location.embeddedDir);
   }

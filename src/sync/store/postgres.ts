@@ -3,12 +3,14 @@ import type { SqlDatabase, SqlExecutor } from './sql';
 
 /**
  * A PostgreSQL server through node-postgres' pool (`JUNCTION_DATABASE_URL`). `schema`, when given, is created
- * if missing and put first on each connection's search path (tests isolate themselves this way).
+ * if missing and put first on each connection's search path (tests isolate themselves this way). `prepare:
+ * false` runs named statements unnamed (parsed and planned every time), for poolers that cannot keep them.
  */
 export async function openPostgres(
   url: string,
-  options: { schema?: string; max?: number } = {},
+  options: { schema?: string; max?: number; prepare?: boolean } = {},
 ): Promise<SqlDatabase> {
+  const prepare = options.prepare ?? true;
   if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
     throw new Error(`schema "${options.schema}" is not a lower-case SQL identifier`);
   }
@@ -37,7 +39,9 @@ export async function openPostgres(
   await Promise.all(Array.from({ length: warm }, () => pool.query('SELECT 1')));
   const run = (executor: pg.Pool | pg.PoolClient): SqlExecutor => ({
     query: async (sql, params, name) =>
-      name === undefined ? executor.query(sql, params) : executor.query({ name, text: sql, values: params }),
+      name === undefined || !prepare
+        ? executor.query(sql, params)
+        : executor.query({ name, text: sql, values: params }),
     // Without parameters node-postgres uses the simple protocol, which takes several statements.
     exec: async (sql) => void (await executor.query(sql)),
   });
