@@ -9,8 +9,7 @@ import type { SqlDatabase } from './sql';
 
 /** Where the record store is: a PostgreSQL server, or the embedded one in a directory (`junction dev`). */
 export type StoreLocation =
-  | { url: string; schema?: string; poolSize?: number; preparedStatements?: boolean }
-  | { embeddedDir: string };
+  { url: string; schema?: string; poolSize?: number; preparedStatements?: boolean } | { embeddedDir: string };
 
 /**
  * Where configuration puts the store: `syncs.database.url`, else `JUNCTION_DATABASE_URL`, else (only when an
