@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { namespaceNotSetUp } from '../client/errors';
 import { JunctionError } from '../shared/errors';
 import { registerDlqCommands } from './dlq';
 import { registerProviderCommands } from './providers';
@@ -35,8 +36,10 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (error instanceof JunctionError) {
-      process.stderr.write(`junction: ${error.message}\n`);
+    // Temporal refusing a call because the namespace lacks Junction's search attributes: say what to run.
+    const known = error instanceof JunctionError ? error : namespaceNotSetUp(error);
+    if (known) {
+      process.stderr.write(`junction: ${known.message}\n`);
       process.exitCode = 1;
       return;
     }

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { TemporalError } from '../shared/errors';
 import { JUNCTION_SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
 import { grpcStatusOf } from './grpc';
 
@@ -55,4 +56,22 @@ export function missingSearchAttribute(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** How long a caller refused for an unprepared namespace should wait before trying again. */
+const SETUP_RETRY_AFTER_MS = 60_000;
+
+/**
+ * `error` as Junction's `temporal_not_set_up` when it is Temporal refusing a call for want of one of
+ * Junction's search attributes (nothing was started or read): what to run, instead of Temporal's message.
+ */
+export function namespaceNotSetUp(error: unknown): TemporalError | undefined {
+  const attribute = missingSearchAttribute(error);
+  if (!attribute) return undefined;
+  return new TemporalError(
+    'temporal_not_set_up',
+    `the Temporal namespace has no search attribute "${attribute}", which Junction needs: run ` +
+      '`junction temporal setup` against it (with the same TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE)',
+    { cause: error, retryable: true, retryAfterMs: SETUP_RETRY_AFTER_MS },
+  );
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { missingSearchAttribute } from '../client/errors';
-import { JunctionError, RequestError, TemporalError, type CodeOf, type JunctionCode } from '../shared/errors';
+import { namespaceNotSetUp } from '../client/errors';
+import { JunctionError, RequestError, type CodeOf, type JunctionCode } from '../shared/errors';
 import { httpStatus } from './errorStatus';
 
 /** The JSON body of every error answer: a stable code, a message a person can act on, and any details. */
@@ -44,9 +44,6 @@ declare module 'fastify' {
   }
 }
 
-/** When a sender should try again after Temporal refused a call for a namespace not prepared for Junction. */
-const SETUP_RETRY_AFTER_MS = 60_000;
-
 /**
  * Fastify's own errors (body too large, bad media type, schema validation), and Temporal refusing a call on a
  * namespace not prepared for Junction, in Junction's vocabulary; an unexpected error is `internal_error`.
@@ -71,16 +68,9 @@ export function fromFastifyError(error: FastifyError | Error, request?: FastifyR
       fastifyError.message,
     );
   }
-  const attribute = missingSearchAttribute(error);
-  if (attribute) {
-    // Nothing was started or read: a webhook sender redelivers later, once the namespace is prepared.
-    return new TemporalError(
-      'temporal_not_set_up',
-      `the Temporal namespace has no search attribute "${attribute}", which Junction needs: run ` +
-        '`junction temporal setup` against it (with the same TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE)',
-      { cause: error, retryable: true, retryAfterMs: SETUP_RETRY_AFTER_MS },
-    );
-  }
+  // Nothing was started or read: a webhook sender redelivers later, once the namespace is prepared.
+  const notSetUp = namespaceNotSetUp(error);
+  if (notSetUp) return notSetUp;
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     return new RequestError('bad_request', fastifyError.message);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { msNumberToTs } from '@temporalio/common/lib/time';
 import { setupNamespace } from '../../src/temporal/namespace';
+import { runCli } from '../helpers/cli';
 import { startTestJunction, type TestJunction } from '../helpers/junction';
 import { newStandardSecret, signStandardWebhook } from '../helpers/sign';
 import { eventually, testTemporalAddress, uniqueName } from '../helpers/temporal';
@@ -69,6 +70,14 @@ test('a namespace without Junction’s search attributes: 503 temporal_not_set_u
   const listed = await listNeedingReauth();
   expect(listed.statusCode).toBe(503);
   expect(listed.json()).toMatchObject({ code: 'temporal_not_set_up' });
+  // The CLI, which queries Temporal itself, says the same in one line (no stack trace).
+  const cli = await runCli(['dlq', 'list'], {
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_NAMESPACE: namespace,
+  });
+  expect(cli.code).toBe(1);
+  expect(cli.stderr).toMatch(/^junction: .*search attribute "Junction\w+".*junction temporal setup/);
+  expect(cli.stderr).not.toMatch(/\n\s+at /);
 
   // The fix the message names; the sender's redelivery of the same event is then accepted.
   await setupNamespace(connection, namespace);
