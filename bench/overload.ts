@@ -16,7 +16,7 @@ import { Pool } from 'undici';
 import { formatTable } from '../src/cli/table';
 import { benchTemporal, numberFromEnv } from './lib/env';
 import { startJunctionProcess } from './lib/processes';
-import { startSlowProxy, type SlowProxy } from './lib/slowProxy';
+import { startTcpProxy, type TcpProxy } from '../test/helpers/tcpProxy';
 
 const REQUESTS = numberFromEnv('JUNCTION_BENCH_OVERLOAD_REQUESTS', 800);
 const CONCURRENCY = numberFromEnv('JUNCTION_BENCH_OVERLOAD_CONCURRENCY', 96);
@@ -121,7 +121,7 @@ export async function benchOverload(): Promise<void> {
     ],
   };
   // Only the server's connection to Temporal goes through the proxy; the worker delivers as usual.
-  const proxy: SlowProxy = await startSlowProxy(temporal.address);
+  const proxy: TcpProxy = await startTcpProxy(temporal.address);
   const [worker, server] = await Promise.all([
     startJunctionProcess('worker', rawConfig, { TEMPORAL_ADDRESS: temporal.address }),
     startJunctionProcess('server', rawConfig, { TEMPORAL_ADDRESS: proxy.address }),
@@ -143,9 +143,10 @@ export async function benchOverload(): Promise<void> {
     scenarios.push(await load(`Temporal slow (+${DELAY_MS} ms each way)`, pool, webhook));
     proxy.setDelay(DELAY_MS * 4);
     scenarios.push(await load(`Temporal slower (+${DELAY_MS * 4} ms each way)`, pool, webhook));
-    proxy.stall();
+    proxy.hold();
     scenarios.push(await load('Temporal not answering at all', pool, webhook));
     proxy.setDelay(0);
+    proxy.release();
     scenarios.push(await load('Temporal back to normal', pool, webhook));
 
     const baselineP99 = percentile(
@@ -182,6 +183,7 @@ export async function benchOverload(): Promise<void> {
     );
   } finally {
     proxy.setDelay(0);
+    proxy.release();
     await pool.close();
     await Promise.all([server.stop(), worker.stop()]);
     await proxy.close();

@@ -1,58 +1,85 @@
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
+/**
+ * A TCP proxy on loopback in front of `upstream` (`host:port`) that makes it slow on demand: every chunk, in
+ * either direction, moves on `delayMs` after it came (in order), or not at all while `hold()` holds. Put in
+ * front of Temporal's frontend, it stands for a Temporal that answers slowly, or not at all.
+ */
 export interface TcpProxy {
   /** `127.0.0.1:<port>`: where clients connect instead of the upstream. */
   address: string;
+  /** Every chunk from now on moves `ms` after it came (latency, not a queue). */
+  setDelay(ms: number): void;
   /**
    * Stops moving bytes in both directions (connections stay open, the bytes wait in the proxy): to the client,
    * the upstream has become very slow. New connections are held too.
    */
   hold(): void;
-  /** Moves the held bytes on and passes everything through again. */
+  /** Moves the held bytes on, in order, and passes everything through again (with the delay set). */
   release(): void;
   close(): Promise<void>;
 }
 
-/** A TCP proxy on loopback in front of `upstream` (`host:port`) that can hold traffic on demand. */
 export async function startTcpProxy(upstream: string): Promise<TcpProxy> {
-  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.split(':').pop())];
+  const host = upstream.slice(0, upstream.lastIndexOf(':'));
+  const port = Number(upstream.slice(upstream.lastIndexOf(':') + 1));
   const sockets = new Set<Socket>();
-  let holding = false;
-  /** Chunks read while holding, in arrival order, with the socket each is for. */
-  let held: Array<[Socket, Buffer]> = [];
+  let delayMs = 0;
+  /** While held: resolves when the hold ends. */
+  let held: { released: Promise<void>; release: () => void } | undefined;
+
+  const pipe = (from: Socket, to: Socket) => {
+    // Chunks leave in the order they came: each waits for the one before it (and for a hold to end).
+    let last = Promise.resolve();
+    from.on('data', (chunk: Buffer) => {
+      const send = () => {
+        if (!to.destroyed) to.write(chunk);
+      };
+      // A chunk is due `delayMs` after it came, whatever waits before it.
+      const due = Date.now() + delayMs;
+      const hold = held?.released;
+      if (hold) last = last.then(() => hold);
+      last = last
+        .then(() => {
+          const wait = due - Date.now();
+          return wait > 0 ? new Promise<void>((resolve) => setTimeout(resolve, wait).unref()) : undefined;
+        })
+        .then(send);
+    });
+  };
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   };
-  const forward = (from: Socket, to: Socket) =>
-    from.on('data', (chunk: Buffer) => {
-      if (holding) held.push([to, chunk]);
-      else if (!to.destroyed) to.write(chunk);
-    });
   const server = createServer((client) => {
     const upstreamSocket = connect({ host, port });
     track(client);
     track(upstreamSocket);
-    forward(client, upstreamSocket);
-    forward(upstreamSocket, client);
+    pipe(client, upstreamSocket);
+    pipe(upstreamSocket, client);
     client.on('close', () => upstreamSocket.destroy());
     upstreamSocket.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: proxyPort } = server.address() as AddressInfo;
+  const release = () => {
+    held?.release();
+    held = undefined;
+  };
   return {
-    address: `127.0.0.1:${proxyPort}`,
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    setDelay(ms) {
+      delayMs = ms;
+    },
     hold() {
-      holding = true;
+      if (held) return;
+      let resolve = () => undefined as void;
+      const released = new Promise<void>((done) => (resolve = done));
+      held = { released, release: resolve };
     },
-    release() {
-      holding = false;
-      const chunks = held;
-      held = [];
-      for (const [to, chunk] of chunks) if (!to.destroyed) to.write(chunk);
-    },
+    release,
     async close() {
+      release();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
