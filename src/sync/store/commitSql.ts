@@ -132,10 +132,10 @@ export interface StoredRows {
 }
 
 /**
- * The stored hash, version and deletion of each of `ids` (one row per id, empty where none is stored), read
- * in one snapshot with the stream's `last_seq`. Every writer of records moves `last_seq` in the statement
- * that writes them, so a read whose `lastSeq` equals the one of a stream row read apart from it saw the
- * records as they were when that row was.
+ * The stored hash, version and deletion of those of `ids` that are stored, read in one snapshot with the
+ * stream's `last_seq`. Every writer of records moves `last_seq` in the statement that writes them, so a read
+ * whose `lastSeq` equals the one of a stream row read apart from it saw the records as they were when that
+ * row was.
  */
 export async function lookupStored(
   executor: SqlExecutor,
@@ -147,13 +147,20 @@ export async function lookupStored(
 
 type LookupRow = StoredRow & { stream_seq: string | null } & Record<string, unknown>;
 
-const LOOKUP = `SELECT r.record_id, r.hash, r.provider_version, r.deleted_at,
-         (SELECT last_seq FROM sync_streams WHERE stream_id = $1) AS stream_seq
+/**
+ * The stream's `last_seq` (a row without a record), then a row for each stored record only: a page of new
+ * records answers one row, not one per id.
+ */
+const LOOKUP = `SELECT NULL::text AS record_id, NULL::text AS hash, NULL::text AS provider_version,
+         NULL::timestamptz AS deleted_at, last_seq AS stream_seq
+  FROM sync_streams WHERE stream_id = $1
+  UNION ALL
+  SELECT r.record_id, r.hash, r.provider_version, r.deleted_at, NULL
   FROM unnest($2::text[]) AS i(id)
-  LEFT JOIN LATERAL (${ROW_OF_ID('i.id', 'record_id, hash, provider_version, deleted_at')}) AS r ON true`;
+  CROSS JOIN LATERAL (${ROW_OF_ID('i.id', 'record_id, hash, provider_version, deleted_at')}) AS r`;
 
 function storedRowsOf({ rows }: { rows: LookupRow[] }): StoredRows {
-  const seq = rows[0]?.stream_seq;
+  const seq = rows.find((row) => row.record_id === null)?.stream_seq;
   return {
     lastSeq: seq === null || seq === undefined ? undefined : Number(seq),
     rows: new Map(rows.filter((row) => row.record_id !== null).map((row) => [row.record_id, row])),
