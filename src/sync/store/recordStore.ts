@@ -173,7 +173,7 @@ export class RecordStore {
     latest: Map<string, IncomingRecord>,
     runPage: (state: StreamState) => (counted: PageOutcome) => RunPage,
     known?: StreamRow,
-  ): Promise<{ outcome: PageOutcome; row: StreamRow } | undefined> {
+  ): Promise<{ outcome: PageOutcome; row?: StreamRow } | undefined> {
     const reading = Promise.all([
       known ?? this.streamRow(streamId),
       lookupStored(this.db, streamId, [...latest.keys()]),
@@ -193,8 +193,9 @@ export class RecordStore {
       statement.params,
       statement.name,
     );
-    const version = answer.rows[0]?.version;
-    if (answer.rows[0]?.moved !== 1 || typeof version !== 'string') return undefined;
+    if (answer.rows[0]?.moved !== 1) return undefined;
+    const version = answer.rows[0].version;
+    if (typeof version !== 'string') return { outcome };
     // The row as this statement left it (its counters aside, which the writer of pages does not read).
     const after: StreamState = {
       ...state,
