@@ -62,4 +62,25 @@ describe.each([true, false])('the record store with preparedStatements %s', (pre
         : [],
     );
   });
+
+  test('a column a newer version adds to the stream table does not break the statements held prepared', async () => {
+    // A rolling upgrade: another process migrates while this one holds its statements prepared.
+    const streamId = await store.ensureStream('conn', 'later', 'crm');
+    await store.beginRun(streamId, { runId: 'run-2', mode: 'full', firstPage: () => ({ page: 0 }) });
+    expect((await store.streamRow(streamId))?.state.runId).toBe('run-2');
+    await store.db.query('ALTER TABLE sync_streams ADD COLUMN added_by_a_later_version text');
+    const row = await store.streamRow(streamId);
+    expect(row?.state.runId).toBe('run-2');
+    const written = await store.writeRunPage(
+      streamId,
+      {
+        runId: 'run-2',
+        page: { page: 0 },
+        records: [{ id: 'x', data: { n: 1 }, version: '1' }],
+        nextPage: null,
+      },
+      row,
+    );
+    expect(written.outcome).toMatchObject({ added: 1 });
+  });
 });

@@ -6,37 +6,15 @@ import {
   type IncomingRecord,
   type PageOutcome,
   type Pending,
+  type PageWrite,
   type StoredRow,
+  type StreamRow,
   type StreamState,
 } from './recordTypes';
-import { changeOf, laterCursor, stateOf } from './streamRow';
+import { changeOf, laterCursor, rowOf, stateOf, STREAM_COLUMNS } from './streamRow';
 import { commitStatement, lookupStored, newestOf, type RunPage } from './commitSql';
 
-export type { Change, IncomingRecord, PageOutcome, StreamState } from './recordTypes';
-
-/** One page of a run, as {@link RecordStore.writePage} writes it. */
-export interface PageWrite {
-  runId: string;
-  /** The request this page answered (the checkpoint a first write finds). */
-  page: unknown;
-  records: IncomingRecord[];
-  nextPage: unknown;
-  cursorSeen?: string;
-  /** Records of the page the model refused (counted with the run). */
-  invalid?: number;
-}
-
-/** The stream's row at one version (`xmin`): a statement conditioned on that version writes only if it holds. */
-export interface StreamRow {
-  state: StreamState;
-  version: string;
-}
-
-function rowOf(streamId: string, row: Record<string, unknown> | undefined): StreamRow | undefined {
-  const state = stateOf(streamId, row);
-  const version = row?.row_version;
-  return state && typeof version === 'string' ? { state, version } : undefined;
-}
+export type { Change, IncomingRecord, PageOutcome, PageWrite, StreamRow, StreamState } from './recordTypes';
 
 import { streamIdOf } from './recordTypes';
 export { streamIdOf };
@@ -72,7 +50,7 @@ export class RecordStore {
   /** The stream's state with its row's version (see {@link writeRunPage}). */
   async streamRow(streamId: string): Promise<StreamRow | undefined> {
     const { rows } = await this.db.query(
-      `SELECT *, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`,
+      `SELECT ${STREAM_COLUMNS}, xmin::text AS row_version FROM sync_streams WHERE stream_id = $1`,
       [streamId],
       'junction_sync_stream_row',
     );

@@ -85,3 +85,21 @@ export const emptyOutcome = (): PageOutcome => ({
 export function streamIdOf(connectionId: string, syncName: string): string {
   return `${connectionId}:${syncName}`;
 }
+
+/** One page of a run, as `RecordStore.writePage` writes it. */
+export interface PageWrite {
+  runId: string;
+  /** The request this page answered (the checkpoint a first write finds). */
+  page: unknown;
+  records: IncomingRecord[];
+  nextPage: unknown;
+  cursorSeen?: string;
+  /** Records of the page the model refused (counted with the run). */
+  invalid?: number;
+}
+
+/** The stream's row at one version (`xmin`): a statement conditioned on that version writes only if it holds. */
+export interface StreamRow {
+  state: StreamState;
+  version: string;
+}

@@ -1,6 +1,15 @@
 /** Rows of the record store as the shapes its callers use. */
 import { isOlderVersion } from '../canonical';
-import type { Change, StreamState } from './recordTypes';
+import type { Change, StreamRow, StreamState } from './recordTypes';
+
+/**
+ * The columns of `sync_streams` that {@link stateOf} reads, named: a statement kept prepared must not select
+ * `*`, or a column a later version's migration adds would change its result ("cached plan must not change
+ * result type") in every process still running the earlier version.
+ */
+export const STREAM_COLUMNS = `connection_id, sync_name, provider_id, cursor, run_id, run_mode, next_page,
+  run_cursor, generation, last_seq, last_success_at, run_counted, run_pages, run_added, run_updated,
+  run_deleted, run_unchanged, run_skipped, run_invalid`;
 
 /** A `sync_streams` row as the stream's state (undefined: no such stream). */
 export function stateOf(streamId: string, row: Record<string, unknown> | undefined): StreamState | undefined {
@@ -54,4 +63,11 @@ export function laterCursor(current: string | null, seen: string | undefined): s
   if (seen === undefined) return current;
   if (current === null) return seen;
   return isOlderVersion(current, seen) ? seen : current;
+}
+
+/** A `sync_streams` row read with its version (`xmin::text AS row_version`) as a {@link StreamRow}. */
+export function rowOf(streamId: string, row: Record<string, unknown> | undefined): StreamRow | undefined {
+  const state = stateOf(streamId, row);
+  const version = row?.row_version;
+  return state && typeof version === 'string' ? { state, version } : undefined;
 }
