@@ -9,7 +9,7 @@ import {
 } from '../../client';
 import type { JunctionConfig, SourceConfig } from '../../config/schema';
 import type { JunctionMetrics } from '../../metrics/registry';
-import { JunctionError, RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
+import { RequestError, TemporalError, WebhookVerificationError } from '../../shared/errors';
 import { SCHEMES } from '../../webhooks/schemes';
 import type { WebhookScheme } from '../../webhooks/schemes/scheme';
 import { fromFastifyError } from '../errors';
@@ -210,7 +210,8 @@ async function receive(request: FastifyRequest, reply: FastifyReply, ingest: Ing
 function countFailure(request: FastifyRequest, observe: (outcome: string) => void, error: unknown): void {
   const answered = fromFastifyError(error as Error, request);
   observe(answered.code);
-  if (error instanceof JunctionError) Object.assign(request.logFields, { reason: error.message });
+  // The request's log line says why (an unexpected error's own message stays in the error handler's log).
+  if (answered.code !== 'internal_error') Object.assign(request.logFields, { reason: answered.message });
 }
 
 /**
