@@ -2,8 +2,8 @@
  * Worker memory benchmark: a `junction worker` and a `junction server` process hold 1,000 webhook deliveries
  * parked in dead letters and 1,000 API-key connections (2,000 open workflows), and the worker's RSS is
  * sampled after a settle: once with `temporal.maxCachedWorkflows` at what the SDK would pick on its own (every
- * parked workflow stays cached), once at Junction's default, 250, and once more at 250 with the environment the
- * Docker image sets (MALLOC_ARENA_MAX=2), on which the goal is judged. Each scenario has fresh processes and a
+ * parked workflow stays cached), at Junction's default, 250, without and with `temporal.optimizeForSize`, and
+ * once more at 250 with the environment the Docker image sets (MALLOC_ARENA_MAX=2), on which the goal is judged. Each scenario has fresh processes and a
  * task queue of its own on the same dev server; all traffic is on loopback.
  *
  *   npm run bench -- memory   (JUNCTION_BENCH_DEAD_LETTERS, JUNCTION_BENCH_CONNECTIONS, JUNCTION_BENCH_SETTLE_MS,
@@ -42,6 +42,9 @@ function sdkDefaultMaxCachedWorkflows(): number {
 /** The environment the Docker image gives the worker beyond what a bare `junction worker` has (Dockerfile). */
 const IMAGE_ENV = { MALLOC_ARENA_MAX: '2' };
 const IMAGE_ENV_NAME = 'MALLOC_ARENA_MAX=2';
+/** The worker without `temporal.optimizeForSize` (V8's defaults: faster, larger). */
+const SPEED_ENV = { JUNCTION_OPTIMIZE_FOR_SIZE: '0' };
+const SPEED_ENV_NAME = 'JUNCTION_OPTIMIZE_FOR_SIZE=0';
 
 /** A field of /proc/<pid>/status (kB fields in MB). */
 function procStatus(pid: number, field: string): number {
@@ -86,6 +89,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
 interface ScenarioSpec {
   name: string;
   maxCachedWorkflows: number;
+  /** What the scenario sets beyond its cache size, as listed (`MALLOC_ARENA_MAX=2 --flag`); '' for none. */
+  extras?: string;
   workerEnv?: Record<string, string>;
   workerNodeArgs?: string[];
 }
@@ -93,6 +98,7 @@ interface ScenarioSpec {
 interface ScenarioResult {
   name: string;
   maxCachedWorkflows: number;
+  extras: string;
   idleMb: number;
   loadedMb: number;
   /** The loaded worker's anonymous (heap, stacks, arenas) resident memory, and its thread count. */
@@ -104,7 +110,7 @@ interface ScenarioResult {
 }
 
 async function scenario(
-  { name, maxCachedWorkflows, workerEnv = {}, workerNodeArgs = [] }: ScenarioSpec,
+  { name, maxCachedWorkflows, extras = '', workerEnv = {}, workerNodeArgs = [] }: ScenarioSpec,
   temporalAddress: string,
   client: Client,
   failingTargetUrl: string,
@@ -180,6 +186,7 @@ async function scenario(
     return {
       name,
       maxCachedWorkflows,
+      extras,
       idleMb,
       loadedMb,
       loadedAnonMb,
@@ -216,6 +223,7 @@ function scenarioSpecs(sdkDefault: number, capped: number): ScenarioSpec[] {
       return {
         name: `${named(Number(size))}${extras}`,
         maxCachedWorkflows: Number(size),
+        extras: rest.join(' '),
         workerEnv,
         workerNodeArgs,
       };
@@ -228,9 +236,21 @@ function scenarioSpecs(sdkDefault: number, capped: number): ScenarioSpec[] {
   if (sizes.length > 0) return sizes.map((size) => ({ name: named(size), maxCachedWorkflows: size }));
   return [
     { name: named(sdkDefault), maxCachedWorkflows: sdkDefault },
+    // V8 as it comes, beside Junction's default `temporal.optimizeForSize`.
+    {
+      name: `${named(capped)} + ${SPEED_ENV_NAME}`,
+      maxCachedWorkflows: capped,
+      extras: SPEED_ENV_NAME,
+      workerEnv: SPEED_ENV,
+    },
     { name: named(capped), maxCachedWorkflows: capped },
     // As the Docker image runs the worker (its ENV), beside the same cache without it.
-    { name: `${named(capped)} + ${IMAGE_ENV_NAME}`, maxCachedWorkflows: capped, workerEnv: IMAGE_ENV },
+    {
+      name: `${named(capped)} + ${IMAGE_ENV_NAME}`,
+      maxCachedWorkflows: capped,
+      extras: IMAGE_ENV_NAME,
+      workerEnv: IMAGE_ENV,
+    },
   ];
 }
 
@@ -281,7 +301,11 @@ export async function benchMemory(): Promise<void> {
     const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
     // The first scenario is the baseline; the cache cost compares it with the first at Junction's default.
     const baseline = results[0]!;
-    const junction = results.find((r) => r.maxCachedWorkflows === capped) ?? results.at(-1)!;
+    const junction =
+      results.find((r) => r.maxCachedWorkflows === capped && r.extras === baseline.extras) ?? results.at(-1)!;
+    // What `temporal.optimizeForSize` saves: the same cache with and without it, nothing else set.
+    const speed = results.find((r) => r.maxCachedWorkflows === capped && r.extras === SPEED_ENV_NAME);
+    const lean = results.find((r) => r.maxCachedWorkflows === capped && r.extras === '');
     // The goal is judged on the last scenario at Junction's default (the image's environment, by default).
     const judged = results.findLast((r) => r.maxCachedWorkflows === capped) ?? results.at(-1)!;
     // Workflows each scenario could hold in its cache: its size, at most the workflows open.
@@ -296,6 +320,9 @@ export async function benchMemory(): Promise<void> {
             (Number.isFinite(perWorkflow)
               ? `cache cost: ${perWorkflow.toFixed(2)} MB per cached workflow\n`
               : '')) +
+        (speed && lean
+          ? `loaded worker RSS, optimizeForSize on / off (cache ${capped}): ${(lean.loadedMb / speed.loadedMb).toFixed(2)}×\n`
+          : '') +
         `goal: worker RSS ≤ ${GOAL_MB} MB under this load (${judged.name}): ${judged.loadedMb <= GOAL_MB ? 'met' : 'NOT met'} (${judged.loadedMb.toFixed(0)} MB)\n`,
     );
   } finally {

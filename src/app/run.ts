@@ -15,6 +15,7 @@ import { startDevServer, type DevServer } from '../temporal/devServer';
 import { DEFAULT_RETENTION_DAYS, setupNamespace } from '../temporal/namespace';
 import { provisionTemporalCli } from '../temporal/provision';
 import { installRuntime } from '../temporal/runtime';
+import { optimizeHeapForSize } from '../workers/heap';
 import { DOCS_PATH } from '../server/openapi';
 import type { CodecAccess } from '../server/app';
 import { isLoopbackUrl } from '../providers/schema';
@@ -220,6 +221,8 @@ export async function runJunction(options: RunOptions): Promise<RunningJunction>
 
     let nativeConnection: NativeConnection | undefined;
     if (options.worker) {
+      // Before the worker creates its workflow thread, whose heap holds the cached workflows.
+      if (config.temporal.optimizeForSize) optimizeHeapForSize();
       const runtime = await installRuntime(logger);
       if (runtime.metricsUrl) metrics.extraSources.push(sdkMetricsSource(runtime.metricsUrl));
       nativeConnection = await connectWorker(connectionOptions);

@@ -50,6 +50,14 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (env.JUNCTION_DATA_DIR) config.dev.dataDir = env.JUNCTION_DATA_DIR;
   if (env.JUNCTION_TASK_QUEUE) config.temporal.taskQueue = env.JUNCTION_TASK_QUEUE;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.JUNCTION_OPTIMIZE_FOR_SIZE !== undefined && env.JUNCTION_OPTIMIZE_FOR_SIZE !== '') {
+    const flag = { true: true, '1': true, false: false, '0': false }[env.JUNCTION_OPTIMIZE_FOR_SIZE];
+    if (flag === undefined)
+      throw new ConfigError(
+        `JUNCTION_OPTIMIZE_FOR_SIZE: must be true, false, 1 or 0, got "${env.JUNCTION_OPTIMIZE_FOR_SIZE}"`,
+      );
+    config.temporal.optimizeForSize = flag;
+  }
   if (env.JUNCTION_CODEC_KEYS) {
     const codec = codecSchema.safeParse({
       ...config.codec,

@@ -217,6 +217,11 @@ export const configSchema = z
           // The SDK would quietly turn 1 into 2 (a cache of one cannot hold a workflow while another runs).
           .refine((size) => size !== 1, 'must be 0 (no cache) or at least 2')
           .default(250),
+        /**
+         * A process that runs the worker tells V8 to favour memory over speed (`--optimize-for-size`): in
+         * `npm run bench -- memory` the worker's RSS fell by about 40 % (docs/operating.md, "Worker memory").
+         */
+        optimizeForSize: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -41,6 +41,26 @@ test('a negative, fractional or 1 temporal.maxCachedWorkflows is a config error 
   }
 });
 
+test('temporal.optimizeForSize is on by default; the file or JUNCTION_OPTIMIZE_FOR_SIZE turns it off', () => {
+  expect(parseConfig({}, {}).temporal.optimizeForSize).toBe(true);
+  expect(parseConfig({ temporal: { optimizeForSize: false } }, {}).temporal.optimizeForSize).toBe(false);
+  for (const [value, expected] of [
+    ['0', false],
+    ['false', false],
+    ['1', true],
+    ['true', true],
+  ] as const) {
+    const raw = { temporal: { optimizeForSize: !expected } };
+    expect(parseConfig(raw, { JUNCTION_OPTIMIZE_FOR_SIZE: value }).temporal.optimizeForSize).toBe(expected);
+  }
+  expect(message(() => parseConfig({}, { JUNCTION_OPTIMIZE_FOR_SIZE: 'no' }))).toContain(
+    'JUNCTION_OPTIMIZE_FOR_SIZE: must be true, false, 1 or 0, got "no"',
+  );
+  expect(message(() => parseConfig({ temporal: { optimizeForSize: 'yes' } }, {}))).toContain(
+    'temporal.optimizeForSize',
+  );
+});
+
 test('${VAR} and ${VAR:-fallback} are interpolated; $${ escapes', () => {
   const config = parseConfig(
     {
