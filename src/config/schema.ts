@@ -219,7 +219,8 @@ export const configSchema = z
           .default(250),
         /**
          * A process that runs the worker tells V8 to favour memory over speed (`--optimize-for-size`): in
-         * `npm run bench -- memory` the worker's RSS fell by about 40 % (docs/operating.md, "Worker memory").
+         * `npm run bench -- memory` the worker's RSS fell by about 40 %, for about 24 % more worker CPU per
+         * webhook delivery (docs/operating.md, "Worker memory").
          */
         optimizeForSize: z.boolean().default(true),
       })

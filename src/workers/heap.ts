@@ -10,8 +10,8 @@ export const OPTIMIZE_FOR_SIZE_FLAG = '--optimize-for-size';
  *
  * Node refuses the option in `NODE_OPTIONS`, and a second process only to pass it on the command line would
  * sit beside every worker, so it is set here, before the threads it matters for start. In
- * `npm run bench -- memory` (2,000 open workflows, 250 cached) it took the worker from 435–451 MB to
- * 269–283 MB; what it costs in speed is measured in docs/operating.md, "Worker memory".
+ * `npm run bench -- memory` (2,000 open workflows, 250 cached) it took the worker from 436–451 MB to
+ * 269–283 MB, for about 24 % more of the worker's CPU per webhook delivery (docs/operating.md, "Worker memory").
  */
 export function optimizeHeapForSize(): void {
   setFlagsFromString(OPTIMIZE_FOR_SIZE_FLAG);
