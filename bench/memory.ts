@@ -3,8 +3,9 @@
  * parked in dead letters and 1,000 API-key connections (2,000 open workflows), and the worker's RSS is
  * sampled after a settle: once with `temporal.maxCachedWorkflows` at what the SDK would pick on its own (every
  * parked workflow stays cached), at Junction's default, 250, without and with `temporal.optimizeForSize`, and
- * once more at 250 with the environment the Docker image sets (MALLOC_ARENA_MAX=2), on which the goal is judged. Each scenario has fresh processes and a
- * task queue of its own on the same dev server; all traffic is on loopback.
+ * once more at 250 with the environment the Docker image sets (MALLOC_ARENA_MAX=2), on which the goal is
+ * judged. Each scenario has fresh processes and a task queue of its own on the same dev server; all traffic is
+ * on loopback.
  *
  *   npm run bench -- memory   (JUNCTION_BENCH_DEAD_LETTERS, JUNCTION_BENCH_CONNECTIONS, JUNCTION_BENCH_SETTLE_MS,
  *                              JUNCTION_BENCH_SCENARIOS, JUNCTION_BENCH_CACHE_SIZES)

@@ -51,7 +51,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (env.JUNCTION_TASK_QUEUE) config.temporal.taskQueue = env.JUNCTION_TASK_QUEUE;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
   if (env.JUNCTION_OPTIMIZE_FOR_SIZE !== undefined && env.JUNCTION_OPTIMIZE_FOR_SIZE !== '') {
-    const flag = { true: true, '1': true, false: false, '0': false }[env.JUNCTION_OPTIMIZE_FOR_SIZE];
+    const flag = new Map([
+      ['true', true],
+      ['1', true],
+      ['false', false],
+      ['0', false],
+    ]).get(env.JUNCTION_OPTIMIZE_FOR_SIZE);
     if (flag === undefined)
       throw new ConfigError(
         `JUNCTION_OPTIMIZE_FOR_SIZE: must be true, false, 1 or 0, got "${env.JUNCTION_OPTIMIZE_FOR_SIZE}"`,

@@ -53,9 +53,10 @@ test('temporal.optimizeForSize is on by default; the file or JUNCTION_OPTIMIZE_F
     const raw = { temporal: { optimizeForSize: !expected } };
     expect(parseConfig(raw, { JUNCTION_OPTIMIZE_FOR_SIZE: value }).temporal.optimizeForSize).toBe(expected);
   }
-  expect(message(() => parseConfig({}, { JUNCTION_OPTIMIZE_FOR_SIZE: 'no' }))).toContain(
-    'JUNCTION_OPTIMIZE_FOR_SIZE: must be true, false, 1 or 0, got "no"',
-  );
+  for (const bad of ['no', 'TRUE', 'constructor'])
+    expect(message(() => parseConfig({}, { JUNCTION_OPTIMIZE_FOR_SIZE: bad }))).toContain(
+      `JUNCTION_OPTIMIZE_FOR_SIZE: must be true, false, 1 or 0, got "${bad}"`,
+    );
   expect(message(() => parseConfig({ temporal: { optimizeForSize: 'yes' } }, {}))).toContain(
     'temporal.optimizeForSize',
   );
