@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** The V8 option a worker process runs with unless `temporal.optimizeForSize` is false. */
-export const OPTIMIZE_FOR_SIZE_FLAG = '--optimize-for-size';
+const OPTIMIZE_FOR_SIZE_FLAG = '--optimize-for-size';
 
 /**
  * Tells V8 to favour memory over speed in this process, for every heap it creates from now on. Called by a
